@@ -1,0 +1,37 @@
+# `make demo` and `make test` each create .venv when missing and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_DEMO := $(VENV)/.installed-demo
+STAMP_DEV := $(VENV)/.installed-dev
+# 2 workers: the CI machine has 2 cores.
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP_DEMO): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[all]"
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP_DEMO)
+
+demo: $(STAMP_DEMO)
+	$(BIN)/rsm demo
+
+test: $(STAMP_DEV)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+
+bench: $(STAMP_DEV)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check interface adapters tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Flax nnx adapter: `FlaxModule` (consume) and `from_flax` (produce)."""

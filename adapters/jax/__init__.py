@@ -1,0 +1,1 @@
+"""JAX adapter: `to_jax` (consume) and `from_jax` (produce)."""

@@ -1,0 +1,1 @@
+"""Keras 3 adapter: `KerasLayer` (consume) and `from_keras` (produce)."""

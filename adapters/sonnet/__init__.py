@@ -1,0 +1,1 @@
+"""Sonnet 2 adapter: `SonnetModule` (consume) and `from_sonnet` (produce)."""

@@ -1,0 +1,150 @@
+"""`ReusableModule`: write a Reusable SavedModel in plain TensorFlow."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import tensorflow as tf
+
+from reusable_savedmodel.interface import functions
+from reusable_savedmodel.interface.protocol import Structure
+
+_LISTS = ("variables", "trainable_variables", "regularization_losses")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Declaration:
+    """What the author declared; a plain object so that tracking ignores it."""
+
+    input_signature: Any
+    tensor_kwargs: Mapping[str, tf.TensorSpec]
+    python_kwargs: Mapping[str, tuple[Any, ...]]
+
+
+class ReusableModule(tf.__internal__.tracking.AutoTrackable):
+    """Base class for authors of Reusable SavedModels in plain TensorFlow.
+
+    Subclasses create their variables in `__init__` (after calling this one) and implement
+    `call(inputs, training=False, **kwargs)`. The instance then has everything the protocol
+    asks for: `__call__`, a `tf.function` traced for both `training` values and every
+    declared kwarg combination; `variables` (all variables the traces use);
+    `trainable_variables` (see `select_trainable_variables`); `regularization_losses` (from
+    `regularization`). The lists are made on first use (or by `finalize_reusable`), once
+    the subclass has created its variables. Named callables are attributes that are
+    themselves `ReusableModule`s (one level).
+
+    Example:
+      class Scale(rsm.ReusableModule):
+        def __init__(self):
+          super().__init__(tf.TensorSpec([None], tf.float32))
+          self.w = tf.Variable(2.0)
+
+        def call(self, inputs, training=False):
+          return inputs * self.w
+
+    Args:
+      input_signature: A nest of `tf.TensorSpec` for the positional `inputs` (a spec, a
+        list of specs or a dict of specs). Use None for dimensions that vary (the batch).
+      tensor_kwargs: Keyword arguments of `call` that may be passed as Tensors, name ->
+        spec. `call` must give each a Python default; a trace is made with and without it.
+      python_kwargs: Keyword arguments that are Python values, name -> the values to trace
+        (e.g. `{"return_hidden": (False, True)}`); the first is expected to be the default.
+    """
+
+    def __init__(
+        self,
+        input_signature: Any,
+        *,
+        tensor_kwargs: Mapping[str, tf.TensorSpec] | None = None,
+        python_kwargs: Mapping[str, Sequence[Any]] | None = None,
+    ):
+        super().__init__()
+        self._declaration = _Declaration(
+            input_signature=input_signature,
+            tensor_kwargs=dict(tensor_kwargs or {}),
+            python_kwargs={k: tuple(v) for k, v in (python_kwargs or {}).items()},
+        )
+        self._finalized = False
+        # Saved as the `__call__` attribute; the class-level `__call__` forwards to it so
+        # the instance is callable in process too.
+        self.__call__ = tf.function(self.call)
+
+    def __call__(self, inputs: Structure, training: bool = False, **kwargs: Any) -> Structure:  # noqa: D102
+        return self.__dict__["__call__"](inputs, training=training, **kwargs)
+
+    def call(self, inputs: Structure, training: bool = False, **kwargs: Any) -> Structure:
+        """The forward pass. Subclasses implement it.
+
+        Args:
+          inputs: As declared by `input_signature`.
+          training: A Python bool: whether to run in training mode (dropout, batch norm).
+          **kwargs: The declared extra keyword arguments.
+
+        Returns:
+          A Tensor, a list of Tensors or a dict of Tensors.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement call(inputs, training)")
+
+    def select_trainable_variables(self, variables: Sequence[tf.Variable]) -> Sequence[tf.Variable]:
+        """Chooses `trainable_variables` from `variables`; by default those with `trainable=True`.
+
+        Override to leave out variables that must not be fine-tuned.
+        """
+        return [v for v in variables if v.trainable]
+
+    def regularization(self) -> Sequence[Callable[[], tf.Tensor]]:
+        """Returns zero-argument callables giving scalar float losses; none by default."""
+        return []
+
+    @property
+    def input_signature(self) -> Any:
+        """The declared input signature."""
+        return self._declaration.input_signature
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not yet set: the lists before finalization.
+        if name in _LISTS and not self.__dict__.get("_finalized", True):
+            self.finalize_reusable()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def finalize_reusable(self) -> None:
+        """Traces `__call__` for every declared combination and sets the three lists.
+
+        Called on first access to a list, by `rsm.as_piece` and by `rsm.save`; calling it
+        again does nothing.
+        """
+        if self._finalized:
+            return
+        function = self.__dict__["__call__"]
+        for kwargs in self._kwarg_combinations():
+            for training in (False, True):
+                function.get_concrete_function(
+                    self._declaration.input_signature, training=training, **kwargs
+                )
+        for value in list(vars(self).values()):
+            if isinstance(value, ReusableModule):
+                value.finalize_reusable()
+        variables = functions.captured_variables(function)
+        self._finalized = True
+        self.variables = variables
+        self.trainable_variables = list(self.select_trainable_variables(variables))
+        self.regularization_losses = [
+            loss if functions.is_tf_function(loss) else tf.function(loss, input_signature=[])
+            for loss in self.regularization()
+        ]
+
+    def _kwarg_combinations(self) -> list[dict[str, Any]]:
+        tensor_names = list(self._declaration.tensor_kwargs)
+        python_items = list(self._declaration.python_kwargs.items())
+        combos = []
+        for present in itertools.product((False, True), repeat=len(tensor_names)):
+            tensors = {
+                n: self._declaration.tensor_kwargs[n] for n, p in zip(tensor_names, present) if p
+            }
+            for values in itertools.product(*(v for _, v in python_items)):
+                combos.append({**tensors, **{k: v for (k, _), v in zip(python_items, values)}})
+        return combos

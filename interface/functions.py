@@ -1,0 +1,71 @@
+"""Reading `tf.function`s: their traces, argument names and defaults.
+
+TensorFlow exposes the list of traces of a restored function publicly
+(`concrete_functions`) but not of an in-process one; the one private call this
+needs is kept here so nothing else depends on TF internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import tensorflow as tf
+
+
+def is_tf_function(value: Any) -> bool:
+    """Whether `value` is a `tf.function` (restored or in process), not a concrete function."""
+    return isinstance(value, tf.types.experimental.PolymorphicFunction)
+
+
+def is_restored_function(value: Any) -> bool:
+    """Whether `value` is a `tf.function` restored by `tf.saved_model.load`."""
+    return is_tf_function(value) and hasattr(value, "concrete_functions")
+
+
+def concrete_functions(function: Any) -> list[Any]:
+    """Returns every trace of a `tf.function`, in the order they were made."""
+    if is_restored_function(function):
+        return list(function.concrete_functions)
+    # In-process functions have no public listing; this is the only private access.
+    return list(function._list_all_concrete_functions())  # noqa: SLF001
+
+
+def parameter_names(concrete: Any) -> list[str]:
+    """The parameter names of one trace, `self` excluded, in positional order."""
+    function_type = getattr(concrete, "function_type", None)
+    if function_type is not None:
+        return [n for n in function_type.parameters if n != "self"]
+    return []
+
+
+def bound_arguments(concrete: Any) -> dict[str, Any]:
+    """Maps each parameter name of a trace to its `tf.TensorSpec` nest or Python value."""
+    args, kwargs = concrete.structured_input_signature
+    names = parameter_names(concrete)
+    bound: dict[str, Any] = {}
+    for i, value in enumerate(args):
+        bound[names[i] if i < len(names) else f"arg{i}"] = value
+    bound.update(kwargs)
+    return bound
+
+
+def argument_defaults(function: Any) -> Mapping[str, Any]:
+    """The Python defaults of a `tf.function`'s parameters (`self` excluded)."""
+    spec = getattr(function, "function_spec", None)
+    argspec = getattr(spec, "fullargspec", None)
+    if argspec is None:
+        return {}
+    args = [a for a in argspec.args if a != "self"]
+    defaults = dict(zip(args[len(args) - len(argspec.defaults or ()) :], argspec.defaults or ()))
+    defaults.update(argspec.kwonlydefaults or {})
+    return defaults
+
+
+def captured_variables(function: Any) -> list[tf.Variable]:
+    """Every variable any trace of `function` captures, without duplicates, in trace order."""
+    seen: dict[int, tf.Variable] = {}
+    for concrete in concrete_functions(function):
+        for v in concrete.variables:
+            seen.setdefault(id(v), v)
+    return list(seen.values())

@@ -1,0 +1,334 @@
+"""`Piece`: the one typed view over any object that implements the protocol."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from reusable_savedmodel.interface import functions
+from reusable_savedmodel.interface import spec as spec_lib
+from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
+from reusable_savedmodel.interface.protocol import Structure
+
+_CALLABLE_LISTS = ("variables", "trainable_variables", "regularization_losses")
+# Attributes tf_keras adds to every saved layer; they are Keras internals, not named callables.
+_FRAMEWORK_INTERNALS = frozenset({"keras_api"})
+
+
+def describe_value(value: Any) -> str:
+    """Describes call arguments by dtype, shape and structure, for error messages."""
+    if isinstance(value, (tf.Tensor, tf.Variable, np.ndarray)):
+        shape = "[" + ",".join("?" if d is None else str(d) for d in tf.TensorShape(value.shape).as_list()) + "]" \
+            if tf.TensorShape(value.shape).rank is not None else "[*]"
+        return f"{tf.as_dtype(value.dtype).name}{shape}"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k!r}: {describe_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(describe_value(v) for v in value) + "]"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _leaf_matches(value: Any, spec: Any) -> bool:
+    if isinstance(spec, tf.TensorSpec):
+        if not isinstance(value, (tf.Tensor, tf.Variable, np.ndarray)):
+            return False
+        return tf.as_dtype(value.dtype) == spec.dtype and spec.shape.is_compatible_with(value.shape)
+    return type(value) is type(spec) and value == spec
+
+
+def nest_matches(value: Any, spec: Any) -> bool:
+    """Whether a nest of tensors fits a nest of `tf.TensorSpec` (lists and tuples alike)."""
+    try:
+        tf.nest.assert_same_structure(value, spec, check_types=False)
+    except (ValueError, TypeError):
+        return False
+    return all(_leaf_matches(v, s) for v, s in zip(tf.nest.flatten(value), tf.nest.flatten(spec)))
+
+
+def _to_tensor(value: Any, spec: tf.TensorSpec) -> Any:
+    if isinstance(value, (tf.Tensor, tf.Variable)) or tf.is_symbolic_tensor(value):
+        return value
+    if spec.dtype == tf.string:
+        return tf.constant(value, dtype=tf.string)
+    array = np.asarray(value)
+    # Only numeric-to-numeric conversions are implicit; anything else is left for the
+    # mismatch error to report.
+    if array.dtype.kind in "biuf" and (spec.dtype.is_floating or spec.dtype.is_integer or spec.dtype.is_bool):
+        if array.dtype.kind == "f" and not spec.dtype.is_floating:
+            return tf.convert_to_tensor(array)
+        return tf.convert_to_tensor(array.astype(spec.dtype.as_numpy_dtype))
+    return tf.convert_to_tensor(array)
+
+
+def coerce(value: Any, spec: Any) -> Any:
+    """Turns numpy arrays and Python lists into Tensors as `spec` expects.
+
+    A list where `spec` is one TensorSpec becomes one Tensor; a list or dict where `spec`
+    is a list or dict is converted element by element.
+    """
+    if isinstance(spec, tf.TensorSpec):
+        return _to_tensor(value, spec)
+    if isinstance(spec, Mapping) and isinstance(value, Mapping):
+        return {k: coerce(v, spec[k]) if k in spec else v for k, v in value.items()}
+    if isinstance(spec, (list, tuple)) and isinstance(value, (list, tuple)) and len(spec) == len(value):
+        return [coerce(v, s) for v, s in zip(value, spec)]
+    return value
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, (tf.Tensor, tf.Variable))
+
+
+def _call_function_of(obj: Any) -> Any:
+    """The `tf.function` behind `obj.__call__`, or None."""
+    if functions.is_tf_function(obj):
+        return None  # a bare tf.function is not a named callable
+    call = getattr(obj, "__call__", None)
+    return call if functions.is_tf_function(call) else None
+
+
+def _as_list(obj: Any, name: str) -> tuple[Any, ...]:
+    value = getattr(obj, name, None)
+    if value is None:
+        return ()
+    if isinstance(value, (tf.Variable, str, bytes)) or not isinstance(value, Sequence):
+        raise NonConformingError(
+            f"`{name}` must be a list, got {type(value).__name__}. The protocol expects "
+            f"a list of {'tf.functions' if name == 'regularization_losses' else 'tf.Variables'}."
+        )
+    return tuple(value)
+
+
+class Piece:
+    """A typed view over an object implementing the Reusable SavedModel protocol.
+
+    The object may be loaded (`tf.saved_model.load`), or in process (any object with a
+    `tf.function` `__call__` and the optional `variables`, `trainable_variables` and
+    `regularization_losses` lists). The Piece holds no copies: its variables are the
+    object's own.
+
+    Args:
+      obj: The object.
+      handle: Where it was loaded from, if anywhere (for messages and re-export).
+      name: A name for messages.
+
+    Raises:
+      NonConformingError: if `obj` has neither a `tf.function` `__call__` nor signatures.
+    """
+
+    def __init__(self, obj: Any, *, handle: str | None = None, name: str | None = None):
+        self._obj = obj
+        self._handle = handle
+        self._name = name or (handle or type(obj).__name__)
+        self._function = _call_function_of(obj)
+        if self._function is None and not self.signatures:
+            raise NonConformingError(
+                f"{self._name}: expected an object with a tf.function `__call__` (or a SavedModel "
+                f"with signatures), got {type(obj).__name__} "
+                f"{'whose __call__ is not a tf.function' if callable(obj) else 'that is not callable'}."
+            )
+
+    # -- the object ----------------------------------------------------------------
+
+    @property
+    def obj(self) -> Any:
+        """The underlying object."""
+        return self._obj
+
+    @property
+    def handle(self) -> str | None:
+        """The handle it was loaded from, or None."""
+        return self._handle
+
+    @property
+    def name(self) -> str:
+        """A name for messages."""
+        return self._name
+
+    @property
+    def function(self) -> Any:
+        """The `tf.function` behind `__call__`, or None for a signature-only model."""
+        return self._function
+
+    @property
+    def variables(self) -> tuple[tf.Variable, ...]:
+        """All variables any `__call__` trace uses (empty when absent)."""
+        return _as_list(self._obj, "variables")
+
+    @property
+    def trainable_variables(self) -> tuple[tf.Variable, ...]:
+        """The variables to fine-tune (empty when absent)."""
+        return _as_list(self._obj, "trainable_variables")
+
+    @property
+    def non_trainable_variables(self) -> tuple[tf.Variable, ...]:
+        """`variables` that are not in `trainable_variables`, in order."""
+        trainable = {id(v) for v in self.trainable_variables}
+        return tuple(v for v in self.variables if id(v) not in trainable)
+
+    @property
+    def regularization_losses(self) -> tuple[Any, ...]:
+        """Zero-argument functions returning scalar float losses (empty when absent)."""
+        return _as_list(self._obj, "regularization_losses")
+
+    def regularization_loss(self) -> tf.Tensor:
+        """Returns the sum of the regularization losses (a float32 zero when there are none)."""
+        losses = [loss() for loss in self.regularization_losses]
+        if not losses:
+            return tf.constant(0.0)
+        return tf.add_n([tf.cast(x, losses[0].dtype) for x in losses])
+
+    @property
+    def signatures(self) -> Mapping[str, Any]:
+        """Inference signatures, name -> concrete function (empty when none)."""
+        value = getattr(self._obj, "signatures", None)
+        return dict(value) if isinstance(value, Mapping) else {}
+
+    @functools.cached_property
+    def callables(self) -> Mapping[str, Piece]:
+        """Named callables, one level deep: attribute name -> Piece."""
+        if self._function is None and not hasattr(self._obj, "__dict__"):
+            return {}
+        found: dict[str, Piece] = {}
+        for attr, value in sorted(vars(self._obj).items()):
+            if (
+                attr.startswith("_")
+                or not attr.isidentifier()
+                or attr in _CALLABLE_LISTS
+                or attr in _FRAMEWORK_INTERNALS
+                or value is self._obj
+            ):
+                continue
+            if _call_function_of(value) is not None:
+                found[attr] = Piece(value, handle=self._handle, name=f"{self._name}.{attr}")
+        return found
+
+    def callable(self, name: str) -> Piece:
+        """Returns the named callable `name`.
+
+        Raises:
+          NonConformingError: if there is no such named callable (the message lists them).
+        """
+        try:
+            return self.callables[name]
+        except KeyError:
+            available = ", ".join(self.callables) or "none"
+            raise NonConformingError(
+                f"{self._name} has no named callable {name!r}; available: {available}."
+            ) from None
+
+    @functools.cached_property
+    def spec(self) -> spec_lib.PieceSpec:
+        """The `PieceSpec`, read from the traces (computed once)."""
+        return spec_lib.PieceSpec(
+            call=spec_lib.call_spec(self._function) if self._function is not None else None,
+            num_variables=len(self.variables),
+            num_trainable_variables=len(self.trainable_variables),
+            variable_bytes=sum(int(np.prod(v.shape)) * v.dtype.size for v in self.variables),
+            num_regularization_losses=len(self.regularization_losses),
+            callables={k: v.spec for k, v in self.callables.items()},
+            signatures={k: spec_lib.signature_spec(v) for k, v in self.signatures.items()},
+        )
+
+    # -- calling -------------------------------------------------------------------
+
+    def __call__(self, inputs: Any, training: Any = False, **kwargs: Any) -> Structure:
+        """Runs the forward pass.
+
+        Args:
+          inputs: A Tensor, list or dict of Tensors; numpy arrays and Python lists are
+            converted where the traces expect Tensors.
+          training: A Python bool, or a boolean Tensor (then both traces run under `tf.cond`,
+            or the one its constant value selects).
+          **kwargs: Extra keyword arguments of the piece.
+
+        Returns:
+          The outputs.
+
+        Raises:
+          InputMismatchError: if the arguments match no trace (the message lists the
+            accepted input specs and what came).
+          NonConformingError: for a signature-only model, which has no `__call__`.
+        """
+        if self._function is None:
+            raise NonConformingError(
+                f"{self._name} is signature-only: it has no `__call__`. Call "
+                f"piece.signatures[{next(iter(self.signatures))!r}](**tensors) for inference."
+            )
+        if not _is_tensor(inputs):
+            inputs = self._coerce_inputs(inputs)
+        if isinstance(training, (bool, np.bool_)):
+            return self._call(inputs, bool(training), kwargs)
+        static = tf.get_static_value(training)
+        if static is not None:
+            return self._call(inputs, bool(static), kwargs)
+        if not self.spec.call.accepts_training:
+            return self._call(inputs, False, kwargs)
+        return tf.cond(
+            tf.convert_to_tensor(training, tf.bool),
+            lambda: self._call(inputs, True, kwargs),
+            lambda: self._call(inputs, False, kwargs),
+        )
+
+    def _coerce_inputs(self, inputs: Any) -> Any:
+        accepted = self.spec.call.inputs
+        for spec in accepted:
+            converted = coerce(inputs, spec)
+            if nest_matches(converted, spec):
+                return converted
+        return coerce(inputs, accepted[0]) if accepted else inputs
+
+    def _call(self, inputs: Any, training: bool, kwargs: Mapping[str, Any]) -> Structure:
+        try:
+            if self.spec.call.accepts_training:
+                return self._function(inputs, training=training, **kwargs)
+            return self._function(inputs, **kwargs)
+        except (ValueError, TypeError) as error:
+            mismatch = self._mismatch(inputs, training, kwargs)
+            if mismatch is None:
+                raise
+            raise InputMismatchError(mismatch) from error
+
+    def _mismatch(self, inputs: Any, training: bool, kwargs: Mapping[str, Any]) -> str | None:
+        """Explains why a call matches no trace, or returns None when some trace fits."""
+        call = self.spec.call
+        for trace in call.traces:
+            if not nest_matches(inputs, trace.inputs):
+                continue
+            if call.accepts_training and trace.training != training:
+                continue
+            if all(self._kwarg_fits(trace, name, value) for name, value in kwargs.items()):
+                return None
+        accepted = "\n".join(f"  - {spec_lib.format_spec(s)}" for s in call.inputs)
+        lines = [
+            f"{self._name}: the call matches none of the {len(call.traces)} traces of `__call__`.",
+            f"Got inputs {describe_value(inputs)}, training={training!r}"
+            + (f", kwargs {describe_value(dict(kwargs))}" if kwargs else "") + ".",
+            f"Accepted inputs:\n{accepted}",
+        ]
+        if call.accepts_training:
+            lines.append(f"training: traced for {list(call.training_values)}")
+        if call.kwargs:
+            lines.append("kwargs:\n" + "\n".join(f"  - {k}" for k in call.kwargs))
+        return "\n".join(lines)
+
+    @staticmethod
+    def _kwarg_fits(trace: spec_lib.TraceSpec, name: str, value: Any) -> bool:
+        if name not in trace.kwargs:
+            return False
+        expected = trace.kwargs[name]
+        if isinstance(expected, tf.TensorSpec):
+            return _is_tensor(value) or isinstance(value, (np.ndarray, float, int))
+        return type(expected) is type(value) and expected == value
+
+    def __repr__(self) -> str:
+        kind = "signature-only" if self._function is None else "callable"
+        return (
+            f"Piece({self._name!r}, {kind}, variables={len(self.variables)}, "
+            f"trainable={len(self.trainable_variables)}, "
+            f"regularization_losses={len(self.regularization_losses)})"
+        )
