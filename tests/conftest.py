@@ -1,0 +1,48 @@
+"""Shared fixtures: zoo SavedModels exported once per test session (per xdist worker)."""
+
+from __future__ import annotations
+
+import os
+
+# Two logical CPU devices for the distribution tests; must be set before JAX starts.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from reusable_savedmodel.interface import zoo  # noqa: E402
+
+_CPUS = tf.config.list_physical_devices("CPU")
+if _CPUS and not tf.config.list_logical_devices("CPU")[1:]:
+    try:
+        tf.config.set_logical_device_configuration(
+            _CPUS[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+        )
+    except RuntimeError:
+        pass  # TF already initialized by an earlier import; single device then
+
+
+@pytest.fixture(scope="session")
+def zoo_dir(tmp_path_factory) -> Path:
+    """A directory the zoo models are exported into, once per session."""
+    return tmp_path_factory.mktemp("zoo")
+
+
+@pytest.fixture(scope="session")
+def zoo_path(zoo_dir):
+    """`zoo_path(name)` returns the path of the zoo model `name`, exported on first use.
+
+    Tests that change weights must load their own copy (`rsm.load(zoo_path(name))` gives a
+    fresh object each time, so loading is enough).
+    """
+
+    def get(name: str) -> str:
+        path = zoo_dir / name
+        if not path.exists():
+            zoo.export(name, path)
+        return str(path)
+
+    return get
