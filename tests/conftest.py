@@ -15,14 +15,11 @@ import tensorflow as tf  # noqa: E402
 
 from reusable_savedmodel.interface import zoo  # noqa: E402
 
-_CPUS = tf.config.list_physical_devices("CPU")
-if _CPUS and not tf.config.list_logical_devices("CPU")[1:]:
-    try:
-        tf.config.set_logical_device_configuration(
-            _CPUS[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-        )
-    except RuntimeError:
-        pass  # TF already initialized by an earlier import; single device then
+# Split the CPU into two logical devices before anything initializes the TF runtime.
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)
 
 
 @pytest.fixture(scope="session")
