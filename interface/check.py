@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ import tensorflow as tf
 
 from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
-from reusable_savedmodel.interface.errors import CheckFailedError, ReusableError
+from reusable_savedmodel.interface.errors import CheckFailedError, NonConformingError, ReusableError
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
 
@@ -148,22 +149,25 @@ class _Findings:
         self.items.append(Finding(code, rule.name, rule.severity, self.prefix + where, message))
 
 
+def _check_not_callable(obj: Any, out: _Findings) -> None:
+    """Findings for an object `Piece` refused: no tf.function `__call__`, no signatures."""
+    call = getattr(obj, "__call__", None)
+    if callable(call) and not isinstance(obj, type):
+        out.add("RSM102", "__call__", f"__call__ is a {type(call).__name__}, expected a tf.function.")
+    else:
+        out.add("RSM100", "__call__", "no __call__ attribute: the protocol requires one.")
+
+
 def _check_call(piece: Piece, out: _Findings) -> None:
-    obj = piece.obj
-    call = getattr(obj, "__call__", None) if not functions.is_tf_function(obj) else None
     if piece.function is None:
-        if piece.signatures:
-            out.add("RSM101", "__call__", "no __call__: signature-only SavedModel, usable for inference only.")
-        elif callable(call):
-            out.add("RSM102", "__call__", f"__call__ is a {type(call).__name__}, expected a tf.function.")
-        else:
-            out.add("RSM100", "__call__", "no __call__ attribute: the protocol requires one.")
+        out.add("RSM101", "__call__", "no __call__: signature-only SavedModel, usable for inference only.")
         return
-    traces = piece.spec.call.traces
-    if not traces:
+    # Read from the function, not `piece.spec`, which needs well-formed lists.
+    call = spec_lib.call_spec(piece.function)
+    if not call.traces:
         out.add("RSM103", "__call__", "the tf.function has no traces: nothing can be called or saved.")
         return
-    _check_training(piece.spec.call, out)
+    _check_training(call, out)
 
 
 def _trace_key(trace: spec_lib.TraceSpec) -> str:
@@ -236,7 +240,7 @@ def _check_regularization(loss: Any, where: str, out: _Findings) -> None:
         if args or kwargs:
             out.add("RSM131", where, f"takes inputs {spec_lib.format_spec(list(args))}; it must take none.")
             continue
-        output = concrete.structured_outputs
+        output = functions.output_specs(concrete)
         if not (
             isinstance(output, tf.TensorSpec) and output.shape.rank == 0 and output.dtype.is_floating
         ):
@@ -314,14 +318,14 @@ def check(x: Any, *, task: str | None = None) -> Report:
     out = _Findings()
     try:
         piece = as_piece(x)
-    except ReusableError as error:
-        if isinstance(x, (str, bytes)) or hasattr(x, "__fspath__"):
+    except NonConformingError:
+        if isinstance(x, (str, os.PathLike)):
             raise
-        out.add("RSM100", "__call__", str(error))
+        _check_not_callable(x, out)
         return Report(target=type(x).__name__, findings=tuple(out.items))
     _check_piece(piece, out, nested=False)
     if task is not None and piece.function is not None:
-        problem = _TASKS[task](piece.spec.call)
+        problem = _TASKS[task](spec_lib.call_spec(piece.function))
         if problem:
             out.add("RSM150", "__call__", f"task {task}: {problem}")
     return Report(target=piece.name, findings=tuple(out.items))

@@ -69,3 +69,11 @@ def captured_variables(function: Any) -> list[tf.Variable]:
         for v in concrete.variables:
             seen.setdefault(id(v), v)
     return list(seen.values())
+
+
+def output_specs(concrete: Any) -> Any:
+    """A trace's outputs as a nest of `tf.TensorSpec` (in-process traces hold symbolic Tensors)."""
+    return tf.nest.map_structure(
+        lambda t: tf.TensorSpec.from_tensor(t) if isinstance(t, tf.Tensor) else t,
+        concrete.structured_outputs,
+    )

@@ -237,12 +237,12 @@ def trace_spec(concrete: Any) -> TraceSpec:
     """Reads one concrete function's `TraceSpec`."""
     arguments = functions.bound_arguments(concrete)
     if not arguments:
-        return TraceSpec(inputs=None, training=None, kwargs={}, outputs=concrete.structured_outputs)
+        return TraceSpec(inputs=None, training=None, kwargs={}, outputs=functions.output_specs(concrete))
     names = list(arguments)
     inputs = arguments[names[0]]
     training = arguments.get(TRAINING)
     kwargs = {k: v for k, v in arguments.items() if k not in (names[0], TRAINING)}
-    return TraceSpec(inputs=inputs, training=training, kwargs=kwargs, outputs=concrete.structured_outputs)
+    return TraceSpec(inputs=inputs, training=training, kwargs=kwargs, outputs=functions.output_specs(concrete))
 
 
 def call_spec(function: Any) -> CallSpec:

@@ -1,0 +1,55 @@
+"""load/resolve on local handles, and the error for each kind of bad handle."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from reusable_savedmodel import interface as rsm
+
+
+def test_directory_and_file_url_resolve_to_the_same_place(zoo_path):
+    path = zoo_path("mul")
+    assert rsm.resolve(path) == rsm.resolve(f"file://{path}")
+    np.testing.assert_allclose(rsm.load(f"file://{path}")([1.0]).numpy(), [2.0])
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(rsm.HandleError, match="no such file or directory"):
+        rsm.load(tmp_path / "absent")
+
+
+def test_plain_file_is_not_a_saved_model(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(rsm.HandleError, match="expected a SavedModel directory, got a file"):
+        rsm.load(tmp_path / "notes.txt")
+
+
+def test_directory_without_saved_model_pb(tmp_path):
+    (tmp_path / "variables").mkdir()
+    with pytest.raises(rsm.HandleError, match=r"is not a SavedModel directory: expected saved_model.pb, found variables"):
+        rsm.load(tmp_path)
+
+
+def test_corrupt_saved_model_pb(tmp_path, zoo_path):
+    copy = tmp_path / "corrupt"
+    shutil.copytree(zoo_path("mul"), copy)
+    (copy / "saved_model.pb").write_bytes(b"\x0a\xff\xff\xff garbage")
+    with pytest.raises(rsm.HandleError, match="saved_model.pb is corrupt") as info:
+        rsm.load(copy)
+    assert info.value.__cause__ is not None
+
+
+def test_tf1_hub_module_is_named_as_such(tmp_path, zoo_path):
+    copy = tmp_path / "tf1"
+    shutil.copytree(zoo_path("mul"), copy)
+    (copy / "tfhub_module.pb").write_bytes(b"")
+    with pytest.raises(rsm.HandleError, match="is a TF1 Hub module.*TF2 SavedModel version"):
+        rsm.load(copy)
+
+
+def test_load_gives_a_fresh_object_each_time(zoo_path):
+    a, b = rsm.load(zoo_path("mul")), rsm.load(zoo_path("mul"))
+    a.variables[0].assign(5.0)
+    assert float(b.variables[0]) == 2.0
+    assert a.handle == zoo_path("mul")

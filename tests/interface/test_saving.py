@@ -1,0 +1,101 @@
+"""save: atomic, checked writes that reproduce the model, and re-export after changes."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.interface import zoo
+
+
+def _leftovers(directory):
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".saving"))
+
+
+def test_reusable_module_round_trip_reproduces_both_modes(tmp_path):
+    model = zoo.MLP()
+    x = tf.constant(zoo.example_inputs("mlp", batch=6))
+    loaded = rsm.save(model, tmp_path / "mlp")
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+    # Training mode with dropout off is deterministic: same outputs, same moving statistics.
+    got = loaded(x, training=True, dropout_rate=tf.constant(0.0))
+    want = model(x, training=True, dropout_rate=tf.constant(0.0))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    for a, b in zip(loaded.variables, rsm.as_piece(model).variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    assert [v.name for v in loaded.trainable_variables] == [v.name for v in model.trainable_variables]
+    assert float(loaded.regularization_loss()) == pytest.approx(float(rsm.as_piece(model).regularization_loss()))
+
+
+def test_curated_trainable_subset_survives(tmp_path):
+    loaded = rsm.save(zoo.MLP(), tmp_path / "mlp")
+    names = [v.name for v in loaded.trainable_variables]
+    assert not any("input_scale" in n for n in names)
+    assert any("input_scale" in v.name for v in loaded.non_trainable_variables)
+
+
+def test_tf_module_with_property_lists_is_exported_with_real_lists(tmp_path):
+    class Scale(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(3.0)
+            self.frozen = tf.Variable(1.0, trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x):
+            return x * self.w + self.frozen
+
+    loaded = rsm.save(Scale(), tmp_path / "scale")
+    assert sorted(float(v) for v in loaded.variables) == [1.0, 3.0]
+    assert [float(v) for v in loaded.trainable_variables] == [3.0]
+    np.testing.assert_allclose(loaded([1.0, 2.0]).numpy(), [4.0, 7.0])
+
+
+def test_reexport_after_fine_tuning_keeps_new_values(tmp_path, zoo_path):
+    piece = rsm.load(zoo_path("mul"))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(piece([1.0, 2.0])) + piece.regularization_loss()
+    (grad,) = tape.gradient(loss, piece.trainable_variables)
+    assert float(grad) == pytest.approx(3.0 + 0.002 * 2.0)  # d/dv (3v + 0.001 v^2)
+    piece.trainable_variables[0].assign_sub(0.5 * grad)
+    again = rsm.save(piece, tmp_path / "tuned")
+    np.testing.assert_allclose(again([1.0]).numpy(), [2.0 - 0.5 * (3.0 + 0.004)], rtol=1e-6)
+
+
+def test_failed_check_leaves_nothing(tmp_path):
+    class OnlyInference(tf.train.Checkpoint):
+        @tf.function
+        def __call__(self, x, training=False):
+            return x
+
+    model = OnlyInference()
+    model.__call__.get_concrete_function(tf.TensorSpec([None], tf.float32), training=False)
+    with pytest.raises(rsm.CheckFailedError, match="RSM110"):
+        rsm.save(model, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_existing_path_needs_overwrite(tmp_path):
+    rsm.save(zoo.MulModel(2.0), tmp_path / "m")
+    with pytest.raises(rsm.HandleError, match="exists; pass overwrite=True"):
+        rsm.save(zoo.MulModel(5.0), tmp_path / "m")
+    rsm.save(zoo.MulModel(5.0), tmp_path / "m", overwrite=True)
+    np.testing.assert_allclose(rsm.load(tmp_path / "m")([1.0]).numpy(), [5.0])
+    assert _leftovers(tmp_path) == []
+
+
+def test_named_callables_are_exported(tmp_path):
+    loaded = rsm.save(zoo.MLP(), tmp_path / "mlp")
+    assert set(loaded.callables) == {"encoder", "decoder"}
+    x = tf.constant(zoo.example_inputs("mlp"))
+    np.testing.assert_allclose(
+        loaded.callable("decoder")(loaded.callable("encoder")(x)).numpy(), loaded(x).numpy(), rtol=1e-6
+    )
+
+
+def test_resources_are_kept(tmp_path, zoo_path):
+    loaded = rsm.save(zoo.TextModel(), tmp_path / "text")
+    np.testing.assert_allclose(
+        loaded(["the cat"]).numpy(), rsm.load(zoo_path("text"))(["the cat"]).numpy(), rtol=1e-6
+    )
