@@ -29,7 +29,7 @@ def machine() -> dict[str, Any]:
     """The machine and library versions the figures come from."""
     cpu = platform.processor() or platform.machine()
     if Path("/proc/cpuinfo").exists():
-        names = [l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")]
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
         cpu = names[0] if names else cpu
     versions = {}
     for dist in _VERSIONS:

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-
 from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
@@ -81,6 +80,21 @@ def coerce(value: Any, spec: Any) -> Any:
 
 def _is_tensor(value: Any) -> bool:
     return isinstance(value, (tf.Tensor, tf.Variable))
+
+
+def validate_training(training: Any, *, where: str, argument: str = "training") -> None:
+    """Raises unless `training` is a Python bool or a scalar `tf.bool` tensor.
+
+    Raises:
+      InputMismatchError: naming `argument` and what came instead.
+    """
+    if isinstance(training, (bool, np.bool_)):
+        return
+    if not (_is_tensor(training) and training.dtype == tf.bool and training.shape.rank == 0):
+        raise InputMismatchError(
+            f"{where}: {argument} must be a Python bool or a scalar tf.bool tensor, "
+            f"got {describe_value(training)}."
+        )
 
 
 def _call_function_of(obj: Any) -> Any:
@@ -263,6 +277,7 @@ class Piece:
             inputs = self._coerce_inputs(inputs)
         if isinstance(training, (bool, np.bool_)):
             return self._call(inputs, bool(training), kwargs)
+        validate_training(training, where=self._name)
         static = tf.get_static_value(training)
         if static is not None:
             return self._call(inputs, bool(static), kwargs)

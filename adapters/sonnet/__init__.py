@@ -1,1 +1,11 @@
-"""Sonnet 2 adapter: `SonnetModule` (consume) and `from_sonnet` (produce)."""
+"""Sonnet 2 adapter: `SonnetModule` (consume) and `from_sonnet` (produce).
+
+`from reusable_savedmodel.adapters import sonnet as rsm_snt`, then
+`rsm_snt.SonnetModule(handle)` to use a Reusable SavedModel as an `snt.Module`, and
+`rsm.save(rsm_snt.from_sonnet(module, input_signature=...), path)` to publish one.
+"""
+
+from reusable_savedmodel.adapters.sonnet.export import Regularizer, SonnetExport, from_sonnet
+from reusable_savedmodel.adapters.sonnet.module import SonnetModule
+
+__all__ = ["Regularizer", "SonnetExport", "SonnetModule", "from_sonnet"]

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import zoo
 
@@ -176,3 +175,10 @@ def test_named_callables(zoo_path):
         piece.callable("nope")
     # tf_keras' per-layer attributes are Keras internals or not identifiers.
     assert "keras_api" not in rsm.load(zoo_path("tf_keras_mlp")).callables
+
+
+@pytest.mark.parametrize("training", ["yes", 1, None, tf.constant(1.0), tf.constant([True, False])])
+def test_training_must_be_a_bool_or_scalar_bool_tensor(zoo_path, training):
+    piece = rsm.load(zoo_path("mlp"))
+    with pytest.raises(rsm.InputMismatchError, match="training must be a Python bool or a scalar tf.bool tensor"):
+        piece(tf.zeros([1, 4]), training=training)

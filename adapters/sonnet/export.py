@@ -1,0 +1,192 @@
+"""`from_sonnet`: a Sonnet 2 module as an in-process Reusable SavedModel."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sonnet as snt
+import tensorflow as tf
+from reusable_savedmodel import interface as rsm
+
+#: A regularizer in Sonnet's form: variables in, scalar float loss out
+#: (`snt.regularizers.L1`, `L2`, `OrthogonalRegularizer`, or any such callable).
+Regularizer = Callable[[Sequence[tf.Variable]], tf.Tensor]
+
+
+def variable_name(variable: tf.Variable) -> str:
+    """A variable's name without the output suffix: `mlp/linear_0/w`."""
+    name = variable.name
+    return name[: -len(":0")] if name.endswith(":0") else name
+
+
+@dataclasses.dataclass(frozen=True)
+class _SonnetDeclaration:
+    """How to call the module and what to train; a plain object so tracking ignores it."""
+
+    training_arg: str | None
+    regularizers: Mapping[str, Regularizer]
+    trainable_variables: tuple[tf.Variable, ...] | None
+
+
+class SonnetExport(rsm.ReusableModule):
+    """A Sonnet module behind the Reusable SavedModel protocol; made by `from_sonnet`."""
+
+    def __init__(
+        self,
+        module: snt.Module,
+        input_signature: Any,
+        declaration: _SonnetDeclaration,
+        tensor_kwargs: Mapping[str, tf.TensorSpec] | None,
+        python_kwargs: Mapping[str, Sequence[Any]] | None,
+    ):
+        super().__init__(input_signature, tensor_kwargs=tensor_kwargs, python_kwargs=python_kwargs)
+        self._module = module
+        self._sonnet = declaration
+
+    @property
+    def module(self) -> snt.Module:
+        """The exported Sonnet module."""
+        return self._module
+
+    def call(self, inputs: rsm.Structure, training: bool = False, **kwargs: Any) -> rsm.Structure:
+        """Calls the module, passing `training` as its training argument."""
+        if self._sonnet.training_arg is not None:
+            kwargs[self._sonnet.training_arg] = training
+        return self._module(inputs, **kwargs)
+
+    def select_trainable_variables(self, variables: Sequence[tf.Variable]) -> Sequence[tf.Variable]:
+        """The declared `trainable_variables`, or every used variable whose flag is True.
+
+        Raises:
+          ValueError: if a declared trainable variable is not used by the module's call or
+            has `trainable=False`.
+        """
+        chosen = self._sonnet.trainable_variables
+        if chosen is None:
+            return super().select_trainable_variables(variables)
+        used = {id(v) for v in variables}
+        for v in chosen:
+            if id(v) not in used:
+                raise ValueError(
+                    f"trainable_variables: {variable_name(v)} is not used by the module's call."
+                )
+            if not v.trainable:
+                raise ValueError(f"trainable_variables: {variable_name(v)} has trainable=False.")
+        return list(chosen)
+
+    def regularization(self) -> Sequence[Callable[[], tf.Tensor]]:
+        """One loss per regularizer pattern: the regularizer of the matching variables.
+
+        Raises:
+          ValueError: if a pattern matches no trainable variable.
+        """
+        losses = []
+        names = [(variable_name(v), v) for v in self.trainable_variables]
+        for pattern, regularizer in self._sonnet.regularizers.items():
+            matched = [v for n, v in names if fnmatch.fnmatchcase(n, pattern)]
+            if not matched:
+                known = ", ".join(sorted(n for n, _ in names)) or "none"
+                raise ValueError(
+                    f"regularizers: pattern {pattern!r} matches no trainable variable; "
+                    f"trainable variables: {known}."
+                )
+            losses.append(_bind(regularizer, matched))
+        return losses
+
+
+def _bind(regularizer: Regularizer, variables: list[tf.Variable]) -> Callable[[], tf.Tensor]:
+    """A zero-argument loss: `regularizer(variables)` as a float32 scalar."""
+    return lambda: tf.cast(regularizer(variables), tf.float32)
+
+
+def from_sonnet(
+    module: snt.Module,
+    *,
+    input_signature: Any,
+    training_arg: str | None = "is_training",
+    regularizers: Mapping[str, Regularizer] | None = None,
+    trainable_variables: Sequence[tf.Variable] | None = None,
+    tensor_kwargs: Mapping[str, tf.TensorSpec] | None = None,
+    python_kwargs: Mapping[str, Sequence[Any]] | None = None,
+) -> rsm.Piece:
+    """Returns a Sonnet module as an in-process Reusable SavedModel.
+
+    The module's variables are created (with `snt.build`, which runs no update) if it
+    has not been called yet, then `__call__` is traced for `training=False` and `True`
+    and every declared kwarg combination. `rsm.save(piece, path)` writes it; the
+    Piece's variables are the module's own.
+
+    Regularizers are given as `{name_pattern: regularizer}`: each entry becomes one of
+    the `regularization_losses`, `regularizer(variables)` over the trainable variables
+    whose Sonnet name (`variable.name` without `:0`, e.g. `mlp/linear_0/w`) matches the
+    glob pattern (`fnmatch`, case-sensitive), e.g. `{"*/w": snt.regularizers.L2(1e-4)}`.
+    This form is chosen because Sonnet keeps regularizers outside modules and applies
+    one regularizer to a list of variables (`l2(module.trainable_variables)`): each entry
+    is exactly that call. Names, unlike variable objects, exist before Sonnet creates
+    variables on first call, print readably, and can key a dict (`tf.Variable` is
+    unhashable). A pattern matching no trainable variable is an error, so typos do not
+    silently drop a loss.
+
+    Args:
+      module: The Sonnet module (or any callable `snt.Module`).
+      input_signature: A nest of `tf.TensorSpec` for the positional input (a spec, a
+        list or a dict of specs); None for dimensions that vary (the batch).
+      training_arg: The name of the module's training flag, passed the protocol's
+        `training`; None for modules without one (both traces are then the same).
+      regularizers: `{name_pattern: regularizer}` as described above.
+      trainable_variables: The variables to fine-tune, if not all the used variables
+        with `trainable=True` (leave out what must not be fine-tuned).
+      tensor_kwargs: Extra keyword arguments of the module's call that may be Tensors,
+        name -> spec (the module must give each a default).
+      python_kwargs: Extra Python-valued keyword arguments, name -> values to trace
+        (default first).
+
+    Returns:
+      An `rsm.Piece` over a `SonnetExport` (`piece.obj.module` is `module`).
+
+    Raises:
+      TypeError: if `module` is not an `snt.Module`, or a regularizer key is not a str.
+      ValueError: if `module.__call__` has no parameter `training_arg`, a regularizer
+        pattern matches no trainable variable, or a declared trainable variable is not
+        used or not trainable.
+    """
+    if not isinstance(module, snt.Module):
+        raise TypeError(f"from_sonnet expects an snt.Module, got {type(module).__name__}.")
+    regularizers = dict(regularizers or {})
+    for key in regularizers:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"regularizers keys are variable name patterns (str) such as 'mlp/linear_0/w' "
+                f"or '*/w', got {type(key).__name__} {key!r}."
+            )
+    build_kwargs = {training_arg: False} if training_arg is not None else {}
+    try:
+        snt.build(module, input_signature, **build_kwargs)
+    except TypeError as error:
+        # Sonnet's method wrappers hide the signature, so the call itself tells.
+        if training_arg is None or f"unexpected keyword argument '{training_arg}'" not in str(
+            error
+        ):
+            raise
+        raise ValueError(
+            f"{module.name}.__call__ has no parameter {training_arg!r}; pass training_arg="
+            f"<its training flag's name>, or None for a module without one."
+        ) from error
+    export = SonnetExport(
+        module,
+        input_signature,
+        _SonnetDeclaration(
+            training_arg=training_arg,
+            regularizers=regularizers,
+            trainable_variables=tuple(trainable_variables)
+            if trainable_variables is not None
+            else None,
+        ),
+        tensor_kwargs,
+        python_kwargs,
+    )
+    export.finalize_reusable()
+    return rsm.Piece(export, name=module.name)
