@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 from reusable_savedmodel.interface import zoo
 

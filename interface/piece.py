@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
 from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError

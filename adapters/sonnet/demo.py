@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import sonnet as snt
 import tensorflow as tf
+
 from reusable_savedmodel.adapters.sonnet.module import SonnetModule
 from reusable_savedmodel.interface import zoo
 

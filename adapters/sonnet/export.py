@@ -9,6 +9,7 @@ from typing import Any
 
 import sonnet as snt
 import tensorflow as tf
+
 from reusable_savedmodel import interface as rsm
 
 #: A regularizer in Sonnet's form: variables in, scalar float loss out

@@ -7,6 +7,7 @@ from typing import Any
 
 import sonnet as snt
 import tensorflow as tf
+
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.piece import validate_training
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import sonnet as snt
 import tensorflow as tf
+from sonnet_models import INPUT_SIGNATURE, SonnetMLP
+
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule, from_sonnet
-from sonnet_models import INPUT_SIGNATURE, SonnetMLP
 
 X = np.random.default_rng(2).standard_normal((16, 4)).astype(np.float32)
 LABELS = np.arange(16) % 3

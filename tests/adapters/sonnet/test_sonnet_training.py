@@ -3,6 +3,7 @@
 import numpy as np
 import sonnet as snt
 import tensorflow as tf
+
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 from reusable_savedmodel.interface import zoo
