@@ -20,7 +20,14 @@ from reusable_savedmodel.interface.loading import as_piece, load, resolve
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import ReusableCallable, ReusableSavedModel, Structure
 from reusable_savedmodel.interface.saving import save
-from reusable_savedmodel.interface.spec import CallSpec, KwargSpec, PieceSpec, SignatureSpec, TraceSpec
+from reusable_savedmodel.interface.scanning import ScanFinding, ScanReport, scan
+from reusable_savedmodel.interface.spec import (
+    CallSpec,
+    KwargSpec,
+    PieceSpec,
+    SignatureSpec,
+    TraceSpec,
+)
 
 __all__ = [
     "RULES",
@@ -40,6 +47,8 @@ __all__ = [
     "ReusableModule",
     "ReusableSavedModel",
     "Rule",
+    "ScanFinding",
+    "ScanReport",
     "Severity",
     "SignatureSpec",
     "Structure",
@@ -50,4 +59,5 @@ __all__ = [
     "load",
     "resolve",
     "save",
+    "scan",
 ]

@@ -6,7 +6,7 @@ import os
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tensorflow as tf
 from google.protobuf.message import DecodeError
@@ -28,6 +28,13 @@ def _local_path(handle: str) -> Path:
         parsed = urllib.parse.urlparse(handle)
         return Path(urllib.request.url2pathname(parsed.netloc + parsed.path))
     return Path(handle).expanduser()
+
+
+def _scanner():
+    """The safety scan, imported here only when asked for (it imports this module)."""
+    from reusable_savedmodel.interface import scanning
+
+    return scanning
 
 
 def _remote_resolver():
@@ -76,13 +83,15 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
 
     Args:
       handle: A local directory, a `file://` URL, or an `http(s)://` URL.
-      **remote_options: Options for remote handles (see `reusable_savedmodel.interface.remote`).
+      **remote_options: Options for remote handles and archives: `sha256`, `timeout`,
+        `retries`, `progress`, `offline` (see `remote.resolve_remote`).
 
     Returns:
       The directory holding `saved_model.pb`.
 
     Raises:
-      HandleError: if the handle names no SavedModel.
+      HandleError: if the handle names no SavedModel, or remote options are given for a
+        local directory.
       DownloadError: if a remote handle cannot be fetched.
     """
     text = os.fspath(handle)
@@ -91,6 +100,11 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
     path = _local_path(text)
     if path.is_file() and _remote_resolver().is_archive(path):
         return _remote_resolver().resolve_remote(text, **remote_options)
+    if remote_options:
+        raise HandleError(
+            f"{text!r} is a local directory: options {sorted(remote_options)} apply only to "
+            f"archives and http(s) handles."
+        )
     return validate_saved_model_dir(path, text)
 
 
@@ -113,15 +127,21 @@ def load(
     *,
     tags: Any = None,
     options: tf.saved_model.LoadOptions | None = None,
+    scan: Literal["warn", "strict"] | None = None,
     **remote_options: Any,
 ) -> Piece:
     """Loads a Reusable SavedModel as a Piece.
 
     Args:
-      handle: A local directory, a `file://` URL, or an `http(s)://` URL.
+      handle: A local directory, a `file://` URL or archive, or an `http(s)://` URL.
       tags: MetaGraph tags to load (for SavedModels with several).
       options: `tf.saved_model.LoadOptions`.
-      **remote_options: Options for remote handles and the cache.
+      scan: Scan the graphs before loading (see `rsm.scan`): `"warn"` logs ops that touch
+        files, run code or use the network; `"strict"` refuses the model if there are any.
+        None (the default) does not scan.
+      **remote_options: Options for remote handles and archives: `sha256` (expected hex
+        sha256 of the archive), `timeout` (seconds per connect or read), `retries`,
+        `progress` (None: a bar only on a terminal), `offline` (None: `$RSM_OFFLINE`).
 
     Returns:
       A Piece over the loaded object.
@@ -129,9 +149,13 @@ def load(
     Raises:
       HandleError: for a missing path, a directory that is no SavedModel, a corrupt
         `saved_model.pb`, or a TF1 hub module.
+      DownloadError: if a remote handle cannot be fetched, verified or unpacked.
+      UnsafeModelError: if `scan="strict"` flags any op.
     """
     text = os.fspath(handle)
     path = resolve(handle, **remote_options)
+    if scan is not None:
+        _scanner().enforce(path, text, scan)
     try:
         obj = tf.saved_model.load(str(path), tags=tags, options=options)
     except Exception as error:  # re-raised, explained when the files are at fault

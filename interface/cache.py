@@ -1,0 +1,358 @@
+"""The download cache: one verified entry per handle, built aside and renamed into place.
+
+Layout under the cache directory, for a handle whose key is `K`:
+
+  K/            the SavedModel directory (renamed into place whole)
+  K.rsm.json    the manifest, written last: handle, archive size and sha256, time, file sizes
+  K.rsm.lock    the lock held while the entry is built (an flock: it dies with its holder)
+  K.rsm-tmp.*   downloads and extractions under way
+
+An entry counts only when its manifest is readable and every file it lists is present with
+its recorded size, so an entry that an OS cleaner emptied or half deleted is rebuilt, never
+loaded. Keys differ from tensorflow_hub's, so both can share `$TFHUB_CACHE_DIR`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import filelock
+import platformdirs
+
+from reusable_savedmodel.interface import extract
+from reusable_savedmodel.interface.download import Fetched
+from reusable_savedmodel.interface.errors import DownloadError, ReusableError
+
+_log = logging.getLogger(__name__)
+
+_MANIFEST = ".rsm.json"
+_LOCK = ".rsm.lock"
+_TEMP = ".rsm-tmp."
+# Storage failures a retry cannot fix: reported at once, with what to do.
+_STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENOTDIR}
+
+#: Writes the archive to the given path and says what it wrote (see `download`).
+Fetch = Callable[[Path], Fetched]
+
+
+def cache_dir() -> Path:
+    """The cache directory: `$RSM_CACHE_DIR`, else `$TFHUB_CACHE_DIR`, else a per-user one."""
+    for variable in ("RSM_CACHE_DIR", "TFHUB_CACHE_DIR"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).expanduser()
+    return Path(platformdirs.user_cache_dir("reusable-savedmodel"))
+
+
+def key(handle: str) -> str:
+    """The entry name for a handle."""
+    return "rsm-" + hashlib.sha256(handle.encode()).hexdigest()[:32]
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    """What an entry holds and where it came from.
+
+    Attributes:
+      handle: The handle as given.
+      url: Where the archive came from (after redirects), or the local archive.
+      size: The archive's size in bytes.
+      sha256: The archive's hex sha256.
+      created: When the entry was completed (seconds since the epoch).
+      files: Each file of the SavedModel directory (relative POSIX path) -> its size.
+      stamp: For local archives, the source file's size and mtime when it was unpacked.
+    """
+
+    handle: str
+    url: str
+    size: int
+    sha256: str
+    created: float
+    files: dict[str, int]
+    stamp: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Returns the JSON-able form."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One cache entry as `entries` finds it.
+
+    Attributes:
+      key: The entry's name.
+      path: The SavedModel directory.
+      manifest: The manifest, or None if it is missing or unreadable.
+      problem: Why the entry does not count, or None if it is valid.
+    """
+
+    key: str
+    path: Path
+    manifest: Manifest | None
+    problem: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Returns the JSON-able form."""
+        return {
+            "key": self.key,
+            "path": str(self.path),
+            "valid": self.problem is None,
+            "problem": self.problem,
+            "manifest": self.manifest.to_json() if self.manifest else None,
+        }
+
+
+def _files(root: Path) -> dict[str, int]:
+    return {
+        p.relative_to(root).as_posix(): p.stat().st_size
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@contextlib.contextmanager
+def _storage_errors(root: Path) -> Iterator[None]:
+    """Turns permission, full-disk, read-only and not-a-directory errors into a `DownloadError`."""
+    try:
+        yield
+    except OSError as error:
+        if isinstance(error, ReusableError) or error.errno not in _STORAGE_ERRNOS:
+            raise
+        raise DownloadError(
+            f"cannot write to the cache directory {root}: {error.strerror} ({error.filename}); "
+            f"expected a writable directory with free space: free some, or set $RSM_CACHE_DIR "
+            f"to another directory."
+        ) from error
+
+
+class Cache:
+    """The entries in one cache directory.
+
+    Args:
+      root: The cache directory (default: `cache_dir()`), created on first write.
+    """
+
+    def __init__(self, root: Path | None = None):
+        self.root = cache_dir() if root is None else Path(root)
+
+    def _manifest_path(self, k: str) -> Path:
+        return self.root / (k + _MANIFEST)
+
+    def _read_manifest(self, k: str) -> tuple[Manifest | None, str | None]:
+        try:
+            data = json.loads(self._manifest_path(k).read_text())
+            return Manifest(**data), None
+        except (FileNotFoundError, NotADirectoryError):
+            return None, "no manifest"
+        except (ValueError, TypeError) as error:  # bad JSON, or fields that are not ours
+            return None, f"unreadable manifest ({error})"
+
+    def _problem(self, k: str, manifest: Manifest | None, stamp: str | None) -> str | None:
+        """Why the entry does not count, or None if every listed file has its size."""
+        if manifest is None:
+            return "no manifest"
+        if manifest.stamp != stamp:
+            return f"made from an archive that has changed since ({manifest.stamp} -> {stamp})"
+        entry = self.root / k
+        for name, size in manifest.files.items():
+            try:
+                actual = (entry / name).stat().st_size
+            except (FileNotFoundError, NotADirectoryError):
+                return f"{name} is missing"
+            if actual != size:
+                return f"{name} has {actual} bytes, expected {size}"
+        return None
+
+    def lookup(self, handle: str, *, sha256: str | None = None, stamp: str | None = None) -> Path | None:
+        """The SavedModel directory of a valid entry for `handle`, or None.
+
+        Args:
+          handle: The handle.
+          sha256: If given, the entry counts only if made from an archive with this sha256.
+          stamp: For local archives, the source's current stamp (see `Manifest.stamp`).
+
+        Returns:
+          The directory, or None if there is no valid entry.
+        """
+        k = key(handle)
+        manifest, _ = self._read_manifest(k)
+        if self._problem(k, manifest, stamp) is None and sha256 in (None, manifest.sha256):
+            return self.root / k
+        return None
+
+    @contextlib.contextmanager
+    def _locked(self, k: str, handle: str) -> Iterator[None]:
+        lock = filelock.FileLock(self.root / (k + _LOCK))
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            _log.warning("%s: another process is downloading it; waiting for it to finish.", handle)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _remove(self, k: str) -> None:
+        """Removes an entry: its manifest first, so a half-removed entry never counts."""
+        self._manifest_path(k).unlink(missing_ok=True)
+        if (self.root / k).exists():
+            shutil.rmtree(self.root / k)
+
+    def _remove_temporaries(self, k: str) -> None:
+        """Removes what a dead builder left; only call with the entry's lock held."""
+        for leftover in self.root.glob(k + _TEMP + "*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+
+    def get(
+        self,
+        handle: str,
+        fetch: Fetch,
+        *,
+        sha256: str | None = None,
+        stamp: str | None = None,
+        offline: bool = False,
+    ) -> Path:
+        """The SavedModel directory for `handle`, building the entry if there is no valid one.
+
+        One process builds; others wait on the entry's lock and then use its result. A
+        builder that died leaves only temporaries, removed by the next one.
+
+        Args:
+          handle: The handle (names the entry).
+          fetch: Writes the archive to a given path (e.g. `download.download`).
+          sha256: Expected sha256 of the archive; an entry made from another is replaced.
+          stamp: For local archives, the source's current stamp; a changed one is replaced.
+          offline: Serve only a valid entry; never fetch.
+
+        Returns:
+          The entry's SavedModel directory.
+
+        Raises:
+          DownloadError: if fetching or unpacking fails, if offline with no valid entry, or
+            if the cache directory is not writable or full. No partial entry is left.
+          HandleError: if the archive holds no SavedModel.
+        """
+        found = self.lookup(handle, sha256=sha256, stamp=stamp)
+        if found is not None:
+            return found
+        k = key(handle)
+        with _storage_errors(self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._locked(k, handle):
+                self._remove_temporaries(k)
+                manifest, reason = self._read_manifest(k)
+                problem = reason or self._problem(k, manifest, stamp)
+                if problem is None and sha256 in (None, manifest.sha256):
+                    return self.root / k  # built by the process we waited for
+                if problem is not None:
+                    _log.info("%s: cache entry %s does not count (%s); removing it.", handle, k, problem)
+                    self._remove(k)  # broken: never served, and not kept for offline use
+                if offline:
+                    wanted = f" with sha256 {sha256}" if problem is None else ""
+                    raise DownloadError(
+                        f"{handle}: RSM_OFFLINE is set and the cache {self.root} has no valid "
+                        f"entry for it{wanted}; expected it fetched earlier (`rsm fetch`)."
+                    )
+                return self._build(k, handle, fetch, sha256=sha256, stamp=stamp)
+
+    def _build(self, k: str, handle: str, fetch: Fetch, *, sha256: str | None, stamp: str | None) -> Path:
+        staging = Path(tempfile.mkdtemp(prefix=k + _TEMP, dir=self.root))
+        try:
+            archive = staging / "archive"
+            fetched = fetch(archive)
+            if sha256 is not None and fetched.sha256 != sha256:
+                raise DownloadError(
+                    f"{handle}: sha256 mismatch: expected {sha256}, got {fetched.sha256} "
+                    f"({fetched.size} bytes from {fetched.url})."
+                )
+            model = extract.extract(archive, staging / "tree", label=handle)
+            manifest = Manifest(
+                handle=handle,
+                url=fetched.url,
+                size=fetched.size,
+                sha256=fetched.sha256,
+                created=time.time(),
+                files=_files(model),
+                stamp=stamp,
+            )
+            self._remove(k)  # an entry from another sha256, replaced only now that this one verified
+            entry = self.root / k
+            os.rename(model, entry)
+            try:
+                self._write_manifest(k, manifest)
+            except BaseException:
+                shutil.rmtree(entry)
+                raise
+            return entry
+        finally:
+            shutil.rmtree(staging)
+
+    def _write_manifest(self, k: str, manifest: Manifest) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=k + _TEMP, suffix=".json", dir=self.root)
+        try:
+            with os.fdopen(fd, "w") as out:
+                json.dump(manifest.to_json(), out, indent=1)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self._manifest_path(k))
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def entries(self) -> list[Entry]:
+        """Every entry in the cache, valid or not, sorted by handle then key.
+
+        Returns:
+          The entries (directories and manifests this library wrote; nothing else).
+        """
+        if not self.root.is_dir():
+            return []
+        keys = {p.name[: -len(_MANIFEST)] for p in self.root.glob("rsm-*" + _MANIFEST)}
+        keys |= {p.name for p in self.root.glob("rsm-*") if p.is_dir() and _TEMP not in p.name}
+        found = []
+        for k in keys:
+            manifest, reason = self._read_manifest(k)
+            problem = reason or self._problem(k, manifest, manifest.stamp)
+            found.append(Entry(key=k, path=self.root / k, manifest=manifest, problem=problem))
+        return sorted(found, key=lambda e: (e.manifest.handle if e.manifest else "", e.key))
+
+    def clear(self, handle: str | None = None) -> list[Entry]:
+        """Removes one handle's entry, or every entry and leftover temporary.
+
+        Each entry is removed under its lock, so a download under way finishes first.
+
+        Args:
+          handle: The handle whose entry to remove; None removes all.
+
+        Returns:
+          The entries removed.
+        """
+        targets = self.entries()
+        if handle is not None:
+            targets = [e for e in targets if e.key == key(handle)]
+        with _storage_errors(self.root):
+            for entry in targets:
+                with self._locked(entry.key, entry.manifest.handle if entry.manifest else entry.key):
+                    self._remove(entry.key)
+                    self._remove_temporaries(entry.key)
+            if handle is None and self.root.is_dir():
+                for lock in self.root.glob("rsm-*" + _LOCK):
+                    with self._locked(lock.name[: -len(_LOCK)], lock.name):
+                        self._remove_temporaries(lock.name[: -len(_LOCK)])
+        return targets

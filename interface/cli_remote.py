@@ -1,0 +1,81 @@
+"""The `rsm` commands for remote handles: `scan`, `fetch`, `cache list` and `cache clear`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+from typing import Any
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from reusable_savedmodel.interface.scanning import scan
+
+    report = scan(args.handle)
+    print(report.dumps() if args.json else report)
+    return 1 if args.strict and not report.safe else 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from reusable_savedmodel.interface.loading import resolve
+
+    options = {"sha256": args.sha256} if args.sha256 else {}
+    print(resolve(args.handle, **options))
+    return 0
+
+
+def _cache_list(args: argparse.Namespace) -> int:
+    from reusable_savedmodel.interface.cache import Cache
+
+    cache = Cache()
+    entries = cache.entries()
+    if args.json:
+        print(json.dumps({"root": str(cache.root), "entries": [e.to_json() for e in entries]}, indent=2))
+        return 0
+    print(f"cache {cache.root}: {len(entries)} entries")
+    for e in entries:
+        m = e.manifest
+        when = datetime.datetime.fromtimestamp(m.created).isoformat(timespec="seconds") if m else "-"
+        size = f"{m.size / 1024:,.0f} KiB" if m else "-"
+        state = "ok" if e.problem is None else f"BROKEN ({e.problem})"
+        print(f"  {m.handle if m else e.key}\n    {e.path}  {size}  {when}  {state}")
+    return 0
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from reusable_savedmodel.interface.cache import Cache
+    from reusable_savedmodel.interface.remote import cache_handle
+
+    cache = Cache()
+    removed = cache.clear(cache_handle(args.handle) if args.handle else None)
+    print(f"removed {len(removed)} entries from {cache.root}")
+    return 0
+
+
+def add_commands(subparsers: Any) -> None:
+    """Adds `scan`, `fetch` and `cache` to the `rsm` parser's subcommands.
+
+    Args:
+      subparsers: What `ArgumentParser.add_subparsers()` returned.
+    """
+    scan = subparsers.add_parser(
+        "scan", help="list ops that touch files, run code or use the network"
+    )
+    scan.add_argument("handle", help="directory, archive, file:// or http(s):// handle")
+    scan.add_argument("--json", action="store_true", help="print JSON")
+    scan.add_argument("--strict", action="store_true", help="exit with status 1 if any op is flagged")
+    scan.set_defaults(run=_scan)
+
+    fetch = subparsers.add_parser("fetch", help="download a handle into the cache; print its path")
+    fetch.add_argument("handle", help="http(s):// URL or archive")
+    fetch.add_argument("--sha256", help="expected hex sha256 of the archive")
+    fetch.set_defaults(run=_fetch)
+
+    cache = subparsers.add_parser("cache", help="list or clear the download cache")
+    actions = cache.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="list entries, valid or broken")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=_cache_list)
+    clear = actions.add_parser("clear", help="remove every entry, or one handle's")
+    clear.add_argument("handle", nargs="?", help="the handle whose entry to remove")
+    clear.set_defaults(run=_cache_clear)
