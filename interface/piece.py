@@ -275,7 +275,7 @@ class Piece:
                 f"piece.signatures[{next(iter(self.signatures))!r}](**tensors) for inference."
             )
         if not _is_tensor(inputs):
-            inputs = self._coerce_inputs(inputs)
+            inputs = self.coerce_inputs(inputs)
         if isinstance(training, (bool, np.bool_)):
             return self._call(inputs, bool(training), kwargs)
         validate_training(training, where=self._name)
@@ -290,7 +290,12 @@ class Piece:
             lambda: self._call(inputs, False, kwargs),
         )
 
-    def _coerce_inputs(self, inputs: Any) -> Any:
+    def coerce_inputs(self, inputs: Any) -> Any:
+        """Converts numpy arrays and Python lists in `inputs` to Tensors the traces accept.
+
+        Tries each accepted input structure in turn; inputs that fit none are returned
+        converted as for the first, so the call reports the mismatch.
+        """
         accepted = self.spec.call.inputs
         for spec in accepted:
             converted = coerce(inputs, spec)

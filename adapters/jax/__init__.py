@@ -1,1 +1,42 @@
-"""JAX adapter: `to_jax` (consume) and `from_jax` (produce)."""
+"""JAX adapter: `to_jax` (consume) and `from_jax` (produce).
+
+`from reusable_savedmodel.adapters import jax as rsm_jax`, then `rsm_jax.to_jax(handle)`
+for a pure-JAX `JaxPiece`, and `rsm.save(rsm_jax.from_jax(apply_fn, params,
+input_signature=...), path)` to publish a JAX model. `JaxPiece`, `load_jax_piece` and the
+call-time errors import no TensorFlow; the converters (which need it) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError
+from reusable_savedmodel.adapters.jax.piece import JaxPiece
+from reusable_savedmodel.adapters.jax.serialize import load_jax_piece, save_jax_piece
+
+# Names that need TensorFlow, and the module each comes from (imported on first access).
+_LAZY = {
+    "to_jax": "reusable_savedmodel.adapters.jax.consume",
+    "from_jax": "reusable_savedmodel.adapters.jax.produce",
+    "JaxExport": "reusable_savedmodel.adapters.jax.produce",
+    "UnconvertibleError": "reusable_savedmodel.adapters.jax.convert",
+}
+
+__all__ = [
+    "JaxExport",
+    "JaxPiece",
+    "NoTraceError",
+    "RngRequiredError",
+    "UnconvertibleError",
+    "from_jax",
+    "load_jax_piece",
+    "save_jax_piece",
+    "to_jax",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,79 @@
+"""`FlaxModule`: a Reusable SavedModel (or a `JaxPiece`) as a Flax `nnx.Module`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+from flax import nnx
+
+from reusable_savedmodel.adapters.jax.piece import JaxPiece
+
+
+def _key(rngs: nnx.Rngs | None) -> jax.Array | None:
+    """A key from the `dropout` stream (nnx falls back to `default` when there is none)."""
+    return None if rngs is None else rngs.dropout()
+
+
+class FlaxModule(nnx.Module):
+    """A Reusable SavedModel as an `nnx.Module`.
+
+    The piece's `trainable_variables` become `nnx.Param`s and its other variables
+    `nnx.BatchStat`s, in `params` and `state` (dicts keyed by unique variable paths). The
+    forward pass is the piece's converted JAX code; in training, the state variables take
+    the values the training trace assigns (e.g. batch-norm moving statistics). Works with
+    `nnx.jit`, `nnx.value_and_grad`, `nnx.Optimizer(model, tx, wrt=nnx.Param)`, and
+    `nnx.split` / `nnx.merge`.
+
+    Args:
+      source: A handle, a loaded or in-process object, a `rsm.Piece`, or a `JaxPiece`.
+      callable: A named callable to use instead of `__call__` (not for a `JaxPiece`).
+
+    Raises:
+      UnconvertibleError: if the piece cannot be converted to JAX.
+      ValueError: if `callable` is given with a `JaxPiece`.
+    """
+
+    def __init__(self, source: str | os.PathLike | JaxPiece | Any, *, callable: str | None = None):
+        if isinstance(source, JaxPiece):
+            if callable is not None:
+                raise ValueError("`callable` selects a named callable to convert; a JaxPiece is converted already.")
+            piece = source
+        else:
+            from reusable_savedmodel.adapters.jax.consume import to_jax  # needs TensorFlow
+
+            piece = to_jax(source, callable=callable)
+        self.piece = nnx.static(piece)
+        self.params = nnx.data({k: nnx.Param(v) for k, v in piece.params.items()})
+        self.state = nnx.data({k: nnx.BatchStat(v) for k, v in piece.state.items()})
+
+    def _values(self) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+        return {k: v[...] for k, v in self.params.items()}, {k: v[...] for k, v in self.state.items()}
+
+    def __call__(self, inputs: Any, *, training: bool = False, rngs: nnx.Rngs | None = None, **kwargs: Any) -> Any:
+        """Runs the forward pass.
+
+        Args:
+          inputs: An array, or a list or dict of arrays, as the piece expects.
+          training: A Python bool: the training trace (dropout, batch-norm updates) or not.
+          rngs: `nnx.Rngs` for randomness in training (its `dropout` stream, or `default`).
+          **kwargs: The piece's extra keyword arguments.
+
+        Returns:
+          The outputs.
+
+        Raises:
+          RngRequiredError: if the training trace draws random numbers and `rngs` is None.
+          NoTraceError: if the arguments match no trace.
+        """
+        params, state = self._values()
+        outputs, new_state = self.piece.apply(params, state, inputs, training=training, rng=_key(rngs), **kwargs)
+        if training:
+            for name, value in new_state.items():
+                self.state[name].value = value
+        return outputs
+
+    def regularization_loss(self) -> jax.Array:
+        """The piece's regularization losses at the current params (0.0 when none)."""
+        return self.piece.regularization_loss(self._values()[0])

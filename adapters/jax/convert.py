@@ -1,0 +1,215 @@
+"""Converting one TF trace (a concrete function) into a `JaxTrace` with tf2jax.
+
+The trace is first flattened (`flatten.inline_calls`) and re-imported into a fresh
+`tf.function` that captures *proxy* variables named by our unique variable paths: tf2jax
+then keys its parameters by those names (the real variables may share names), and every
+assignment sits at the top level where tf2jax returns it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import tensorflow as tf
+import tf2jax
+
+from reusable_savedmodel.adapters.jax import flatten
+from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
+from reusable_savedmodel.interface import NonConformingError, ReusableError
+from reusable_savedmodel.interface.spec import TraceSpec
+
+# TF ops that draw random numbers (tf2jax feeds them from the `rng` key).
+RANDOM_OPS = frozenset(
+    {"RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal", "Multinomial"}
+)
+# Ops no JAX conversion can express: lookup tables and other resources that are not
+# variables. String-typed ops are found by their dtypes.
+_TABLE_OP_PREFIXES = ("LookupTable", "HashTable", "MutableHashTable", "InitializeTable")
+_PLUMBING = frozenset({"Placeholder", "Const", "Identity", "NoOp"})
+_UNSUPPORTED_PREFIX = "Unsupported operations in graph: "
+
+
+class UnconvertibleError(ReusableError, ValueError):
+    """A trace uses operations that cannot be converted to JAX (the message lists them)."""
+
+
+def variable_paths(variables: Sequence[tf.Variable]) -> list[str]:
+    """Readable, unique names for variables: their TF names, `_1`, `_2`... on repeats."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for v in variables:
+        base = v.name[:-2] if v.name.endswith(":0") else v.name
+        base = base.replace(":", "_").replace("^", "_")  # tf2jax splits names on these
+        name, suffix = base, 0
+        while name in taken:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _leaf(spec: tf.TensorSpec) -> LeafSpec:
+    shape = None if spec.shape.rank is None else tuple(spec.shape.as_list())
+    return LeafSpec(shape, spec.dtype.name)
+
+
+def _nest(specs: Any) -> Any:
+    if isinstance(specs, tf.TensorSpec):
+        return _leaf(specs)
+    if isinstance(specs, Mapping):
+        return {k: _nest(v) for k, v in specs.items()}
+    return [_nest(v) for v in specs]
+
+
+def trace_key(trace: TraceSpec, defaults: Mapping[str, Any]) -> TraceKey:
+    """The TF-free `TraceKey` of one `TraceSpec`."""
+    kwargs = tuple(
+        (name, _leaf(value) if isinstance(value, tf.TensorSpec) else PythonValue(value))
+        for name, value in trace.kwargs.items()
+    )
+    known = tuple(
+        (n, v) for n, v in defaults.items() if n in trace.kwargs and isinstance(v, (bool, int, float, str))
+    )
+    training = trace.training if isinstance(trace.training, bool) else None
+    return TraceKey(inputs=_nest(trace.inputs), training=training, kwargs=kwargs, defaults=known)
+
+
+def _node_defs(graph_def: tf.compat.v1.GraphDef) -> Iterator[Any]:
+    yield from graph_def.node
+    for function in graph_def.library.function:
+        yield from function.node_def
+
+
+def unconvertible_ops(graph: tf.Graph) -> list[str]:
+    """Op types in a graph no JAX conversion can express: string tensors, lookup tables.
+
+    Plumbing (placeholders, constants, identities) is left out of the list: it is not
+    what the user must avoid.
+    """
+    found = set()
+    for op in graph.get_operations():
+        if op.type in _PLUMBING:
+            continue
+        tensors = [*op.inputs, *op.outputs]
+        if op.type.startswith(_TABLE_OP_PREFIXES) or any(t.dtype == tf.string for t in tensors):
+            found.add(op.type)
+    return sorted(found)
+
+
+def _graph_ops(graph_def: tf.compat.v1.GraphDef) -> set[str]:
+    return {n.op for n in _node_defs(graph_def)}
+
+
+class Converter:
+    """Converts traces of one piece, sharing its variable names."""
+
+    def __init__(self, variables: Sequence[tf.Variable], names: Sequence[str], piece_name: str, hint: str):
+        self._names = {v.handle.ref(): n for v, n in zip(variables, names)}
+        self._variables = {v.handle.ref(): v for v in variables}
+        self._piece_name = piece_name
+        self._hint = hint
+
+    def unconvertible(self, what: str, ops: Sequence[str], cause: Exception | None = None) -> UnconvertibleError:
+        """The one error for `what`: the offending ops and what to convert instead."""
+        listing = ", ".join(ops)
+        return UnconvertibleError(
+            f"{self._piece_name}: cannot convert {what} to JAX: it uses operations JAX "
+            f"cannot express or tf2jax does not support: {listing}. {self._hint}"
+            + (f"\n(tf2jax: {cause})" if cause is not None else "")
+        )
+
+    def convert(self, concrete: Any, key: TraceKey, what: str) -> JaxTrace:
+        """Converts `concrete` (a trace, or a zero-argument loss function) to a `JaxTrace`.
+
+        Raises:
+          UnconvertibleError: if the trace uses operations that cannot be converted.
+        """
+        flat_def = flatten.inline_calls(concrete.graph.as_graph_def())
+        num_args = len(concrete.inputs) - len(concrete.captured_inputs)
+        arguments = concrete.inputs[:num_args]
+        captures = list(zip(concrete.inputs[num_args:], concrete.captured_inputs))
+        unlisted = [v.name for v in concrete.variables if v.handle.ref() not in self._names]
+        if unlisted:
+            raise NonConformingError(
+                f"{self._piece_name}: {what} uses variables missing from the piece's "
+                f"`variables` list: {unlisted}; run rsm.check on it."
+            )
+        used = [c.ref() for _, c in captures if c.ref() in self._names]
+        # Proxies carry our unique names into tf2jax; they live only while converting.
+        proxies = {
+            ref: tf.Variable(self._variables[ref], name=self._names[ref], trainable=False)
+            for ref in used
+        }
+        outputs = [t.name for t in concrete.outputs]
+        specs = [tf.TensorSpec(t.shape, t.dtype) for t in arguments]
+
+        @tf.function(autograph=False, input_signature=[specs])
+        def flat(args):
+            graph = tf.compat.v1.get_default_graph()
+            input_map = {t.name: a for t, a in zip(arguments, args)}
+            for placeholder, captured in captures:
+                proxy = proxies.get(captured.ref())
+                if proxy is not None:
+                    graph.watch_variable(proxy)  # tf2jax reads variables from the trace
+                    input_map[placeholder.name] = graph.capture(proxy.handle)
+                else:  # constants, and table handles (reported as unconvertible below)
+                    input_map[placeholder.name] = graph.capture(captured)
+            return tf.graph_util.import_graph_def(
+                flat_def, input_map=input_map, return_elements=outputs, name="flat"
+            )
+
+        bad = unconvertible_ops(flat.get_concrete_function().graph)
+        if bad:
+            raise self.unconvertible(what, bad)
+        needs_rng = bool(RANDOM_OPS & _graph_ops(flat_def))
+        names = tuple(self._names[ref] for ref in used)
+        dtypes = [np.dtype(t.dtype.as_numpy_dtype) for t in arguments]
+        structure = jax.tree_util.tree_structure(
+            tf.nest.map_structure(lambda _: 0, concrete.structured_outputs)
+        )
+        with self._explained(what):
+            fn, _ = tf2jax.convert(flat, specs)
+            # tf2jax converts control-flow bodies on first use: build them all now.
+            jax.eval_shape(
+                lambda v, a, r: fn(v, a, rng=r),
+                {n: jax.ShapeDtypeStruct(proxies[r].shape, proxies[r].dtype.as_numpy_dtype) for n, r in zip(names, used)},
+                [_example(t) for t in arguments],
+                jax.random.PRNGKey(0) if needs_rng else None,
+            )
+
+        def run(variables: Mapping[str, Any], inputs: Any, tensor_kwargs: tuple, rng: Any):
+            leaves = jax.tree_util.tree_leaves(inputs) + list(tensor_kwargs)
+            args = [jnp.asarray(x, dtype=d) for x, d in zip(leaves, dtypes)]
+            flat_outputs, updated = fn(dict(variables), args, rng=rng)
+            changed = {n: v for n, v in updated.items() if v is not variables[n]}
+            return jax.tree_util.tree_unflatten(structure, list(flat_outputs)), changed
+
+        return JaxTrace(key=key, fn=run, variable_names=names, needs_rng=needs_rng)
+
+    @contextlib.contextmanager
+    def _explained(self, what: str) -> Iterator[None]:
+        """Turns tf2jax's unsupported-op error into one `UnconvertibleError`."""
+        try:
+            yield
+        except ValueError as error:
+            text = str(error)
+            if not text.startswith(_UNSUPPORTED_PREFIX):
+                raise
+            # tf2jax reports the op list only in its message: "...: ['A', 'B']\n..."
+            ops = ast.literal_eval(text[len(_UNSUPPORTED_PREFIX):].split("\n")[0])
+            raise self.unconvertible(what, ops, error) from error
+
+
+def _example(tensor: tf.Tensor) -> jax.ShapeDtypeStruct:
+    """An abstract array for `tensor`, unknown dimensions set to 2."""
+    if tensor.shape.rank is None:
+        return jax.ShapeDtypeStruct((), tensor.dtype.as_numpy_dtype)
+    shape = tuple(2 if d is None else d for d in tensor.shape.as_list())
+    return jax.ShapeDtypeStruct(shape, tensor.dtype.as_numpy_dtype)

@@ -1,0 +1,162 @@
+"""`JaxPiece`: a Reusable SavedModel as pure JAX functions over explicit params and state.
+
+This module imports no TensorFlow: a `JaxPiece` may come from `to_jax` (traces converted
+from TF on first use) or from `load_jax_piece` (traces deserialized with `jax.export`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from reusable_savedmodel.adapters.jax import traces as traces_lib
+from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+
+#: `build(index) -> JaxTrace`: makes the trace `index` (converting or deserializing it).
+TraceBuilder = Callable[[int], JaxTrace]
+
+Params = dict[str, jax.Array]
+
+
+class JaxPiece:
+    """A pure-JAX version of a piece: `apply` is jit-, grad- and vmap-able.
+
+    Args:
+      name: A name for messages.
+      params: The trainable variables' values, keyed by unique variable paths.
+      state: The other variables' values (e.g. batch-norm statistics), keyed likewise.
+      keys: Each trace's `TraceKey`.
+      build: Makes trace `i` on first use (each trace is built once).
+      build_regularization: Makes the regularization losses as `JaxTrace`s with no
+        inputs, on first use.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        params: Mapping[str, Any],
+        state: Mapping[str, Any],
+        keys: Sequence[TraceKey],
+        build: TraceBuilder,
+        build_regularization: Callable[[], Sequence[JaxTrace]],
+    ):
+        self.name = name
+        self.params: Params = {k: jnp.asarray(v) for k, v in params.items()}
+        self.state: Params = {k: jnp.asarray(v) for k, v in state.items()}
+        self.keys = tuple(keys)
+        self._build = build
+        self._build_regularization = build_regularization
+        self._traces: dict[int, JaxTrace] = {}
+        self._regularization: tuple[JaxTrace, ...] | None = None
+
+    @property
+    def num_converted(self) -> int:
+        """How many traces have been built (converted or deserialized) so far."""
+        return len(self._traces)
+
+    def trace(self, index: int) -> JaxTrace:
+        """Returns trace `index`, converting (or deserializing) it on first use."""
+        if index not in self._traces:
+            self._traces[index] = self._build(index)
+        return self._traces[index]
+
+    @property
+    def regularization_traces(self) -> tuple[JaxTrace, ...]:
+        """The regularization losses as traces (built on first use)."""
+        if self._regularization is None:
+            self._regularization = tuple(self._build_regularization())
+        return self._regularization
+
+    def select(self, inputs: Any, training: bool = False, **kwargs: Any) -> int:
+        """Returns the index of the trace a call with these arguments runs.
+
+        Raises:
+          NoTraceError: if none fits.
+        """
+        return traces_lib.select(self.keys, inputs, bool(training), kwargs, self.name)
+
+    def apply(
+        self,
+        params: Mapping[str, Any],
+        state: Mapping[str, Any],
+        inputs: Any,
+        *,
+        training: bool = False,
+        rng: jax.Array | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, Params]:
+        """Runs the forward pass.
+
+        Args:
+          params: Trainable values, as `self.params` (differentiate with respect to these).
+          state: Other variables' values, as `self.state`.
+          inputs: An array, a list or a dict of arrays, as the piece's inputs.
+          training: A Python bool: selects the training or the inference trace.
+          rng: A JAX PRNG key; required when the selected trace draws random numbers
+            (e.g. dropout in training).
+          **kwargs: The piece's extra keyword arguments (arrays or Python values).
+
+        Returns:
+          `(outputs, new_state)`: `new_state` holds the values the trace assigned (e.g.
+          batch-norm moving statistics in training) and `state`'s other values.
+
+        Raises:
+          NoTraceError: if the arguments match no trace.
+          RngRequiredError: if the trace needs `rng` and none is given.
+          UnconvertibleError: if the trace is converted now and cannot be.
+        """
+        if not isinstance(training, bool):
+            raise TypeError(
+                f"{self.name}: `training` must be a Python bool (it selects a trace), got "
+                f"{type(training).__name__}; use jax.lax.cond over two apply calls for a traced flag."
+            )
+        trace = self.trace(self.select(inputs, training, **kwargs))
+        variables = {**state, **params}
+        missing = [n for n in trace.variable_names if n not in variables]
+        if missing:
+            raise KeyError(f"{self.name}: params/state lack {missing}")
+        outputs, updated = trace(variables, inputs, kwargs, rng, self.name)
+        assigned_params = sorted(set(updated) & set(params))
+        if assigned_params:
+            raise ValueError(
+                f"{self.name}: the trace assigns trainable variables {assigned_params}; "
+                f"a functional apply cannot return them. Mark them non-trainable in the model."
+            )
+        return outputs, {**state, **{n: updated[n] for n in updated if n in state}}
+
+    def __call__(self, inputs: Any, *, training: bool = False, rng: jax.Array | None = None, **kwargs: Any) -> Any:
+        """Runs `apply` with the piece's own `params` and `state`; returns only the outputs."""
+        return self.apply(self.params, self.state, inputs, training=training, rng=rng, **kwargs)[0]
+
+    def regularization_loss(self, params: Mapping[str, Any]) -> jax.Array:
+        """The sum of the piece's regularization losses at `params` (0.0 when none).
+
+        Losses that read non-trainable variables use `self.state`.
+        """
+        total = jnp.zeros((), jnp.float32)
+        variables = {**self.state, **params}
+        for trace in self.regularization_traces:
+            value, _ = trace(variables, [], {}, None, self.name)
+            total = total + jnp.asarray(value, jnp.float32)
+        return total
+
+    def save(self, path: str | os.PathLike, *, platforms: Sequence[str] = ("cpu", "cuda")) -> Path:
+        """Serializes the piece with `jax.export` for use without TensorFlow (`load_jax_piece`).
+
+        See `serialize.save_jax_piece` (converts every trace not converted yet).
+        """
+        from reusable_savedmodel.adapters.jax.serialize import save_jax_piece  # imports this module
+
+        return save_jax_piece(self, path, platforms=platforms)
+
+    def __repr__(self) -> str:
+        return (
+            f"JaxPiece({self.name!r}, params={len(self.params)}, state={len(self.state)}, "
+            f"traces={len(self.keys)}, converted={len(self._traces)})"
+        )

@@ -1,0 +1,374 @@
+"""`KerasLayer`: a Reusable SavedModel as a Keras 3 layer (TensorFlow backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras.src import backend as keras_backend
+
+from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.keras import config as config_lib
+from reusable_savedmodel.adapters.keras import fast_path
+from reusable_savedmodel.adapters.keras.signature import SignatureCall
+from reusable_savedmodel.interface.piece import coerce
+
+
+def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
+    """A Keras variable whose storage is `variable` itself (the TF backend keeps it)."""
+    name = variable.name.split(":")[0].replace("/", "_")
+    wrapped = keras.Variable(variable, trainable=trainable, dtype=variable.dtype.name, name=name)
+    if wrapped.value is not variable:  # never train a copy: fine-tuning would be lost
+        raise RuntimeError(
+            f"keras.Variable copied {variable.name} instead of keeping it; KerasLayer needs "
+            f"the TensorFlow backend (KERAS_BACKEND=tensorflow), got {keras.backend.backend()}."
+        )
+    return wrapped
+
+
+def _tensor_arguments(piece: rsm.Piece, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Checks `arguments` against the piece's kwargs; tensor kwargs become Tensors once."""
+    kwargs = {k.name: k for k in piece.spec.call.kwargs}
+    converted = {}
+    for name, value in arguments.items():
+        if name not in kwargs:
+            raise rsm.InputMismatchError(
+                f"arguments: {piece.name} has no keyword argument {name!r}; it takes "
+                f"{', '.join(kwargs) or 'none'}."
+            )
+        spec = kwargs[name].spec
+        converted[name] = coerce(value, spec) if kwargs[name].kind == "tensor" else value
+    return converted
+
+
+def _has_host_values(inputs: Any) -> bool:
+    """Whether `inputs` holds numpy arrays or Python numbers/strings (not only tensors)."""
+    if tf.is_tensor(inputs):
+        return False
+    return any(
+        isinstance(leaf, (np.ndarray, np.generic, float, int, str, bytes))
+        for leaf in tf.nest.flatten(inputs)
+    )
+
+
+def _symbolic_inputs(shape: Any, spec: Any) -> Any:
+    """`keras.KerasTensor`s of `shape` (a nest of shapes) with the dtypes of `spec`."""
+    if isinstance(spec, tf.TensorSpec):
+        return keras.tree.map_shape_structure(
+            lambda s: keras.KerasTensor(s, dtype=spec.dtype.name), shape
+        )
+    if isinstance(spec, Mapping):
+        return {k: _symbolic_inputs(shape[k], spec[k]) for k in shape}
+    return [_symbolic_inputs(s, t) for s, t in zip(shape, spec, strict=True)]
+
+
+@keras.saving.register_keras_serializable(package="reusable_savedmodel")
+class KerasLayer(keras.layers.Layer):
+    """A Reusable SavedModel (or any `rsm.Piece`) as a Keras 3 layer.
+
+    The layer's weights are the piece's own variables (Keras variables that keep the
+    piece's `tf.Variable`s as their storage): training the layer updates the piece, so
+    `rsm.save(layer.piece, path)` re-exports the fine-tuned model. The piece's
+    `trainable_variables` are the layer's trainable weights, the rest of its `variables`
+    non-trainable ones.
+
+    Frozen (`trainable=False`, the default) the layer has no trainable weights and no
+    losses, and always runs the piece's `training=False` trace. Trainable, it forwards the
+    `training` Keras passes (a Python bool, or a boolean Tensor: then both traces run
+    under `tf.cond`) and lists the piece's `regularization_losses` in `layer.losses`.
+    Setting `layer.trainable` later has the same effects.
+
+    A model holding the layer saves to `.keras` and loads back with
+    `keras.saving.load_model` when the layer was built from a string handle: the file
+    keeps the handle and the current weights. In Keras' safe mode (its default) the
+    handle must be local and pass `rsm.scan` (see `reusable_savedmodel.adapters.keras.config`).
+
+    Example:
+      model = keras.Sequential([
+          keras.Input(shape=(4,)),
+          KerasLayer("/path/to/saved_model", trainable=True),
+          keras.layers.Dense(3),
+      ])
+
+    Args:
+      handle_or_piece: A handle (directory, `file://` or `http(s)://`), a loaded object,
+        an in-process object implementing the protocol, or an `rsm.Piece`.
+      trainable: Whether the piece's `trainable_variables` train.
+      arguments: Keyword arguments for every call of the piece (e.g.
+        `{"dropout_rate": 0.2}`); tensor kwargs are converted to Tensors once. Call
+        kwargs take precedence. With `signature`, further named inputs.
+      callable: The name of a named callable to use instead of `__call__`.
+      signature: The name of a signature to call instead of `__call__` (inference only).
+      output_key: With `signature`, the one output to return (else the whole dict).
+      output_shape: The output shape without the batch dimension (a nest of shapes for
+        nested outputs), for functional models; by default Keras finds it by tracing.
+      tags: MetaGraph tags, when loading a handle.
+      load_options: `tf.saved_model.LoadOptions`, when loading a handle (not kept in the
+        config).
+      **layer_kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Raises:
+      HandleError: if a handle cannot be loaded.
+      NonConformingError: if the object does not implement the protocol, has no such
+        named callable or signature (the message lists them), or is signature-only and no
+        `signature` was given.
+      InputMismatchError: if `arguments` names a keyword the piece does not take.
+      ValueError: for `trainable=True` with `signature`, `output_key` without
+        `signature`, both `callable` and `signature`, or `tags`/`load_options` with an
+        object rather than a handle.
+    """
+
+    def __init__(
+        self,
+        handle_or_piece: Any,
+        *,
+        trainable: bool = False,
+        arguments: Mapping[str, Any] | None = None,
+        callable: str | None = None,  # the fixed public name, though it shadows a builtin
+        signature: str | None = None,
+        output_key: str | None = None,
+        output_shape: Any = None,
+        tags: Any = None,
+        load_options: tf.saved_model.LoadOptions | None = None,
+        **layer_kwargs: Any,
+    ):
+        if signature is not None and trainable:
+            raise ValueError(
+                f"KerasLayer(signature={signature!r}) is inference only: signatures have no "
+                f"training mode or trainable variables. Pass trainable=False, or use the "
+                f"model's __call__ (no signature=) to fine-tune."
+            )
+        if output_key is not None and signature is None:
+            raise ValueError(
+                f"output_key={output_key!r} selects a signature output: pass signature= too."
+            )
+        if callable is not None and signature is not None:
+            raise ValueError(
+                f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both."
+            )
+        handle = config_lib.handle_string(handle_or_piece)
+        if handle is None and (tags is not None or load_options is not None):
+            raise ValueError(
+                f"tags and load_options apply to loading a handle; got a "
+                f"{type(handle_or_piece).__name__}, which is already loaded."
+            )
+        super().__init__(trainable=trainable, **layer_kwargs)
+        if handle is not None:
+            root = rsm.load(handle, tags=tags, options=load_options)
+        else:
+            root = rsm.as_piece(handle_or_piece)
+        piece = root.callable(callable) if callable is not None else root
+        self._handle = handle
+        self._piece = piece
+        self._options = {
+            "arguments": config_lib.to_config_value(dict(arguments or {})),
+            "callable": callable,
+            "signature": signature,
+            "output_key": output_key,
+            "output_shape": config_lib.to_config_value(output_shape),
+            "tags": config_lib.to_config_value(tags),
+        }
+        self._output_shape = output_shape
+        if signature is not None:
+            self._signature: SignatureCall | None = SignatureCall(piece, signature, output_key)
+            self._arguments = dict(arguments or {})
+            trainable_variables: Sequence[tf.Variable] = ()
+            variables: Sequence[tf.Variable] = self._signature.variables
+        else:
+            if piece.function is None:
+                raise rsm.NonConformingError(
+                    f"{piece.name} is signature-only (no __call__): pass signature= one of "
+                    f"{', '.join(piece.signatures)} to use it for inference."
+                )
+            self._signature = None
+            self._arguments = _tensor_arguments(piece, arguments or {})
+            trainable_variables = piece.trainable_variables
+            variables = piece.variables
+        train_ids = {id(v) for v in trainable_variables}
+        # Assigned as attributes, the Keras variables are tracked as the layer's weights
+        # (trainable ones first, as Keras lists them).
+        self._piece_weights = [
+            _keras_variable(v, trainable=id(v) in train_ids) for v in variables
+        ]
+        # Keras decides trainability per variable: a frozen layer's must say so, or an
+        # enclosing model would train them.
+        keras.layers.Layer.trainable.fset(self, self._trainable)
+        self._regularization_losses = tuple(piece.regularization_losses) if self._signature is None else ()
+        self.built = True
+
+    # -- properties ----------------------------------------------------------------
+
+    @property
+    def piece(self) -> rsm.Piece:
+        """The wrapped piece (the named callable's, if `callable` was given)."""
+        return self._piece
+
+    @property
+    def handle(self) -> str | None:
+        """The handle the piece was loaded from, if the layer was built from one."""
+        return self._handle
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the piece's trainable variables train (settable)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if value and getattr(self, "_signature", None) is not None:
+            raise ValueError(
+                f"{self.name}: a KerasLayer calling signature {self._options['signature']!r} "
+                f"is inference only and cannot be made trainable."
+            )
+        keras.layers.Layer.trainable.fset(self, value)
+
+    # -- calling -------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calls the layer; plain eager calls skip Keras' bookkeeping (see `fast_path`)."""
+        if args and _has_host_values(args[0]):
+            args = (self._coerce(args[0]), *args[1:])
+        if fast_path.applies(self, args, kwargs):
+            return self.call(args[0], **kwargs)
+        return super().__call__(*args, **kwargs)
+
+    def call(self, inputs: Any, training: Any = None, **kwargs: Any) -> rsm.Structure:
+        """Runs the piece (or its signature).
+
+        Args:
+          inputs: A Tensor, a list or a dict of Tensors.
+          training: A Python bool or boolean Tensor; None means False. Ignored when the
+            layer is frozen: it then runs the inference trace.
+          **kwargs: The piece's extra keyword arguments (over `arguments`).
+
+        Returns:
+          The piece's outputs.
+
+        Raises:
+          InputMismatchError: if the arguments match no trace (the message lists the
+            accepted inputs).
+        """
+        if self._arguments:
+            kwargs = {**self._arguments, **kwargs}
+        if self._signature is not None:
+            return self._signature(inputs, kwargs)
+        if training is None or not self._trainable:
+            training = False
+        return self._piece(inputs, training, **kwargs)
+
+    def _coerce(self, inputs: Any) -> Any:
+        """Turns numpy arrays and Python lists into Tensors as the piece expects."""
+        if self._signature is not None:
+            if isinstance(inputs, Mapping):
+                return {k: coerce(v, self._signature.input_specs.get(k)) for k, v in inputs.items()}
+            return inputs
+        return self._piece.coerce_inputs(inputs)
+
+    # -- losses --------------------------------------------------------------------
+
+    def _get_own_losses(self) -> list[Any]:
+        # Keras collects each layer's own losses through this hook (for `layer.losses`
+        # and `model.losses`); the piece's losses are computed when asked for, so they
+        # follow the current weights and `trainable`.
+        losses = super()._get_own_losses()
+        if self._trainable:
+            losses.extend(loss() for loss in self._regularization_losses)
+        return losses
+
+    # -- shapes --------------------------------------------------------------------
+
+    def compute_output_spec(self, inputs: Any, training: Any = None, **kwargs: Any) -> Any:
+        """The output as `keras.KerasTensor`s: from `output_shape` if given, else traced.
+
+        Args:
+          inputs: `keras.KerasTensor`s as for `call`.
+          training: As for `call`.
+          **kwargs: As for `call`.
+
+        Returns:
+          A nest of `keras.KerasTensor` like the outputs.
+        """
+        if self._output_shape is None:
+            # Keras traces `call` on placeholders in a scratch graph: nothing runs. (Not
+            # `super()`, which would call `compute_output_shape`, which calls this.)
+            return keras_backend.compute_output_spec(self.call, inputs, training=training, **kwargs)
+        batch = keras.tree.flatten(inputs)[0].shape[0]
+        dtype = self._output_dtype()
+        return keras.tree.map_shape_structure(
+            lambda shape: keras.KerasTensor((batch, *shape), dtype=dtype), self._output_shape
+        )
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape(s) for inputs of `input_shape` (batch dimension included).
+
+        Args:
+          input_shape: A shape tuple, or a nest of them like the inputs.
+
+        Returns:
+          A shape tuple, or a nest of them like the outputs.
+        """
+        if self._output_shape is not None:
+            batch = keras.tree.flatten(input_shape)[0] if input_shape else None
+            return keras.tree.map_shape_structure(lambda shape: (batch, *shape), self._output_shape)
+        if self._signature is not None:
+            specs: Any = dict(self._signature.input_specs)
+            if len(specs) == 1 and not isinstance(input_shape, Mapping):
+                specs = next(iter(specs.values()))
+        else:
+            specs = self._piece.spec.call.inputs[0]
+        symbolic = _symbolic_inputs(input_shape, specs)
+        return keras.tree.map_structure(lambda t: t.shape, self.compute_output_spec(symbolic))
+
+    def _output_dtype(self) -> str:
+        """The outputs' dtype if they share one, else the layer's compute dtype."""
+        if self._signature is not None:
+            outputs = self._signature.outputs
+        else:
+            outputs = self._piece.spec.call.outputs
+        dtypes = {s.dtype.name for s in tf.nest.flatten(outputs) if isinstance(s, tf.TensorSpec)}
+        return dtypes.pop() if len(dtypes) == 1 else self.compute_dtype
+
+    # -- config --------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The config: the handle, the options, and `keras.layers.Layer`'s.
+
+        Raises:
+          NotImplementedError: if the layer was built from an object, not a handle.
+        """
+        if self._handle is None:
+            raise NotImplementedError(
+                f"{self.name}: KerasLayer has a config only when built from a handle (a path "
+                f"or URL string); this one wraps a {type(self._piece.obj).__name__} object. "
+                f"Save the piece with rsm.save(layer.piece, path) and build the layer from path."
+            )
+        return {**super().get_config(), "handle": self._handle, **self._options}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> KerasLayer:
+        """Builds the layer from `get_config`'s output.
+
+        In Keras' safe mode (on unless turned off) the handle must be local and the
+        SavedModel must pass a strict `rsm.scan`.
+
+        Raises:
+          ValueError: in safe mode, for an http(s) handle.
+          UnsafeModelError: in safe mode, if the scan flags any op.
+        """
+        config = dict(config)
+        handle = config.pop("handle")
+        if config_lib.in_safe_mode():
+            config_lib.check_safe_to_load(handle)
+        return cls(handle, **config)
+
+    def __repr__(self) -> str:
+        return (
+            f"KerasLayer(name={self.name!r}, piece={self._piece.name!r}, "
+            f"trainable={self._trainable}, weights={len(self._piece_weights)}, "
+            f"trainable_weights={len(self.trainable_weights)}"
+            + (f", signature={self._options['signature']!r}" if self._signature else "")
+            + ")"
+        )
