@@ -50,7 +50,4 @@ def run(handle: str | None = None, say: Callable[[str], None] = print) -> None:
             if importlib.util.find_spec(framework) is None:
                 say(f"skipped: {framework} is not installed (pip install 'reusable-savedmodel[all]')")
                 continue
-            if importlib.util.find_spec(module) is None:
-                say(f"skipped: no {title} section yet")
-                continue
             importlib.import_module(module).run(handle, say)
