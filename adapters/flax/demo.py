@@ -1,16 +1,18 @@
-"""The Flax section of `rsm demo`: wrap as an nnx.Module, nnx.jit, one optax step, compare."""
+"""The Flax section of `rsm demo`: wrap as an nnx.Module, nnx.jit, one optax step, compare.
+
+It builds on the JAX section: the same model, batch and comparison with TF.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
 
 from reusable_savedmodel.adapters.flax.module import FlaxModule
-from reusable_savedmodel.interface import load, zoo
+from reusable_savedmodel.adapters.jax import demo as jax_demo
 
 
 def run(handle: str, say: Callable[[str], None]) -> None:
@@ -20,15 +22,13 @@ def run(handle: str, say: Callable[[str], None]) -> None:
       handle: The default zoo model's handle (the demo's model).
       say: Prints one line (or block) of the demo's output.
     """
-    piece = load(handle)
+    piece, x, labels = jax_demo.load_with_batch(handle)
     module = FlaxModule(piece)
     say(f"FlaxModule: {len(module.params)} nnx.Param, {len(module.state)} nnx.BatchStat")
-    x = jnp.asarray(zoo.example_inputs(zoo.DEFAULT, batch=8))
     forward = nnx.jit(lambda m, v: m(v))
-    difference = float(np.max(np.abs(np.asarray(forward(module, x)) - piece(np.asarray(x)).numpy())))
+    difference = jax_demo.gap_to_tf(forward(module, x), piece, x)
     say(f"max |nnx.jit(module)(x) - TF(x)| = {difference:.2e}")
 
-    labels = jnp.arange(8) % 3
     optimizer = nnx.Optimizer(module, optax.adam(1e-2), wrt=nnx.Param)
 
     @nnx.jit
@@ -45,5 +45,5 @@ def run(handle: str, say: Callable[[str], None]) -> None:
     loss = step(module, optimizer, nnx.Rngs(dropout=0))
     moved = [k for k, v in module.state.items() if not np.array_equal(v[...], before[k])]
     say(f"one nnx.Optimizer(adam) step: loss {float(loss):.4f}; batch stats moved: {', '.join(moved)}")
-    after = float(np.max(np.abs(np.asarray(forward(module, x)) - piece(np.asarray(x)).numpy())))
+    after = jax_demo.gap_to_tf(forward(module, x), piece, x)
     say(f"after the step, max |module(x) - TF(x)| = {after:.2e} (TF: the untrained model)")

@@ -1,4 +1,7 @@
-"""The JAX section of `rsm demo`: convert, jit, one optax step, compare with TF."""
+"""The JAX section of `rsm demo`: convert, jit, one optax step, compare with TF.
+
+The Flax section builds on this one: it takes its model, batch and comparison from here.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,20 @@ import numpy as np
 import optax
 
 from reusable_savedmodel.adapters.jax.consume import to_jax
-from reusable_savedmodel.interface import load, zoo
+from reusable_savedmodel.interface import Piece, load, zoo
+
+#: Examples in the demo's batch; their labels cycle through the default model's 3 classes.
+BATCH = 8
+
+
+def load_with_batch(handle: str) -> tuple[Piece, np.ndarray, jax.Array]:
+    """Loads the demo's model in TF with a batch of example inputs and integer class labels."""
+    return load(handle), zoo.example_inputs(zoo.DEFAULT, batch=BATCH), jnp.arange(BATCH) % 3
+
+
+def gap_to_tf(y: jax.Array, piece: Piece, x: np.ndarray) -> float:
+    """The largest |y - piece(x)|: how far a JAX result on `x` is from TensorFlow's."""
+    return float(np.max(np.abs(np.asarray(y) - piece(x).numpy())))
 
 
 def run(handle: str, say: Callable[[str], None]) -> None:
@@ -20,16 +36,14 @@ def run(handle: str, say: Callable[[str], None]) -> None:
       handle: The default zoo model's handle (the demo's model).
       say: Prints one line (or block) of the demo's output.
     """
-    piece = load(handle)
+    piece, x, labels = load_with_batch(handle)
     jp = to_jax(piece)
     say(repr(jp))
     say(f"params: {', '.join(jp.params)}\nstate:  {', '.join(jp.state)}")
-    x = zoo.example_inputs(zoo.DEFAULT, batch=8)
     forward = jax.jit(lambda p, s, v: jp.apply(p, s, v)[0])
-    difference = float(np.max(np.abs(np.asarray(forward(jp.params, jp.state, x)) - piece(x).numpy())))
+    difference = gap_to_tf(forward(jp.params, jp.state, x), piece, x)
     say(f"max |jit(apply)(x) - TF(x)| = {difference:.2e}")
 
-    labels = jnp.arange(8) % 3
     optimizer = optax.adam(1e-2)
 
     def loss_fn(params, state, rng):
@@ -46,5 +60,5 @@ def run(handle: str, say: Callable[[str], None]) -> None:
     params, state, _, loss = step(jp.params, jp.state, optimizer.init(jp.params), jax.random.key(0))
     moved = [n for n in state if not np.array_equal(state[n], jp.state[n])]
     say(f"one optax.adam step: loss {float(loss):.4f}; state updated in training: {', '.join(moved)}")
-    after = float(np.max(np.abs(np.asarray(forward(params, state, x)) - piece(x).numpy())))
+    after = gap_to_tf(forward(params, state, x), piece, x)
     say(f"after the step, max |apply(x) - TF(x)| = {after:.2e} (TF: the untrained model)")

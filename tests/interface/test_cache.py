@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_remote_server import Server, Step, leftovers, ok, tar_bytes
+from remote_server import Step, leftovers, ok
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import cache as cache_lib
@@ -36,26 +36,6 @@ def processes():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["reusable_savedmodel.interface", "test_cache"])
     return context
-
-
-@pytest.fixture
-def server():
-    s = Server()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "cache"
-    monkeypatch.setenv("RSM_CACHE_DIR", str(root))
-    monkeypatch.delenv("RSM_OFFLINE", raising=False)
-    return root
-
-
-@pytest.fixture(scope="session")
-def mul_tgz(zoo_path) -> bytes:
-    return tar_bytes(zoo_path("mul"))
 
 
 def _wait_for(condition, seconds: float, what: str) -> None:

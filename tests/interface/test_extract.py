@@ -4,7 +4,7 @@ import io
 import tarfile
 
 import pytest
-from test_remote_server import leftovers
+from remote_server import leftovers
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import extract

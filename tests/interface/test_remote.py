@@ -10,31 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_remote_server import Server, Step, leftovers, ok, tar_bytes
+from remote_server import Step, leftovers, ok, tar_bytes
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import cache as cache_lib
 from reusable_savedmodel.interface import remote
-
-
-@pytest.fixture
-def server():
-    s = Server()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "cache"
-    monkeypatch.setenv("RSM_CACHE_DIR", str(root))
-    monkeypatch.delenv("RSM_OFFLINE", raising=False)
-    return root
-
-
-@pytest.fixture(scope="session")
-def mul_tgz(zoo_path) -> bytes:
-    return tar_bytes(zoo_path("mul"), arcname="mul")  # one top-level directory
 
 
 def _sha(data: bytes) -> str:

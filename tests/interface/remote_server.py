@@ -1,4 +1,4 @@
-"""A scriptable HTTP server on 127.0.0.1 for the remote-handle tests (no tests here).
+"""A scriptable HTTP server on 127.0.0.1 for the remote-handle and cache tests.
 
 `server.route(path, *steps)` answers successive GETs of `path` (with its query) with the
 steps in order, repeating the last one; `server.hits[path]` counts the GETs.
