@@ -31,6 +31,24 @@ def concrete_functions(function: Any) -> list[Any]:
     return list(function._list_all_concrete_functions())  # noqa: SLF001
 
 
+def pristine_concrete_functions(function: Any) -> list[Any]:
+    """Returns every trace of a `tf.function` as its graph was first traced.
+
+    A restored function's traces are returned as they are. An in-process function is
+    traced again, afresh, for each of its traces' input signatures: once TensorFlow
+    differentiates an in-process trace it rewrites that trace's graph in place (extra
+    outputs for the backward pass, nested calls switched to forward functions), which
+    tools that read graphs (e.g. converters to JAX) cannot follow.
+    """
+    if is_restored_function(function):
+        return list(function.concrete_functions)
+    fresh = tf.function(function.python_function)
+    return [
+        fresh.get_concrete_function(*args, **kwargs)
+        for args, kwargs in (c.structured_input_signature for c in concrete_functions(function))
+    ]
+
+
 def parameter_names(concrete: Any) -> list[str]:
     """The parameter names of one trace, `self` excluded, in positional order."""
     function_type = getattr(concrete, "function_type", None)

@@ -39,7 +39,9 @@ class MulModel(tf.train.Checkpoint):
         return tf.multiply(inputs, self.v)
 
 
-class _Dense(tf.Module):
+class Dense(tf.Module):
+    """A dense layer (`x @ kernel + bias`); a building block for tf.Module models."""
+
     def __init__(self, n_in: int, n_out: int, seed: int, name: str):
         super().__init__(name=name.replace("/", "_"))
         self.kernel = tf.Variable(_init((n_in, n_out), seed), name=f"{name}/kernel")
@@ -49,7 +51,7 @@ class _Dense(tf.Module):
         return tf.matmul(x, self.kernel) + self.bias
 
 
-class _BatchNorm(tf.Module):
+class BatchNorm(tf.Module):
     """Batch norm over the batch axis; moving statistics are updated in training."""
 
     def __init__(self, n: int, name: str, momentum: float = 0.9, epsilon: float = 1e-3):
@@ -83,8 +85,8 @@ class MLPEncoder(ReusableModule):
         )
         # Trainable by flag but curated out of `trainable_variables`: a fixed normalizer.
         self.input_scale = tf.Variable(np.ones(features, np.float32), name="encoder/input_scale")
-        self.dense = _Dense(features, hidden, seed, "encoder/dense")
-        self.norm = _BatchNorm(hidden, "encoder/batch_norm")
+        self.dense = Dense(features, hidden, seed, "encoder/dense")
+        self.norm = BatchNorm(hidden, "encoder/batch_norm")
 
     def call(self, inputs, training=False, dropout_rate=0.1):
         h = tf.nn.relu(self.norm(self.dense(inputs * self.input_scale), training))
@@ -104,7 +106,7 @@ class MLPDecoder(ReusableModule):
 
     def __init__(self, hidden: int, classes: int, seed: int):
         super().__init__(tf.TensorSpec([None, hidden], tf.float32))
-        self.dense = _Dense(hidden, classes, seed + 1, "decoder/dense")
+        self.dense = Dense(hidden, classes, seed + 1, "decoder/dense")
 
     def call(self, inputs, training=False):
         return self.dense(inputs)
@@ -152,7 +154,7 @@ class DictInputModel(ReusableModule):
         super().__init__(
             {"a": tf.TensorSpec([None, 2], tf.float32), "b": tf.TensorSpec([None, 3], tf.float32)}
         )
-        self.dense = _Dense(5, 3, seed, "dict/dense")
+        self.dense = Dense(5, 3, seed, "dict/dense")
 
     def call(self, inputs, training=False):
         y = self.dense(tf.concat([inputs["a"], inputs["b"]], axis=-1))

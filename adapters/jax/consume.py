@@ -67,7 +67,7 @@ def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | 
     params = {n: v.numpy() for v, n in zip(piece.variables, names) if id(v) in trainable}
     state = {n: v.numpy() for v, n in zip(piece.variables, names) if id(v) not in trainable}
     converter = Converter(piece.variables, names, piece.name, _hint(piece, root))
-    concretes = functions_lib.concrete_functions(piece.function)
+    concretes = functions_lib.pristine_concrete_functions(piece.function)
     defaults = functions_lib.argument_defaults(piece.function)
     keys = [trace_key(t, defaults) for t in piece.spec.call.traces]
 

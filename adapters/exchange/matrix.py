@@ -1,0 +1,166 @@
+"""Runs the exchange matrix: every producer's models through every consumer, two routes.
+
+The cells that cannot work fully are documented by `limitation` (the error they raise,
+or the one check they fail, and why); the tests assert exactly those, and the README's compatibility table is
+rendered from a run (`python -m reusable_savedmodel.adapters.exchange --readme README.md`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from reusable_savedmodel.adapters.exchange.cells import Cell, run_cell
+from reusable_savedmodel.adapters.exchange.registry import (
+    CONSUMERS,
+    PRODUCERS,
+    ROUTES,
+    Consumer,
+    Producer,
+    missing,
+)
+from reusable_savedmodel.interface.errors import NonConformingError
+
+
+@dataclasses.dataclass(frozen=True)
+class Limitation:
+    """A documented way a cell falls short: an error it raises, or one check it fails.
+
+    Attributes:
+      reason: Why, for the README's notes.
+      error: The exception type the consumer raises, or None.
+      failing_check: The one check that fails (the others pass), or None.
+    """
+
+    reason: str
+    error: type[BaseException] | None = None
+    failing_check: str | None = None
+
+    def matches(self, cell: Cell) -> bool:
+        """Whether `cell` falls short exactly as documented."""
+        if self.error is not None:
+            return isinstance(cell.error, self.error)
+        return cell.error is None and set(cell.failed_checks) == {self.failing_check}
+
+
+_TF_KERAS_UNSAVED = Limitation(
+    "A tf_keras model gets the protocol's `__call__`, variable lists and regularization losses "
+    "only from `tf.saved_model.save`: save it, then load it.",
+    error=NonConformingError,
+)
+_HUB_RAW_KERAS = Limitation(
+    "tensorflow_hub's KerasLayer handed a tf_keras model (rather than a SavedModel) tracks it "
+    "as a sublayer, so the model's regularization losses count even when frozen.",
+    failing_check="frozen",
+)
+_TF_KERAS_NESTED_REGULARIZATION = Limitation(
+    "The classic tf_keras export lists a nested model's regularization losses on that model "
+    "(here the named callable `encoder`), not on the root: consumers of the root miss them.",
+    failing_check="regularization",
+)
+
+
+def _strings_in_jax() -> Limitation:
+    from reusable_savedmodel.adapters.jax.errors import UnconvertibleError  # needs jax
+
+    return Limitation(
+        "String inputs and lookup tables have no JAX equivalent: run that part in TensorFlow.",
+        error=UnconvertibleError,
+    )
+
+
+def limitations() -> tuple[Limitation, ...]:
+    """Every documented limitation, in a fixed order (the README numbers its notes so)."""
+    return (_TF_KERAS_UNSAVED, _HUB_RAW_KERAS, _TF_KERAS_NESTED_REGULARIZATION, _strings_in_jax())
+
+
+def limitation(producer: str, kind: str, consumer: str, route: str) -> Limitation | None:
+    """The documented limitation of a cell, or None if every check must pass."""
+    if producer == "tf_keras (classic)":
+        if route == "in process":
+            return _HUB_RAW_KERAS if consumer == "hub.KerasLayer" else _TF_KERAS_UNSAVED
+        if kind == "rich":
+            return _TF_KERAS_NESTED_REGULARIZATION
+    if kind == "text" and consumer in ("to_jax", "FlaxModule"):
+        return _strings_in_jax()
+    return None
+
+
+def verdict(cell: Cell) -> str | None:
+    """What is wrong with a run cell: None when it passed or fell short as documented."""
+    if cell.unavailable is not None:
+        return None
+    expected = limitation(cell.producer, cell.kind, cell.consumer, cell.route)
+    if expected is None:
+        return None if cell.passed else cell.describe()
+    if expected.matches(cell):
+        return None
+    return f"{cell.describe()} (documented limitation expected: {expected.reason})"
+
+
+def run_producer(
+    producer: Producer,
+    workdir: Path,
+    *,
+    consumers: Sequence[Consumer] = CONSUMERS,
+    kinds: Sequence[str] | None = None,
+    progress: Callable[[Cell], None] | None = None,
+) -> list[Cell]:
+    """Runs one producer's row(s) of the matrix.
+
+    Args:
+      producer: The producer.
+      workdir: Where its SavedModels are written.
+      consumers: The consumers (columns).
+      kinds: The model kinds; by default every kind the producer builds.
+      progress: Called with each finished cell.
+
+    Returns:
+      The cells, kind by kind, route by route, consumer by consumer.
+    """
+    cells = []
+    for kind in kinds or producer.kinds:
+        produced = producer.build(kind)
+        path = workdir / f"{producer.module}-{kind}"
+        produced.save(path)
+        for route, source in zip(ROUTES, (produced.in_process, path)):
+            for consumer in consumers:
+                cell = Cell(producer.name, kind, consumer.name, route)
+                absent = missing(consumer.requires)
+                if absent:
+                    cell.unavailable = f"needs {', '.join(absent)}"
+                else:
+                    run_cell(cell, consumer, source, produced.truth, produced.inputs)
+                cells.append(cell)
+                if progress is not None:
+                    progress(cell)
+    return cells
+
+
+def run(
+    *,
+    kinds: Sequence[str] | None = None,
+    progress: Callable[[Cell], None] | None = None,
+) -> Iterator[Cell]:
+    """Runs the whole matrix with every installed producer (in a temporary directory).
+
+    Args:
+      kinds: Restricts the model kinds (e.g. the default model only, for the demo).
+      progress: Called with each finished cell.
+
+    Yields:
+      Every cell; a producer whose framework is absent yields its cells as unavailable.
+    """
+    with tempfile.TemporaryDirectory(prefix="rsm-matrix-") as tmp:
+        for producer in PRODUCERS:
+            chosen = [k for k in (kinds or producer.kinds) if k in producer.kinds]
+            absent = missing(producer.requires)
+            if absent:
+                for kind in chosen:
+                    for route in ROUTES:
+                        for consumer in CONSUMERS:
+                            yield Cell(producer.name, kind, consumer.name, route, unavailable=f"needs {', '.join(absent)}")
+                continue
+            yield from run_producer(producer, Path(tmp), kinds=chosen, progress=progress)

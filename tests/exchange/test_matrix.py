@@ -1,0 +1,49 @@
+"""The exchange matrix: every producer x consumer x route passes, or fails exactly as documented."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from reusable_savedmodel.adapters.exchange import matrix, table
+from reusable_savedmodel.adapters.exchange.cells import Cell, run_cell
+from reusable_savedmodel.adapters.exchange.registry import CONSUMERS, PRODUCERS
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("producer", PRODUCERS, ids=[p.module for p in PRODUCERS])
+def test_row_passes_or_fails_as_documented_and_matches_the_readme(producer, tmp_path):
+    cells = matrix.run_producer(producer, tmp_path)
+
+    assert all(cell.unavailable is None for cell in cells), "the dev install has every framework"
+    problems = [p for p in map(matrix.verdict, cells) if p]
+    assert not problems, "\n".join(problems)
+    readme = [row for row in table.readme_rows(README) if row.startswith(f"| {producer.name} |")]
+    assert readme == table.rows(cells), (
+        "README's compatibility rows differ from this run; regenerate them with "
+        "`python -m reusable_savedmodel.adapters.exchange --readme README.md`"
+    )
+
+
+def test_checks_catch_a_consumer_that_deviates_from_the_truth():
+    """Each check can fail: against a perturbed truth, the raw Piece fails exactly those checks."""
+    producer = next(p for p in PRODUCERS if p.module == "produce_tf")
+    produced = producer.build("mlp")
+    truth = produced.truth
+    wrong = dataclasses.replace(
+        truth,
+        outputs={False: truth.outputs[False], True: truth.outputs[True] + 1e-2},
+        gradients=[(value, 2.0 * grad) for value, grad in truth.gradients],
+        regularization=truth.regularization * 1.01,
+    )
+    consumer = next(c for c in CONSUMERS if c.name == "Piece")
+
+    cell = run_cell(Cell(producer.name, "mlp", "Piece", "in process"), consumer, produced.in_process, wrong, produced.inputs)
+
+    assert set(cell.failed_checks) == {"outputs (training=True)", "gradients", "regularization"}
+    assert matrix.verdict(cell) is not None
+    assert "✗" not in table.cell_text(cell) and "(unexpected)" in table.cell_text(cell)
