@@ -1,4 +1,4 @@
-"""`rsm demo`: the main job on the default zoo model, then each installed framework."""
+"""`rsm demo`: the main job on the default zoo model, each installed framework, then the matrix."""
 
 from __future__ import annotations
 
@@ -51,3 +51,18 @@ def run(handle: str | None = None, say: Callable[[str], None] = print) -> None:
                 say(f"skipped: {framework} is not installed (pip install 'reusable-savedmodel[all]')")
                 continue
             importlib.import_module(module).run(handle, say)
+    _matrix_section(say)
+
+
+def _matrix_section(say: Callable[[str], None]) -> None:
+    """Every producer's default model through every consumer, as a table (frameworks
+    that are not installed show as not run)."""
+    # Imported here: the matrix needs the adapters, which the core does not.
+    from reusable_savedmodel.adapters.exchange import matrix, table
+    from reusable_savedmodel.adapters.exchange.architecture import DEFAULT_KIND
+
+    say(f"\n== exchange matrix: the `{DEFAULT_KIND}` model from each producer in each consumer (in process / saved)")
+    cells = list(matrix.run(kinds=[DEFAULT_KIND]))
+    say(table.plain(cells))
+    for problem in filter(None, map(matrix.verdict, cells)):
+        say(f"FAILED: {problem}")

@@ -63,7 +63,7 @@ _TF_KERAS_NESTED_REGULARIZATION = Limitation(
 
 
 def _strings_in_jax() -> Limitation:
-    from reusable_savedmodel.adapters.jax.errors import UnconvertibleError  # needs jax
+    from reusable_savedmodel.adapters.jax import UnconvertibleError  # needs jax
 
     return Limitation(
         "String inputs and lookup tables have no JAX equivalent: run that part in TensorFlow.",

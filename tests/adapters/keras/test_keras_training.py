@@ -1,4 +1,7 @@
-"""Fine-tuning KerasLayer in Keras 3: fit, re-export, `.keras` files, safe mode, distribution."""
+"""Fine-tuning KerasLayer in Keras 3: fit, re-export, `.keras` files, safe mode.
+
+MirroredStrategy is tested against one device in tests/exchange/test_scale_out.py.
+"""
 
 import keras
 import numpy as np
@@ -97,19 +100,3 @@ def test_safe_mode(tmp_path):
     config = {**KerasLayer(path).get_config(), "handle": "https://example.com/m.tar.gz"}
     with pytest.raises(ValueError, match="Refusing to load the KerasLayer handle 'https://example.com/m.tar.gz' in Keras safe mode"):
         KerasLayer.from_config(config)
-
-
-def test_fit_under_mirrored_strategy(zoo_path):
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    with strategy.scope():
-        layer = KerasLayer(zoo_path("mlp"), trainable=True)
-        model = classifier(layer)
-    assert isinstance(layer.piece.trainable_variables[0], tf.distribute.DistributedValues)
-    before = [np.array(w) for w in layer.trainable_weights]
-    history = model.fit(X, Y, epochs=3, batch_size=16, verbose=0)
-    assert np.isfinite(history.history["loss"]).all()
-    assert history.history["loss"][-1] < history.history["loss"][0]
-    for weight, old in zip(layer.trainable_weights, before, strict=True):
-        assert not np.array_equal(np.array(weight), old)
-        replicas = strategy.experimental_local_results(weight.value)
-        np.testing.assert_array_equal(replicas[0], replicas[1])

@@ -1,4 +1,7 @@
-"""Fine-tuning a zoo model in a Sonnet training loop, alone and under a Replicator."""
+"""Fine-tuning a zoo model in a Sonnet training loop.
+
+The Replicator is tested against one device in tests/exchange/test_scale_out.py.
+"""
 
 import numpy as np
 import sonnet as snt
@@ -43,32 +46,3 @@ def test_a_sonnet_training_loop_fine_tunes_and_re_export_reproduces_it(zoo_path,
     reloaded = rsm.save(module.piece, tmp_path / "tuned")
     np.testing.assert_allclose(reloaded(X), module(X), rtol=1e-6)
     np.testing.assert_allclose(SonnetModule(reloaded)(X), module(X), rtol=1e-6)
-
-
-def test_a_replicator_runs_a_fine_tuning_step(zoo_path):
-    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
-    assert len(devices) == 2
-    replicator = snt.distribute.Replicator(devices)
-    with replicator.scope():
-        module = SonnetModule(zoo_path("mlp"))
-        optimizer = snt.optimizers.Adam(0.01)
-
-    def step(x, labels):
-        with tf.GradientTape() as tape:
-            loss = loss_of(module, x, labels)
-        grads = tape.gradient(loss, module.trainable_variables)
-        grads = tf.distribute.get_replica_context().all_reduce("mean", grads)
-        optimizer.apply(grads, module.trainable_variables)
-        return loss
-
-    before = [v.numpy() for v in module.trainable_variables]
-    # The first step runs eagerly: under a Replicator, TF 2.21 fails to create the
-    # optimizer's state inside tf.function, for any Sonnet module.
-    replicator.run(step, args=(X, LABELS))
-    train = tf.function(lambda x, labels: replicator.run(step, args=(x, labels)))
-    losses = replicator.experimental_local_results(train(X, LABELS))
-    assert len(losses) == 2 and all(np.isfinite(loss) for loss in losses)
-    for v, old in zip(module.trainable_variables, before, strict=True):
-        first, second = replicator.experimental_local_results(v)
-        np.testing.assert_allclose(first, second, rtol=1e-6)  # replicas stay in sync
-        assert not np.array_equal(first, old)
