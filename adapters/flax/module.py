@@ -26,16 +26,29 @@ class FlaxModule(nnx.Module):
     `nnx.jit`, `nnx.value_and_grad`, `nnx.Optimizer(model, tx, wrt=nnx.Param)`, and
     `nnx.split` / `nnx.merge`.
 
+    Like `nnx.Dropout`, the module follows `model.train()` / `model.eval()` (its
+    `deterministic` attribute, True at first) unless a call passes `training=`, so it
+    behaves inside a larger nnx model, and `from_flax` exports both of its traces.
+
     Args:
       source: A handle, a loaded or in-process object, a `rsm.Piece`, or a `JaxPiece`.
       callable: A named callable to use instead of `__call__` (not for a `JaxPiece`).
+      rngs: Random streams for training calls that pass none (its `dropout` stream, or
+        `default`); needed for `from_flax` to export a training trace that draws random
+        numbers.
 
     Raises:
       UnconvertibleError: if the piece cannot be converted to JAX.
       ValueError: if `callable` is given with a `JaxPiece`.
     """
 
-    def __init__(self, source: str | os.PathLike | JaxPiece | Any, *, callable: str | None = None):
+    def __init__(
+        self,
+        source: str | os.PathLike | JaxPiece | Any,
+        *,
+        callable: str | None = None,
+        rngs: nnx.Rngs | None = None,
+    ):
         if isinstance(source, JaxPiece):
             if callable is not None:
                 raise ValueError("`callable` selects a named callable to convert; a JaxPiece is converted already.")
@@ -47,17 +60,23 @@ class FlaxModule(nnx.Module):
         self.piece = nnx.static(piece)
         self.params = nnx.data({k: nnx.Param(v) for k, v in piece.params.items()})
         self.state = nnx.data({k: nnx.BatchStat(v) for k, v in piece.state.items()})
+        self.rngs = rngs
+        self.deterministic = True
 
     def _values(self) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
         return {k: v[...] for k, v in self.params.items()}, {k: v[...] for k, v in self.state.items()}
 
-    def __call__(self, inputs: Any, *, training: bool = False, rngs: nnx.Rngs | None = None, **kwargs: Any) -> Any:
+    def __call__(
+        self, inputs: Any, *, training: bool | None = None, rngs: nnx.Rngs | None = None, **kwargs: Any
+    ) -> Any:
         """Runs the forward pass.
 
         Args:
           inputs: An array, or a list or dict of arrays, as the piece expects.
-          training: A Python bool: the training trace (dropout, batch-norm updates) or not.
-          rngs: `nnx.Rngs` for randomness in training (its `dropout` stream, or `default`).
+          training: A Python bool: the training trace (dropout, batch-norm updates) or not;
+            None follows the module's mode (`train()` / `eval()`).
+          rngs: `nnx.Rngs` for randomness in training (its `dropout` stream, or `default`);
+            None uses the module's own `rngs`.
           **kwargs: The piece's extra keyword arguments.
 
         Returns:
@@ -67,8 +86,11 @@ class FlaxModule(nnx.Module):
           RngRequiredError: if the training trace draws random numbers and `rngs` is None.
           NoTraceError: if the arguments match no trace.
         """
+        if training is None:
+            training = not self.deterministic
         params, state = self._values()
-        outputs, new_state = self.piece.apply(params, state, inputs, training=training, rng=_key(rngs), **kwargs)
+        rng = _key(rngs if rngs is not None else self.rngs) if training else None
+        outputs, new_state = self.piece.apply(params, state, inputs, training=training, rng=rng, **kwargs)
         if training:
             for name, value in new_state.items():
                 self.state[name].value = value

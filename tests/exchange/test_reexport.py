@@ -209,13 +209,6 @@ def flax_values(module):
     return {k: v[...] for k, v in module.params.items()}, {k: v[...] for k, v in module.state.items()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="library bug: to_jax converts a trace on first use, and when that first use is "
-    "inside from_jax's jax2tf trace, tf2jax runs in a TF graph and fails ('inputs' should be "
-    "zero or more (nested) Tensors. Received 'None') (adapters/jax/convert.py, tf2jax.convert)",
-)
 def test_from_jax_exports_a_fresh_to_jax_piece(mlp):
     jp = to_jax(mlp)  # no trace converted yet
     exported = from_jax(jp.apply, jp.params, state=jp.state, input_signature=SIGNATURE)
@@ -248,15 +241,8 @@ def test_flax_module_optimizer_steps_then_export(mlp, original, tmp_path):
     close(variable(reloaded, f"state/{MEAN}"), expected_state[MEAN])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="library bug: from_flax switches modes with module.train(), which FlaxModule "
-    "ignores (it reads only its `training` argument, default False), so the exported "
-    "training=True trace is the inference trace: no batch-norm update, no dropout",
-)
 def test_from_flax_of_a_flax_module_keeps_the_training_trace(mlp):
-    module = FlaxModule(mlp)
+    module = FlaxModule(mlp, rngs=nnx.Rngs(0))
     module(X)  # converts both traces first (see test_from_jax_exports_a_fresh_to_jax_piece)
     module(X, training=True, rngs=nnx.Rngs(0))
     params, state = flax_values(module)

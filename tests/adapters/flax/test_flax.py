@@ -40,7 +40,7 @@ def test_variables_are_params_and_batch_stats(zoo_path):
 
 
 def test_zoo_mlp_fine_tunes_in_flax_and_exports_back(zoo_path, tmp_path):
-    module = FlaxModule(zoo_path("mlp"))
+    module = FlaxModule(zoo_path("mlp"), rngs=nnx.Rngs(0))
     optimizer = nnx.Optimizer(module, optax.adam(1e-2), wrt=nnx.Param)
     rngs = nnx.Rngs(dropout=0)
     frozen_scale = module.state["encoder/input_scale"][...]
