@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import keyword
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import tensorflow as tf
 
 from reusable_savedmodel.interface import functions
+from reusable_savedmodel.interface.piece import _FRAMEWORK_INTERNALS
 from reusable_savedmodel.interface.protocol import Structure
 
 _LISTS = ("variables", "trainable_variables", "regularization_losses")
+# Names a named callable may not take: the protocol's own attributes, and those `Piece`
+# skips when it looks for named callables.
+_RESERVED = frozenset({*_LISTS, "signatures", *_FRAMEWORK_INTERNALS})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +39,7 @@ class ReusableModule(tf.__internal__.tracking.AutoTrackable):
     `trainable_variables` (see `select_trainable_variables`); `regularization_losses` (from
     `regularization`). The lists are made on first use (or by `finalize_reusable`), once
     the subclass has created its variables. Named callables are attributes that are
-    themselves `ReusableModule`s (one level).
+    themselves `ReusableModule`s (one level); `add_callables` attaches them.
 
     Example:
       class Scale(rsm.ReusableModule):
@@ -136,6 +141,77 @@ class ReusableModule(tf.__internal__.tracking.AutoTrackable):
             loss if functions.is_tf_function(loss) else tf.function(loss, input_signature=[])
             for loss in self.regularization()
         ]
+
+    def add_callables(
+        self,
+        callables: Mapping[str, Any],
+        make: Callable[[str, Any], ReusableModule] | None = None,
+    ) -> None:
+        """Attaches named callables that share this module's variables.
+
+        Each becomes the public attribute `name`, which `Piece.callables` lists and
+        `tf.saved_model.save` stores; variables they share with this module are saved
+        once. All names are checked before any callable is made; this module and the
+        callables are then finalized, to compare their variables.
+
+        Args:
+          callables: Name -> a `ReusableModule` whose traces read only variables of this
+            module (a sub-part of it), or what `make` turns into one. Names are Python
+            identifiers that do not start with `_` and are neither keywords, protocol
+            attributes (`variables`, `trainable_variables`, `regularization_losses`,
+            `signatures`) nor attributes this module already has.
+          make: `make(name, value) -> ReusableModule`, for producers that take a
+            framework's own description of each callable; None if the values already
+            are `ReusableModule`s.
+
+        Raises:
+          TypeError: if a name is not a str, or a callable is not a `ReusableModule`.
+          ValueError: if a name is not admissible, or a callable uses variables this
+            module does not (or trains variables this module does not train).
+        """
+        for name in callables:
+            self._check_callable_name(name)
+        made = {name: make(name, v) if make else v for name, v in callables.items()}
+        self.finalize_reusable()
+        variables = {id(v) for v in self.variables}
+        trainable = {id(v) for v in self.trainable_variables}
+        for name, sub in made.items():
+            if not isinstance(sub, ReusableModule):
+                raise TypeError(
+                    f"named callable {name!r}: expected a ReusableModule, got {type(sub).__name__}."
+                )
+            sub.finalize_reusable()
+            # A callable with variables of its own would be saved with weights the root
+            # does not fine-tune: it must be a part of this module.
+            foreign = [v.name for v in sub.variables if id(v) not in variables]
+            if foreign:
+                raise ValueError(
+                    f"named callable {name!r} must share the variables of "
+                    f"{type(self).__name__}, but it also uses {', '.join(foreign)}."
+                )
+            untrained = [v.name for v in sub.trainable_variables if id(v) not in trainable]
+            if untrained:
+                raise ValueError(
+                    f"named callable {name!r} would train {', '.join(untrained)}, which "
+                    f"{type(self).__name__} does not train."
+                )
+        for name, sub in made.items():
+            setattr(self, name, sub)
+
+    def _check_callable_name(self, name: Any) -> None:
+        """Raises unless `name` can be a named callable of this module."""
+        if not isinstance(name, str):
+            raise TypeError(f"named callable names are str, got {type(name).__name__} {name!r}.")
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            raise ValueError(
+                f"named callable {name!r}: expected a Python identifier not starting with "
+                f"'_' (it becomes an attribute, e.g. obj.encoder)."
+            )
+        if name in _RESERVED or name in dir(self):
+            raise ValueError(
+                f"named callable {name!r} clashes with an attribute of "
+                f"{type(self).__name__} or of the protocol; choose another name."
+            )
 
     def _kwarg_combinations(self) -> list[dict[str, Any]]:
         tensor_names = list(self._declaration.tensor_kwargs)

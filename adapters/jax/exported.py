@@ -24,14 +24,20 @@ RNG_SPEC = jax.ShapeDtypeStruct((2,), np.uint32)
 VJP_ORDER = 1
 
 
-def _symbolic(spec: LeafSpec, scope: jax.export.SymbolicScope, counter: list[int]) -> jax.ShapeDtypeStruct:
-    if spec.shape is None:
-        raise ValueError(
-            f"cannot export an input of unknown rank ({spec}); declare its rank in the "
-            f"input signature."
-        )
+def dimension_names(shape: Sequence[int | None], counter: list[int]) -> list[str]:
+    """A shape's dimensions in `jax.export`'s symbolic syntax (also jax2tf's).
+
+    Args:
+      shape: Known sizes, None for unknown ones.
+      counter: `[n]`, the number of `d` names given so far; shared across the inputs of
+        one trace so that every other unknown dimension gets its own name.
+
+    Returns:
+      Known sizes as they are; `b` for an unknown leading dimension (the batch, shared
+      by all inputs); `d1`, `d2`... for other unknown ones.
+    """
     dims = []
-    for axis, dim in enumerate(spec.shape):
+    for axis, dim in enumerate(shape):
         if dim is not None:
             dims.append(str(dim))
         elif axis == 0:
@@ -39,6 +45,16 @@ def _symbolic(spec: LeafSpec, scope: jax.export.SymbolicScope, counter: list[int
         else:
             counter[0] += 1
             dims.append(f"d{counter[0]}")
+    return dims
+
+
+def _symbolic(spec: LeafSpec, scope: jax.export.SymbolicScope, counter: list[int]) -> jax.ShapeDtypeStruct:
+    if spec.shape is None:
+        raise ValueError(
+            f"cannot export an input of unknown rank ({spec}); declare its rank in the "
+            f"input signature."
+        )
+    dims = dimension_names(spec.shape, counter)
     shape = jax.export.symbolic_shape(",".join(dims), scope=scope) if dims else ()
     return jax.ShapeDtypeStruct(shape, np.dtype(spec.dtype))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
@@ -10,19 +10,28 @@ import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 
+#: A named callable for `from_keras`: a sublayer, or a sublayer and its input signature.
+KerasCallable = keras.layers.Layer | tuple[keras.layers.Layer, Any]
 
-def _input_signature_of(layer: keras.layers.Layer) -> Any:
+
+def _input_signature_of(layer: keras.layers.Layer, hint: str = "Pass input_signature=") -> Any:
     """The input specs of a model built on `keras.Input`s, batch dimension left open.
 
+    Args:
+      layer: A model, or a layer called once on symbolic inputs (in a functional or
+        `Sequential` model).
+      hint: How the caller gives the signature instead, for the error message.
+
     Raises:
-      ValueError: if the layer was never called on symbolic inputs (no `input`).
+      ValueError: if the layer was never called on symbolic inputs (no `input`), or on
+        several (a shared layer).
     """
     try:
         inputs = layer.input
     except (AttributeError, ValueError) as error:
         raise ValueError(
             f"from_keras: cannot tell the inputs of {type(layer).__name__} {layer.name!r} "
-            f"(it was not built on keras.Input: {error}). Pass input_signature=, e.g. "
+            f"(it was not built on keras.Input: {error}). {hint}, e.g. "
             f"tf.TensorSpec([None, 4], tf.float32)."
         ) from error
     return keras.tree.map_structure(
@@ -89,38 +98,82 @@ def _bind(regularizer: Callable[[Any], Any], weight: keras.Variable) -> Callable
     return lambda: tf.cast(tf.reshape(regularizer(weight), []), tf.float32)
 
 
-def from_keras(layer_or_model: keras.layers.Layer, *, input_signature: Any = None) -> rsm.Piece:
+def _check_layer(layer: Any, what: str) -> None:
+    """Raises unless `layer` is a built Keras 3 layer; `what` names it in messages."""
+    if not isinstance(layer, keras.layers.Layer):
+        raise TypeError(
+            f"from_keras expects a Keras 3 layer or model (keras.layers.Layer) as {what}, "
+            f"got {type(layer).__module__}.{type(layer).__name__}"
+            + (" (a tf_keras object? save it with tf.saved_model.save instead)"
+               if type(layer).__module__.startswith("tf_keras") else "")
+            + "."
+        )
+    if not layer.built:
+        raise ValueError(
+            f"from_keras: {type(layer).__name__} {layer.name!r} is not built ({what}). Build "
+            f"it first (call it on inputs, or model.build(input_shape))."
+        )
+
+
+def _callable_export(name: str, value: Any) -> KerasExport:
+    """The `KerasExport` of one entry of `from_keras(callables=...)`."""
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise TypeError(
+                f"from_keras: callables[{name!r}] must be a layer or (layer, input_signature), "
+                f"got a tuple of {len(value)}."
+            )
+        layer, input_signature = value
+    else:
+        layer, input_signature = value, None
+    _check_layer(layer, f"callables[{name!r}]")
+    if input_signature is None:
+        input_signature = _input_signature_of(
+            layer, f"Give callables[{name!r}] as (layer, input_signature)"
+        )
+    return KerasExport(layer, input_signature)
+
+
+def from_keras(
+    layer_or_model: keras.layers.Layer,
+    *,
+    input_signature: Any = None,
+    callables: Mapping[str, KerasCallable] | None = None,
+) -> rsm.Piece:
     """Wraps a built Keras 3 layer or model as an in-process Piece.
 
     The piece shares the layer's variables: training either trains both. Save it with
     `rsm.save(piece, path)` to publish a Reusable SavedModel.
 
+    Named callables expose sublayers on their own, e.g. an encoder:
+    `from_keras(model, callables={"encoder": model.get_layer("encoder")})` gives
+    `piece.callables["encoder"]` (`obj.encoder(x, training=False)` once saved). Each is a
+    `KerasExport` of the sublayer: its variables are the root's own (saved once), its
+    `trainable_variables` the sublayer's trainable weights and its regularization losses
+    those of their regularizers.
+
     Args:
       layer_or_model: A built `keras.layers.Layer` or `keras.Model` (TensorFlow backend).
       input_signature: A nest of `tf.TensorSpec` for the inputs; by default read from a
         functional or `Sequential` model's `keras.Input`s, with the batch dimension open.
+      callables: Name -> a sublayer of `layer_or_model`, or `(sublayer, input_signature)`.
+        A bare sublayer's signature is read from the symbolic input it was called on in
+        a functional or `Sequential` model (the batch dimension open). Names are Python
+        identifiers not starting with `_`.
 
     Returns:
       An `rsm.Piece` whose object is a `KerasExport`.
 
     Raises:
-      TypeError: if `layer_or_model` is not a Keras 3 layer.
-      ValueError: if it is not built, or `input_signature` is None and cannot be read
-        from the model.
+      TypeError: if `layer_or_model` or a callable is not a Keras 3 layer, or a
+        callable is a tuple of other than two items.
+      ValueError: if a layer is not built, an input signature is None and cannot be
+        read from the model, a callable's name is not admissible, or a callable uses
+        weights `layer_or_model` does not have.
     """
-    if not isinstance(layer_or_model, keras.layers.Layer):
-        raise TypeError(
-            f"from_keras expects a Keras 3 layer or model (keras.layers.Layer), got "
-            f"{type(layer_or_model).__module__}.{type(layer_or_model).__name__}"
-            + (" (a tf_keras object? save it with tf.saved_model.save instead)"
-               if type(layer_or_model).__module__.startswith("tf_keras") else "")
-            + "."
-        )
-    if not layer_or_model.built:
-        raise ValueError(
-            f"from_keras: {type(layer_or_model).__name__} {layer_or_model.name!r} is not "
-            f"built. Build it first (call it on inputs, or model.build(input_shape))."
-        )
+    _check_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = _input_signature_of(layer_or_model)
-    return rsm.as_piece(KerasExport(layer_or_model, input_signature))
+    export = KerasExport(layer_or_model, input_signature)
+    export.add_callables(callables or {}, _callable_export)
+    return rsm.as_piece(export)
