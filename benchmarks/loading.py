@@ -1,7 +1,8 @@
-"""Load-time paths: loading alone, and loading plus each adapter's construction.
+"""Load-time paths: loading alone, from a local path or a cache hit, and each adapter's construction.
 
-A builder takes the SavedModel path and returns a zero-argument callable that loads it
-afresh, so the harness can build and time loaders exactly like call paths.
+A builder takes the SavedModel's path and its cached URL (see `cache_hit.staged`) and returns
+a zero-argument callable that loads afresh, so loads are timed like calls. Frameworks are
+imported in the builders, so a missing one drops only its loader.
 """
 
 from __future__ import annotations
@@ -10,36 +11,60 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import tensorflow as tf
-
+#: What every load ratio is taken against.
 BASELINE = "tf.saved_model.load"
+#: The cache-hit target compares these two.
+LOCAL, CACHE_HIT = "rsm.load(path)", "rsm.load(url), cache hit"
+
+Loader = Callable[[Path, str], Callable[[], Any]]
 
 
-def _tf_load(path: Path) -> Callable[[], Any]:
+def _tf_load(path: Path, url: str) -> Callable[[], Any]:
+    import tensorflow as tf
+
     return lambda: tf.saved_model.load(str(path))
 
 
-def _rsm_load(path: Path) -> Callable[[], Any]:
-    from reusable_savedmodel import interface as rsm
+def _rsm_load(handle: Callable[[Path, str], Any]) -> Loader:
+    def build(path: Path, url: str) -> Callable[[], Any]:
+        from reusable_savedmodel import interface as rsm
 
-    return lambda: rsm.load(str(path))
+        return lambda: rsm.load(handle(path, url))
+
+    return build
 
 
-def _keras_layer(path: Path) -> Callable[[], Any]:
+def _keras_layer(path: Path, url: str) -> Callable[[], Any]:
     from reusable_savedmodel.adapters.keras import KerasLayer
 
     return lambda: KerasLayer(str(path))
 
 
-def _sonnet_module(path: Path) -> Callable[[], Any]:
+def _sonnet_module(path: Path, url: str) -> Callable[[], Any]:
     from reusable_savedmodel.adapters.sonnet import SonnetModule
 
     return lambda: SonnetModule(str(path))
 
 
-LOADERS: dict[str, Callable[[Path], Callable[[], Any]]] = {
+def _to_jax(path: Path, url: str) -> Callable[[], Any]:
+    from reusable_savedmodel.adapters.jax import to_jax
+
+    return lambda: to_jax(str(path))
+
+
+def _flax_module(path: Path, url: str) -> Callable[[], Any]:
+    from reusable_savedmodel.adapters.flax import FlaxModule
+
+    return lambda: FlaxModule(str(path))
+
+
+#: Loader name -> builder, in report order.
+LOADERS: dict[str, Loader] = {
     BASELINE: _tf_load,
-    "rsm.load": _rsm_load,
-    "KerasLayer(handle)": _keras_layer,
-    "SonnetModule(handle)": _sonnet_module,
+    LOCAL: _rsm_load(lambda path, url: path),
+    CACHE_HIT: _rsm_load(lambda path, url: url),
+    "KerasLayer(path)": _keras_layer,
+    "SonnetModule(path)": _sonnet_module,
+    "to_jax(path)": _to_jax,
+    "FlaxModule(path)": _flax_module,
 }

@@ -1,4 +1,4 @@
-"""The benchmark models, exported once into a work directory."""
+"""The benchmark models: their inputs (no TensorFlow needed) and their export (TensorFlow)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,86 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from reusable_savedmodel.interface import zoo
+
+def _zoo_mlp(**sizes: int) -> Callable[[Path], None]:
+    def export(path: Path) -> None:
+        from reusable_savedmodel.interface import zoo
+
+        zoo.export("mlp", path, **sizes)
+
+    return export
 
 
 def _mobilenet(path: Path) -> None:
-    # A real-sized network with random weights, saved the classic TF Hub way (tf_keras).
+    """MobileNetV2 (tf_keras, random weights) exported with only the protocol's interface.
+
+    Only `__call__` (both `training` traces) and the variables are saved, not tf_keras's
+    functions for every layer: those make loading several times slower and would dominate
+    the load timings without being part of what a Reusable SavedModel needs.
+    """
+    import tensorflow as tf
     import tf_keras
 
-    model = tf_keras.applications.MobileNetV2(input_shape=(128, 128, 3), weights=None, classes=100)
+    from reusable_savedmodel.interface import ReusableModule
+
+    class MobileNet(ReusableModule):
+        def __init__(self) -> None:
+            super().__init__(tf.TensorSpec([None, *SHAPES["mobilenet_v2"]], tf.float32))
+            net = tf_keras.applications.MobileNetV2(input_shape=SHAPES["mobilenet_v2"], weights=None, classes=100)
+            # A lambda is not tracked, so the Keras model is not saved beside the traces.
+            self._forward = lambda x, training: net(x, training=training)
+
+        def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
+            return self._forward(inputs, training)
+
+    model = MobileNet()
+    model.finalize_reusable()
     tf.saved_model.save(model, str(path))
 
 
-#: name -> (exporter, input shape without the batch dimension)
-MODELS: dict[str, tuple[Callable[[Path], None], tuple[int, ...]]] = {
-    "tiny_mlp": (lambda p: zoo.export("mlp", p), (4,)),
-    "mlp": (lambda p: zoo.export("mlp", p, features=256, hidden=1024, classes=10), (256,)),
-    "mobilenet_v2": (_mobilenet, (128, 128, 3)),
+#: name -> input shape without the batch dimension.
+SHAPES: dict[str, tuple[int, ...]] = {
+    "tiny_mlp": (4,),
+    "mlp": (256,),
+    "mobilenet_v2": (128, 128, 3),
+    "wide_mlp": (2048,),
+}
+
+#: name -> exporter. `tiny_mlp` is pure call overhead; `wide_mlp` (64 MiB of weights, a
+#: trivial graph) makes any copy of the weights plain in the memory figures.
+EXPORTERS: dict[str, Callable[[Path], None]] = {
+    "tiny_mlp": _zoo_mlp(),
+    "mlp": _zoo_mlp(features=256, hidden=1024, classes=10),
+    "mobilenet_v2": _mobilenet,
+    "wide_mlp": _zoo_mlp(features=2048, hidden=8192, classes=10),
 }
 
 
 def export(name: str, directory: Path) -> Path:
-    """Exports model `name` into `directory` (once) and returns its path."""
+    """Exports model `name` into `directory` once.
+
+    Args:
+      name: A key of `EXPORTERS`.
+      directory: Where the SavedModels go.
+
+    Returns:
+      The SavedModel's path.
+    """
     path = directory / name
     if not path.exists():
-        MODELS[name][0](path)
+        EXPORTERS[name](path)
     return path
 
 
 def inputs(name: str, batch: int) -> np.ndarray:
-    """Deterministic float32 inputs for model `name`."""
-    shape = (batch, *MODELS[name][1])
-    return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    """Deterministic float32 inputs.
+
+    Args:
+      name: A key of `SHAPES`.
+      batch: The batch size.
+
+    Returns:
+      An array of shape `(batch, *SHAPES[name])`.
+    """
+    return np.random.default_rng(0).standard_normal((batch, *SHAPES[name])).astype(np.float32)

@@ -1,161 +1,116 @@
-"""Every call path the benchmark times, each built from a SavedModel path and an input.
+"""The CPU call paths: every way to call a Reusable SavedModel that the benchmark compares.
 
-A builder returns a zero-argument callable running one forward pass. Frameworks are
-imported inside the builders, so a missing one only drops its paths.
+Each builder takes a model's `Source` and returns a `Bind`. Frameworks are imported inside
+the builders, so a missing one only drops its paths.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-Builder = Callable[[Path, np.ndarray], Callable[[], Any]]
+from benchmarks.binding import Bind, flax_module, jit_apply, jitted
+from benchmarks.source import Source
 
-#: The path every ratio is taken against.
+# Every path traces its own tf.function, which TF would warn about as excessive retracing.
+tf.get_logger().setLevel("ERROR")
+
+#: The path every ratio is taken against: the loaded object's eager call.
 BASELINE = "raw obj(x)"
 
 
-def raw(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    obj, t = tf.saved_model.load(str(path)), tf.constant(x)
-    return lambda: obj(t)
+def _eager(fn: Callable[[tf.Tensor], Any]) -> Bind:
+    def bind(x: np.ndarray) -> Callable[[], Any]:
+        t = tf.constant(x)
+        return lambda: fn(t)
+
+    return bind
 
 
-def raw_tf_function(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    obj, t = tf.saved_model.load(str(path)), tf.constant(x)
-    f = tf.function(lambda v: obj(v))
-    return lambda: f(t)
+def _in_function(fn: Callable[[tf.Tensor], Any]) -> Bind:
+    return _eager(tf.function(lambda t: fn(t)))
 
 
-def piece(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    from reusable_savedmodel import interface as rsm
-
-    p, t = rsm.load(path), tf.constant(x)
-    return lambda: p(t)
+def _predict(model: Any) -> Bind:
+    return lambda x: lambda: model.predict(x, batch_size=len(x), verbose=0)
 
 
-def keras_layer(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _keras_layer(source: Source) -> Any:
     from reusable_savedmodel.adapters.keras import KerasLayer
 
-    layer, t = KerasLayer(str(path)), tf.constant(x)
-    return lambda: layer(t)
+    return KerasLayer(source.piece)
 
 
-def keras_layer_tf_function(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    from reusable_savedmodel.adapters.keras import KerasLayer
-
-    layer, t = KerasLayer(str(path)), tf.constant(x)
-    f = tf.function(lambda v: layer(v))
-    return lambda: f(t)
-
-
-def keras_layer_predict(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _keras_predict(source: Source) -> Bind:
     import keras
 
-    from reusable_savedmodel.adapters.keras import KerasLayer
-
-    model = keras.Sequential([keras.Input(x.shape[1:]), KerasLayer(str(path))])
-    return lambda: model.predict(x, batch_size=len(x), verbose=0)
+    # Built on first predict, so one model serves every input shape.
+    return _predict(keras.Sequential([_keras_layer(source)]))
 
 
-def tfsm_layer(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _tfsm_layer(source: Source) -> Any:
     import keras
 
-    layer, t = keras.layers.TFSMLayer(str(path), call_endpoint="__call__"), tf.constant(x)
-    return lambda: layer(t)
+    return keras.layers.TFSMLayer(str(source.path), call_endpoint="__call__")
 
 
-def hub_keras_layer(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _hub_layer(source: Source) -> Any:
     import tensorflow_hub as hub
 
-    layer, t = hub.KerasLayer(str(path)), tf.constant(x)
-    return lambda: layer(t)
+    return hub.KerasLayer(source.obj)
 
 
-def sonnet_module(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _hub_predict(source: Source) -> Bind:
+    import tf_keras
+
+    return _predict(tf_keras.Sequential([_hub_layer(source)]))
+
+
+def _sonnet_module(source: Source) -> Any:
     from reusable_savedmodel.adapters.sonnet import SonnetModule
 
-    module, t = SonnetModule(str(path)), tf.constant(x)
-    return lambda: module(t)
+    return SonnetModule(source.piece)
 
 
-def sonnet_module_tf_function(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    from reusable_savedmodel.adapters.sonnet import SonnetModule
-
-    module, t = SonnetModule(str(path)), tf.constant(x)
-    f = tf.function(lambda v: module(v))
-    return lambda: f(t)
-
-
-def to_jax_jit(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    import jax
-
-    from reusable_savedmodel.adapters.jax import to_jax
-
-    jp = to_jax(str(path))
-    f = jax.jit(lambda p, s, v: jp.apply(p, s, v)[0])
-    xj = jax.numpy.asarray(x)
-    return lambda: f(jp.params, jp.state, xj)
-
-
-def flax_module_jit(path: Path, x: np.ndarray) -> Callable[[], Any]:
-    import jax
-    from flax import nnx
-
-    from reusable_savedmodel.adapters.flax import FlaxModule
-
-    module = FlaxModule(str(path))
-    f = nnx.jit(lambda m, v: m(v))
-    xj = jax.numpy.asarray(x)
-    return lambda: f(module, xj)
-
-
-def call_tf_jit(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _call_tf(source: Source) -> Bind:
     import jax
     from jax.experimental import jax2tf
 
-    obj = tf.saved_model.load(str(path))
-    f = jax.jit(jax2tf.call_tf(lambda v: obj(v)))
-    xj = jax.numpy.asarray(x)
-    return lambda: f(xj)
+    obj = source.obj
+    return jitted(jax.jit(jax2tf.call_tf(lambda t: obj(t))))
 
 
-def tf2jax_by_hand(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def _tf2jax_by_hand(source: Source) -> Bind:
     import jax
     import tf2jax
 
-    obj = tf.saved_model.load(str(path))
-    fn, params = tf2jax.convert(tf.function(lambda v: obj(v, training=False)), np.zeros_like(x))
-    f = jax.jit(lambda p, v: fn(p, v)[0])
-    xj = jax.numpy.asarray(x)
-    return lambda: f(params, xj)
+    obj = source.obj
+    # The declared input spec (batch left undefined): one conversion serves every batch.
+    spec = obj.__call__.concrete_functions[0].structured_input_signature[0][0]
+    fn, params = tf2jax.convert(tf.function(lambda t: obj(t, training=False)), spec)
+    return jitted(jax.jit(lambda p, x: fn(p, x)[0]), params)
 
 
-#: Path name -> (builder, framework module it needs, runs on the GPU machine).
-PATHS: dict[str, tuple[Builder, str, bool]] = {
-    BASELINE: (raw, "tensorflow", False),
-    "raw in tf.function": (raw_tf_function, "tensorflow", False),
-    "Piece": (piece, "tensorflow", False),
-    "KerasLayer eager": (keras_layer, "keras", False),
-    "KerasLayer tf.function": (keras_layer_tf_function, "keras", False),
-    "KerasLayer predict": (keras_layer_predict, "keras", False),
-    "keras TFSMLayer": (tfsm_layer, "keras", False),
-    "hub.KerasLayer (tf_keras)": (hub_keras_layer, "tensorflow_hub", False),
-    "SonnetModule eager": (sonnet_module, "sonnet", False),
-    "SonnetModule tf.function": (sonnet_module_tf_function, "sonnet", False),
-    "to_jax + jax.jit": (to_jax_jit, "jax", True),
-    "FlaxModule nnx.jit": (flax_module_jit, "flax", True),
-    "jax2tf.call_tf + jax.jit": (call_tf_jit, "jax", False),
-    "tf2jax by hand + jax.jit": (tf2jax_by_hand, "tf2jax", False),
+#: Path name -> (builder, the module it needs), in report order.
+PATHS: dict[str, tuple[Callable[[Source], Bind], str]] = {
+    BASELINE: (lambda s: _eager(s.obj), "tensorflow"),
+    "raw in tf.function": (lambda s: _in_function(s.obj), "tensorflow"),
+    "Piece": (lambda s: _eager(s.piece), "tensorflow"),
+    "KerasLayer eager": (lambda s: _eager(_keras_layer(s)), "keras"),
+    "KerasLayer tf.function": (lambda s: _in_function(_keras_layer(s)), "keras"),
+    "KerasLayer predict": (_keras_predict, "keras"),
+    "keras TFSMLayer": (lambda s: _eager(_tfsm_layer(s)), "keras"),
+    "keras TFSMLayer tf.function": (lambda s: _in_function(_tfsm_layer(s)), "keras"),
+    "hub.KerasLayer (tf_keras)": (lambda s: _eager(_hub_layer(s)), "tensorflow_hub"),
+    "hub.KerasLayer tf.function": (lambda s: _in_function(_hub_layer(s)), "tensorflow_hub"),
+    "hub.KerasLayer predict": (_hub_predict, "tensorflow_hub"),
+    "SonnetModule eager": (lambda s: _eager(_sonnet_module(s)), "sonnet"),
+    "SonnetModule tf.function": (lambda s: _in_function(_sonnet_module(s)), "sonnet"),
+    "to_jax + jax.jit": (lambda s: jit_apply(s.jax_piece), "jax"),
+    "FlaxModule nnx.jit": (lambda s: flax_module(s.jax_piece), "flax"),
+    "jax2tf.call_tf + jax.jit": (_call_tf, "jax"),
+    "tf2jax by hand + jax.jit": (_tf2jax_by_hand, "tf2jax"),
 }
-
-
-def sync(out: Any) -> Any:
-    """Waits for asynchronous (JAX) results; TF eager results are already computed."""
-    for leaf in tf.nest.flatten(out):
-        if hasattr(leaf, "block_until_ready"):
-            leaf.block_until_ready()
-    return out

@@ -1,4 +1,4 @@
-"""Turning benchmark results into a markdown table and a PNG chart."""
+"""Benchmark results as a markdown report and a PNG chart of ratios per path."""
 
 from __future__ import annotations
 
@@ -6,47 +6,98 @@ from pathlib import Path
 from typing import Any
 
 
-def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.0f}"
+def _time(seconds: float, scale: float) -> str:
+    value = seconds * scale
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def _timed_table(rows: list[dict[str, Any]], first: str, unit: str, scale: float) -> list[str]:
+    lines = [f"| {first} | median {unit} | p10–p90 {unit} | ratio | paired |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        s = r["stats"]
+        if s is None:
+            lines.append(f"| {r['path']} | n/a | n/a | {r['error']} | |")
+        else:
+            lines.append(
+                f"| {r['path']} | {_time(s['median'], scale)} | {_time(s['p10'], scale)}–{_time(s['p90'], scale)} "
+                f"| {_ratio(r['ratio'])} | {_ratio(r['paired_ratio'])} |"
+            )
+    return lines
+
+
+def header(results: dict[str, Any]) -> str:
+    """One line: when, where, with what.
+
+    Args:
+      results: What `benchmarks.run` wrote.
+
+    Returns:
+      The line.
+    """
+    m = results["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+    devices = "; ".join(m["jax_devices"]) or "no JAX"
+    return (
+        f"{results['started']} on {m['cpu']} ({m['cores']} cores; JAX devices: {devices}), "
+        f"{m['os']}, Python {m['python']}; {versions}."
+    )
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The results as markdown: a call-overhead table per model, then load and memory."""
-    m = results["machine"]
+    """The results as markdown: a call-time table per model and batch, then load and memory.
+
+    Args:
+      results: What `benchmarks.run` wrote.
+
+    Returns:
+      The markdown text.
+    """
     lines = [
-        f"Benchmarks of {results['date']} on {m['cpu']} ({m['cores']} cores, {results['device']}), "
-        f"Python {m['python']}, " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v) + ".",
+        f"Measured {header(results)}",
         "",
-        "Per-call time in µs (median, p10–p90 over timed blocks) and the ratio of medians to "
-        "the raw loaded object's call `obj(x)`, all paths interleaved in one process.",
+        f"Command: `{results['command']}` ({results['seconds']:.0f} s).",
+        "",
+        "Per-call time in µs: median and p10–p90 over timed blocks (a block repeats the call "
+        "to last about 20 ms), all paths interleaved in one process. *ratio*: median over "
+        "the baseline's median; *paired*: median over rounds of the per-round ratio, robust "
+        "to load that drifts during the run.",
     ]
-    cases = sorted({(r["model"], r["batch"]) for r in results["call"]}, key=lambda c: (c[0], c[1]))
+    cases = list(dict.fromkeys((r["model"], r["batch"]) for r in results["call"]))
     for model, batch in cases:
-        lines += ["", f"**{model}, batch {batch}**", "", "| path | median µs | p10–p90 µs | ratio |", "|---|---:|---:|---:|"]
-        for r in results["call"]:
-            if (r["model"], r["batch"]) != (model, batch):
-                continue
-            if r["stats"] is None:
-                lines.append(f"| {r['path']} | n/a | n/a | {r['error']} |")
-                continue
-            s = r["stats"]
-            lines.append(f"| {r['path']} | {_us(s['median'])} | {_us(s['p10'])}–{_us(s['p90'])} | {r['ratio']:.2f}× |")
-    if results.get("load"):
-        lines += ["", "**Load time** (ms, median; ratio to `tf.saved_model.load`)", "", "| model | loader | median ms | ratio |", "|---|---|---:|---:|"]
-        lines += [
-            f"| {r['model']} | {r['loader']} | {r['stats']['median'] * 1e3:,.1f} | {r['ratio']:.2f}× |"
-            if r["stats"] else f"| {r['model']} | {r['loader']} | n/a | {r['error']} |"
-            for r in results["load"]
-        ]
+        rows = [r for r in results["call"] if (r["model"], r["batch"]) == (model, batch)]
+        lines += ["", f"**{model}, batch {batch}** (ratios to `{rows[0]['baseline']}`)", ""]
+        lines += _timed_table(rows, "path", "µs", 1e6)
+    for model in dict.fromkeys(r["model"] for r in results.get("load", [])):
+        rows = [r for r in results["load"] if r["model"] == model]
+        lines += ["", f"**Load time, {model}** in ms, each load afresh (ratios to `{rows[0]['baseline']}`)", ""]
+        lines += _timed_table(rows, "loader", "ms", 1e3)
     if results.get("memory"):
         mem = results["memory"]
-        lines += ["", f"**Peak RSS added** by loading {mem['model']} (MiB; wrapping must add no copy of the weights)", "", "| scenario | MiB |", "|---|---:|"]
-        lines += [f"| {k} | {v:,.1f} |" for k, v in mem["added_mib"].items()]
+        base = mem["added_mib"][mem["baseline"]]
+        lines += [
+            "",
+            f"**Peak RSS added** by loading {mem['model']} ({mem['weights_mib']:.1f} MiB of weights), "
+            "each in a fresh process after a warm-up load; a wrapper that copied the weights "
+            "would add their size over loading alone.",
+            "",
+            f"| scenario | MiB added | over `{mem['baseline']}` |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {k} | {v:,.1f} | {v - base:+,.1f} |" for k, v in mem["added_mib"].items()]
     return "\n".join(lines) + "\n"
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
-    """Writes a bar chart of ratios per path, one group per model and batch."""
+    """Writes a horizontal bar chart of call-time ratios per path, one bar per model and batch.
+
+    Args:
+      results: What `benchmarks.run` wrote.
+      path: The PNG file.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,21 +105,23 @@ def chart(results: dict[str, Any], path: Path) -> None:
     import numpy as np
 
     rows = [r for r in results["call"] if r["ratio"] is not None]
-    cases = sorted({(r["model"], r["batch"]) for r in rows})
+    cases = list(dict.fromkeys((r["model"], r["batch"]) for r in rows))
     names = list(dict.fromkeys(r["path"] for r in rows))
-    fig, ax = plt.subplots(figsize=(12, 0.45 * len(names) * len(cases) ** 0.5 + 3))
     height = 0.8 / max(1, len(cases))
+    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.22 * len(names) * max(1, len(cases))))
     for i, case in enumerate(cases):
-        by_path = {r["path"]: r["ratio"] for r in rows if (r["model"], r["batch"]) == case}
-        values = [by_path.get(n, np.nan) for n in names]
-        ax.barh(np.arange(len(names)) + i * height, values, height, label=f"{case[0]}, batch {case[1]}")
+        ratio = {r["path"]: r["ratio"] for r in rows if (r["model"], r["batch"]) == case}
+        ax.barh(np.arange(len(names)) + i * height, [ratio.get(n, np.nan) for n in names], height,
+                label=f"{case[0]}, batch {case[1]}")
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_yticks(np.arange(len(names)) + 0.4 - height / 2, names)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("per-call time / raw obj(x) (median, log scale)")
-    ax.set_title(f"Call overhead, {results['machine']['cpu']}, {results['date']}")
-    ax.legend(fontsize="small")
+    baselines = " or ".join(dict.fromkeys(r["baseline"] for r in rows))
+    ax.set_xlabel(f"median per-call time / that of {baselines}, same model and batch (log scale)")
+    ax.set_title(f"Call time relative to the baseline, {results['machine']['cpu']}, {results['date']}")
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -1,140 +1,140 @@
 """The benchmark harness: `python -m benchmarks` (or `make bench`).
 
-Times every call path on every model and batch size in one process, interleaved, and
-writes `results/latest.json`, `results/latest.md` and `results/latest.png`.
+On the CPU (`--device cpu`, the default) it exports the models, times every call path on
+every model and batch size in one process, interleaved, times loading and wrapping, and
+measures the peak memory wrapping adds; it writes `results/latest.json`, `.md` and `.png`.
+
+On a GPU machine without TensorFlow (`--device gpu`) it times the JAX-side paths on
+models converted beforehand on a machine with TensorFlow
+(`python -m benchmarks.gpu_artifacts DIR`, then carry DIR over and run
+`python -m benchmarks --device gpu --artifacts DIR`) against the same network written
+natively in Flax; it writes `results/latest-gpu.*`. That side imports no TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.metadata
 import importlib.util
 import json
-import os
-import platform
+import shlex
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
-from benchmarks import models, paths, report, timing
+from benchmarks import cli, machine, models, report, suite, timing
 
 RESULTS = Path(__file__).parent / "results"
-_VERSIONS = ("tensorflow", "keras", "dm-sonnet", "jax", "flax", "tf2jax", "tf-keras", "tensorflow-hub")
+#: The file stem each device's results are written under.
+STEMS = {"cpu": "latest", "gpu": "latest-gpu"}
+#: The model whose weights make copies plain in the memory figures, and the warm-up one.
+MEMORY_MODEL, WARM_UP_MODEL = "wide_mlp", "tiny_mlp"
 
 
-def machine() -> dict[str, Any]:
-    """The machine and library versions the figures come from."""
-    cpu = platform.processor() or platform.machine()
-    if Path("/proc/cpuinfo").exists():
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    versions = {}
-    for dist in _VERSIONS:
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "versions": versions}
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", choices=tuple(STEMS), default="cpu")
+    parser.add_argument("--artifacts", type=Path, help="--device gpu: what benchmarks.gpu_artifacts wrote")
+    parser.add_argument("--models", nargs="+", default=["tiny_mlp", "mlp", "mobilenet_v2"], choices=list(models.SHAPES))
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 32])
+    parser.add_argument("--repeats", type=int, default=25, help="most timed blocks per path")
+    parser.add_argument("--min-repeats", type=int, default=5, help="fewest timed blocks per path")
+    parser.add_argument("--number", type=int, default=50, help="most calls per block")
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds of timed blocks per case")
+    parser.add_argument("--load-models", nargs="*", default=["mlp", "mobilenet_v2"], choices=list(models.SHAPES))
+    parser.add_argument("--load-budget", type=float, default=20.0, help="seconds of timed loads per model")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--out", type=Path, default=RESULTS)
 
 
-def available_paths(device: str) -> dict[str, paths.Builder]:
-    """The paths whose framework is installed (on `gpu`, only the JAX-side ones)."""
+def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
+    from benchmarks import loading, memory, paths
+    from benchmarks.source import Source
+
+    builders = {name: builder for name, (builder, module) in paths.PATHS.items() if importlib.util.find_spec(module)}
+    with tempfile.TemporaryDirectory(prefix="rsm-bench-") as tmp:
+        workdir = Path(tmp)
+        with suite.Progress("export", len(args.models), "models") as bar:
+            for name in args.models:
+                bar.set_postfix_str(name)
+                models.export(name, workdir)
+                bar.advance(1)
+        results: dict[str, Any] = {
+            "call": suite.call_overhead(
+                args.models, lambda m: Source(models.export(m, workdir)), builders, [paths.BASELINE],
+                args.batches, settings,
+            )
+        }
+        load_settings = timing.Settings(repeats=args.repeats, min_repeats=3, max_number=1, budget_s=args.load_budget, warmup=0)
+        results["load"] = suite.load_times(
+            args.load_models, lambda m: models.export(m, workdir), loading.LOADERS, loading.BASELINE, load_settings
+        )
+        if not args.no_memory:
+            path, warm_up = models.export(MEMORY_MODEL, workdir), models.export(WARM_UP_MODEL, workdir)
+            with suite.Progress("memory", 1, "model") as bar:
+                results["memory"] = {
+                    "model": MEMORY_MODEL,
+                    "weights_mib": memory.weights_mib(path),
+                    "baseline": memory.BASELINE,
+                    "added_mib": memory.peak_added_mib(path, warm_up, bar.advance),
+                }
+    return results
+
+
+def _gpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
+    from benchmarks import jax_paths
+    from reusable_savedmodel.adapters.jax import load_jax_piece
+
+    if args.artifacts is None:
+        raise SystemExit("--device gpu needs --artifacts DIR (made by `python -m benchmarks.gpu_artifacts DIR`)")
+    names = [m for m in args.models if (args.artifacts / m).is_dir()]
+    if not names:
+        raise SystemExit(f"{args.artifacts} holds none of the models {args.models}")
     return {
-        name: builder
-        for name, (builder, module, on_gpu) in paths.PATHS.items()
-        if importlib.util.find_spec(module) is not None and (device == "cpu" or on_gpu)
+        "call": suite.call_overhead(
+            names, lambda m: load_jax_piece(args.artifacts / m), jax_paths.PATHS, jax_paths.BASELINES,
+            args.batches, settings,
+        )
     }
 
 
-def _build(builders: dict[str, Any], *args: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """Builds each path; a path that fails to build is reported in the results, not timed."""
-    built, errors = {}, {}
-    for name, builder in builders.items():
-        try:
-            built[name] = builder(*args)
-        except Exception as error:  # recorded with its message in the results
-            errors[name] = f"{type(error).__name__}: {error}"[:300]
-    return built, errors
+def write(results: dict[str, Any], out: Path, stem: str) -> list[Path]:
+    """Writes the JSON, the markdown table and the chart.
+
+    Args:
+      results: What `main` gathered.
+      out: The directory.
+      stem: The file stem (`latest` or `latest-gpu`).
+
+    Returns:
+      The three files.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / f"{stem}.json", out / f"{stem}.md", out / f"{stem}.png"]
+    files[0].write_text(json.dumps(results, indent=1) + "\n")
+    files[1].write_text(report.markdown(results))
+    report.chart(results, files[2])
+    return files
 
 
-def call_overhead(workdir: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Times every available path for each model and batch size."""
-    rows = []
-    builders = available_paths(args.device)
-    cases = [(m, b) for m in args.models for b in args.batches]
-    bar = tqdm(total=len(cases) * len(builders) * args.repeats, desc="call overhead", unit="block")
-    for model, batch in cases:
-        path, x = models.export(model, workdir), models.inputs(model, batch)
-        number = args.number if model != "mobilenet_v2" else max(1, args.number // 10)
-        built, errors = _build(builders, path, x)
-        stats = timing.interleaved(
-            built, repeats=args.repeats, number=number, sync=paths.sync, progress=bar.update
-        )
-        bar.update(len(errors) * args.repeats)
-        baseline = paths.BASELINE if paths.BASELINE in stats else next(iter(stats))
-        ratio = timing.ratios(stats, baseline)
-        for name in builders:
-            rows.append({
-                "model": model, "batch": batch, "path": name,
-                "stats": stats[name].to_json() if name in stats else None,
-                "ratio": ratio.get(name), "baseline": baseline, "error": errors.get(name),
-            })
-    bar.close()
-    return rows
-
-
-def load_times(workdir: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Times loading (and wrapping) from a local path."""
-    from benchmarks import loading
-
-    rows = []
-    for model in args.load_models:
-        built, errors = _build(loading.LOADERS, models.export(model, workdir))
-        stats = timing.interleaved(built, repeats=args.load_repeats, number=1, warmup=1)
-        ratio = timing.ratios(stats, loading.BASELINE)
-        rows += [{"model": model, "loader": n, "stats": s.to_json(), "ratio": ratio[n]} for n, s in stats.items()]
-        rows += [{"model": model, "loader": n, "stats": None, "ratio": None, "error": e} for n, e in errors.items()]
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Runs the benchmark; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    parser.add_argument("--models", nargs="+", default=list(models.MODELS), choices=list(models.MODELS))
-    parser.add_argument("--batches", nargs="+", type=int, default=[1, 32])
-    parser.add_argument("--repeats", type=int, default=7, help="timed blocks per path")
-    parser.add_argument("--number", type=int, default=30, help="calls per block")
-    parser.add_argument("--load-models", nargs="*", default=["mlp", "mobilenet_v2"])
-    parser.add_argument("--load-repeats", type=int, default=5)
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-
-    with tempfile.TemporaryDirectory(prefix="rsm-bench-") as tmp:
-        workdir = Path(tmp)
-        results: dict[str, Any] = {
-            "date": datetime.date.today().isoformat(),
-            "device": args.device,
-            "machine": machine(),
-            "call": call_overhead(workdir, args),
-        }
-        if args.device == "cpu":
-            results["load"] = load_times(workdir, args)
-            if not args.no_memory:
-                from benchmarks import memory
-
-                results["memory"] = {
-                    "model": "mobilenet_v2",
-                    "added_mib": memory.peak_added_mib(models.export("mobilenet_v2", workdir)),
-                }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = "latest" if args.device == "cpu" else "latest-gpu"
-    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2))
-    (args.out / f"{stem}.md").write_text(report.markdown(results))
-    report.chart(results, args.out / f"{stem}.png")
-    print(report.markdown(results))
+def _execute(args: argparse.Namespace) -> int:
+    settings = timing.Settings(
+        repeats=args.repeats, min_repeats=args.min_repeats, max_number=args.number, budget_s=args.budget, warmup=0
+    )
+    started = datetime.datetime.now(datetime.timezone.utc)
+    results: dict[str, Any] = {
+        "date": started.date().isoformat(),
+        "started": started.isoformat(timespec="seconds"),
+        "command": shlex.join(["python", "-m", "benchmarks", *args.argv]),
+        "device": args.device,
+        "machine": machine.describe(),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "artifacts", "argv")},
+    }
+    results.update((_gpu if args.device == "gpu" else _cpu)(args, settings))
+    results["seconds"] = round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1)
+    files = write(results, args.out, STEMS[args.device])
+    print(files[1].read_text())
+    print("wrote", *files)
     return 0
+
+
+main = cli.command("python -m benchmarks", __doc__, _arguments, _execute)

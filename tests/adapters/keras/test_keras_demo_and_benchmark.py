@@ -1,6 +1,9 @@
-"""The Keras section of `rsm demo` and the overhead benchmark run and say what they should."""
+"""The Keras section of `rsm demo` and the benchmark harness run and say what they should."""
 
-from benchmarks import keras_overhead
+import json
+import math
+
+from benchmarks import check, loading, paths, readme, run
 from reusable_savedmodel.adapters.keras import demo
 
 
@@ -13,13 +16,35 @@ def test_demo_section(zoo_path):
     assert "changed 8 of 9 weights" in text  # 6 trainable + 2 moving statistics
 
 
-def test_benchmark_reports_every_path():
-    result = keras_overhead.run(repeats=2, number=1)
-    modes = {"eager", "function"}
-    for mode in modes:
-        for path in ("raw", "keras_layer", "tfsm_layer", "hub_keras_layer"):
-            stats = result["paths"][f"{mode}/{path}"]
-            assert stats["p10_us"] <= stats["median_us"] <= stats["p90_us"]
-    assert result["paths"]["eager/raw"]["ratio"] == 1.0
-    assert {"predict/keras_layer", "predict/hub_keras_layer"} <= set(result["paths"])
-    assert set(result["targets"]) == {"eager_within_1.10", "function_within_1.02"}
+def _positive(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def test_the_harness_times_every_path_and_loader_and_writes_its_files(tmp_path):
+    argv = ["--models", "tiny_mlp", "--batches", "2", "--repeats", "2", "--min-repeats", "2",
+            "--number", "2", "--budget", "0", "--load-models", "tiny_mlp", "--load-budget", "0",
+            "--no-memory", "--out", str(tmp_path)]
+    assert run.main(argv) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {"latest.json", "latest.md", "latest.png"}
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert {"date", "command", "machine", "settings", "call", "load"} <= set(results)
+    assert results["machine"]["cores"] >= 1 and results["machine"]["versions"]["tensorflow"]
+
+    assert [r["path"] for r in results["call"]] == list(paths.PATHS)
+    assert [r["path"] for r in results["load"]] == list(loading.LOADERS)
+    for row in results["call"] + results["load"]:
+        assert row["error"] is None, row
+        assert _positive(row["ratio"]) and _positive(row["paired_ratio"]), row
+        assert row["stats"]["p10"] <= row["stats"]["median"] <= row["stats"]["p90"]
+    markdown = (tmp_path / "latest.md").read_text()
+    assert all(f"| {name} |" in markdown for name in paths.PATHS)
+
+    verdicts = check.report(tmp_path / "latest.json")
+    assert {v.target for v in verdicts} == {*check.CALL_TARGETS, *check.LOAD_TARGETS, *check.GPU_TARGETS}
+    assert all(v.met is None for v in verdicts if v.target in check.GPU_TARGETS)
+    assert all(v.met in (True, False) for v in verdicts if v.target not in check.GPU_TARGETS)
+
+    block = readme.block(results, verdicts, "benchmarks/results/latest.png")
+    text = readme.replace_block(f"a\n{readme.START}\nold\n{readme.END}\nb\n", block)
+    assert text.startswith(f"a\n{readme.START}\n") and text.endswith(f"{readme.END}\nb\n")
+    assert "old" not in text and "![" in text and ("MET" in text or "MISSED" in text)

@@ -1,8 +1,11 @@
-"""The Sonnet demo section and the overhead benchmark run and say what they should."""
+"""The Sonnet demo section and the benchmark harness's Sonnet paths run and say what they should."""
 
 import importlib
+import math
+from pathlib import Path
 
-from benchmarks import sonnet_overhead
+from benchmarks import paths, suite, timing
+from benchmarks.source import Source
 
 
 def test_the_demo_section_wraps_trains_and_compares(zoo_path):
@@ -16,16 +19,16 @@ def test_the_demo_section_wraps_trains_and_compares(zoo_path):
     assert "changed 8 of 9 variables" in text
 
 
-def test_the_benchmark_reports_both_modes():
-    result = sonnet_overhead.run(repeats=3)
-    for mode in ("eager", "function"):
-        stats = result[mode]
-        for variant in ("raw", "sonnet"):
-            assert (
-                0
-                < stats[variant]["p10_us"]
-                <= stats[variant]["median_us"]
-                <= stats[variant]["p90_us"]
-            )
-        assert stats["ratio"] == stats["sonnet"]["median_us"] / stats["raw"]["median_us"]
-        assert stats["paired_ratio"] > 0
+def test_the_harness_times_sonnet_against_the_raw_call_eager_and_in_tf_function(zoo_path):
+    names = [paths.BASELINE, "raw in tf.function", "SonnetModule eager", "SonnetModule tf.function"]
+    builders = {name: paths.PATHS[name][0] for name in names}
+    settings = timing.Settings(repeats=3, min_repeats=3, max_number=2, budget_s=0)
+    rows = suite.call_overhead(
+        ["tiny_mlp"], lambda model: Source(Path(zoo_path("mlp"))), builders, [paths.BASELINE], [1, 4], settings
+    )
+    assert [(r["batch"], r["path"]) for r in rows] == [(b, n) for b in (1, 4) for n in names]
+    for row in rows:
+        assert row["error"] is None and row["baseline"] == paths.BASELINE
+        assert len(row["stats"]["samples"]) == 3
+        assert math.isfinite(row["ratio"]) and row["ratio"] > 0 and row["paired_ratio"] > 0
+    assert all(r["ratio"] == 1.0 for r in rows if r["path"] == paths.BASELINE)

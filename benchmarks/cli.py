@@ -1,0 +1,39 @@
+"""The command-line entry point every benchmark command shares."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+Main = Callable[[Sequence[str] | None], int]
+
+
+def command(
+    prog: str,
+    doc: str,
+    arguments: Callable[[argparse.ArgumentParser], None],
+    execute: Callable[[argparse.Namespace], int],
+) -> Main:
+    """Makes a command's `main(argv=None) -> exit status`.
+
+    Args:
+      prog: How the command is run (e.g. `python -m benchmarks.check`).
+      doc: The module's docstring; its first paragraph is the command's description.
+      arguments: Adds the command's arguments to a parser.
+      execute: Runs the command on the parsed arguments, which also hold `argv`, the
+        arguments as given; returns the exit status.
+
+    Returns:
+      `main`: parses its `argv` (default: the command line's) and runs the command.
+    """
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+        arguments(parser)
+        given = list(sys.argv[1:] if argv is None else argv)
+        args = parser.parse_args(given)
+        args.argv = given
+        return execute(args)
+
+    return main
