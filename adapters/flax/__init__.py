@@ -3,10 +3,21 @@
 `from reusable_savedmodel.adapters import flax as rsm_flax`, then
 `rsm_flax.FlaxModule(handle)` to use a Reusable SavedModel as an `nnx.Module`, and
 `rsm.save(rsm_flax.from_flax(module, input_signature=...), path)` to publish one. Built on
-`reusable_savedmodel.adapters.jax`.
+`reusable_savedmodel.adapters.jax`. `FlaxModule` over a saved `JaxPiece` needs no
+TensorFlow; `from_flax` (which does) loads on first use.
 """
 
-from reusable_savedmodel.adapters.flax.export import from_flax
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from reusable_savedmodel.adapters.flax.module import FlaxModule
 
 __all__ = ["FlaxModule", "from_flax"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "from_flax":
+        return importlib.import_module("reusable_savedmodel.adapters.flax.export").from_flax
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
