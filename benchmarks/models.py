@@ -10,9 +10,9 @@ import numpy as np
 
 def _zoo_mlp(**sizes: int) -> Callable[[Path], None]:
     def export(path: Path) -> None:
-        from reusable_savedmodel.interface import zoo
+        from reusable_savedmodel.adapters import examples
 
-        zoo.export("mlp", path, **sizes)
+        examples.export("mlp", path, **sizes)
 
     return export
 

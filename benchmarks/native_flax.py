@@ -1,4 +1,4 @@
-"""The zoo MLP written natively in Flax nnx: what the converted model is compared with on GPU.
+"""The example MLP written natively in Flax nnx: what the converted model is compared with on GPU.
 
 Built with a converted piece's weights, so it computes the same function (inference:
 input scaling, dense, batch norm with moving statistics, relu, dense).
@@ -13,7 +13,7 @@ from flax import nnx
 
 
 class MLP(nnx.Module):
-    """`features -> hidden -> classes` logits, as the zoo MLP computes them in inference.
+    """`features -> hidden -> classes` logits, as the example MLP computes them in inference.
 
     Args:
       features: Input width.
@@ -34,20 +34,20 @@ class MLP(nnx.Module):
 
 
 def from_piece(jax_piece: Any) -> MLP:
-    """The native network holding a converted zoo MLP's weights.
+    """The native network holding a converted example MLP's weights.
 
     Args:
-      jax_piece: A `JaxPiece` of the zoo MLP.
+      jax_piece: A `JaxPiece` of the example MLP.
 
     Returns:
       The network.
 
     Raises:
-      ValueError: if the piece is not the zoo MLP (no native network is written for it).
+      ValueError: if the piece is not the example MLP (no native network is written for it).
     """
     p, s = jax_piece.params, jax_piece.state
     if "encoder/dense/kernel" not in p or "decoder/dense/kernel" not in p:
-        raise ValueError(f"no native Flax network for {jax_piece.name!r}: only the zoo MLP has one")
+        raise ValueError(f"no native Flax network for {jax_piece.name!r}: only the example MLP has one")
     features, hidden = p["encoder/dense/kernel"].shape
     model = MLP(features, hidden, p["decoder/dense/kernel"].shape[1], rngs=nnx.Rngs(0))
     values = [

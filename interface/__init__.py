@@ -16,11 +16,11 @@ from reusable_savedmodel.interface.errors import (
     ReusableError,
     UnsafeModelError,
 )
+from reusable_savedmodel.interface.handles.scanning import ScanFinding, ScanReport, scan
 from reusable_savedmodel.interface.loading import as_piece, load, resolve
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import ReusableCallable, ReusableSavedModel, Structure
 from reusable_savedmodel.interface.saving import save
-from reusable_savedmodel.interface.scanning import ScanFinding, ScanReport, scan
 from reusable_savedmodel.interface.spec import (
     CallSpec,
     KwargSpec,

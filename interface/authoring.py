@@ -11,13 +11,11 @@ from typing import Any
 import tensorflow as tf
 
 from reusable_savedmodel.interface import functions
-from reusable_savedmodel.interface.piece import _FRAMEWORK_INTERNALS
-from reusable_savedmodel.interface.protocol import Structure
+from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
 
-_LISTS = ("variables", "trainable_variables", "regularization_losses")
 # Names a named callable may not take: the protocol's own attributes, and those `Piece`
 # skips when it looks for named callables.
-_RESERVED = frozenset({*_LISTS, "signatures", *_FRAMEWORK_INTERNALS})
+_RESERVED = frozenset({*LIST_ATTRIBUTES, "signatures", *FRAMEWORK_INTERNALS})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +109,7 @@ class ReusableModule(tf.__internal__.tracking.AutoTrackable):
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes not yet set: the lists before finalization.
-        if name in _LISTS and not self.__dict__.get("_finalized", True):
+        if name in LIST_ATTRIBUTES and not self.__dict__.get("_finalized", True):
             self.finalize_reusable()
             return getattr(self, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -16,6 +16,7 @@ from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import CheckFailedError, NonConformingError, ReusableError
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
+from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
 
 
 class Severity(str, enum.Enum):
@@ -199,7 +200,7 @@ def _check_training(call: spec_lib.CallSpec, out: _Findings) -> None:
 
 def _check_variables(piece: Piece, out: _Findings) -> None:
     lists = {}
-    for name in ("variables", "trainable_variables", "regularization_losses"):
+    for name in LIST_ATTRIBUTES:
         try:
             lists[name] = getattr(piece, name)
         except ReusableError as error:

@@ -12,6 +12,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from reusable_savedmodel.interface import compat
+
 
 def is_tf_function(value: Any) -> bool:
     """Whether `value` is a `tf.function` (restored or in process), not a concrete function."""
@@ -27,8 +29,7 @@ def concrete_functions(function: Any) -> list[Any]:
     """Returns every trace of a `tf.function`, in the order they were made."""
     if is_restored_function(function):
         return list(function.concrete_functions)
-    # In-process functions have no public listing; this is the only private access.
-    return list(function._list_all_concrete_functions())  # noqa: SLF001
+    return compat.all_concrete_functions(function)
 
 
 def pristine_concrete_functions(function: Any) -> list[Any]:

@@ -12,11 +12,9 @@ import tensorflow as tf
 from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
-from reusable_savedmodel.interface.protocol import Structure
+from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
 
-_CALLABLE_LISTS = ("variables", "trainable_variables", "regularization_losses")
 # Attributes tf_keras adds to every saved layer; they are Keras internals, not named callables.
-_FRAMEWORK_INTERNALS = frozenset({"keras_api"})
 
 
 def describe_value(value: Any) -> str:
@@ -213,8 +211,8 @@ class Piece:
             if (
                 attr.startswith("_")
                 or not attr.isidentifier()
-                or attr in _CALLABLE_LISTS
-                or attr in _FRAMEWORK_INTERNALS
+                or attr in LIST_ATTRIBUTES
+                or attr in FRAMEWORK_INTERNALS
                 or value is self._obj
             ):
                 continue

@@ -33,3 +33,10 @@ class ReusableSavedModel(ReusableCallable, Protocol):
     variables: Sequence[tf.Variable]
     trainable_variables: Sequence[tf.Variable]
     regularization_losses: Sequence[Any]
+
+
+#: The optional list attributes of a protocol object, in the protocol's order.
+LIST_ATTRIBUTES = ("variables", "trainable_variables", "regularization_losses")
+
+#: Attributes frameworks attach to exported objects that are not named callables.
+FRAMEWORK_INTERNALS = frozenset({"keras_api"})

@@ -14,8 +14,7 @@ from reusable_savedmodel.interface.check import check as check_piece
 from reusable_savedmodel.interface.errors import CheckFailedError, HandleError
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
-
-_LISTS = ("variables", "trainable_variables", "regularization_losses")
+from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
 
 
 def _saves_lists_itself(obj: Any) -> bool:
@@ -26,7 +25,7 @@ def _saves_lists_itself(obj: Any) -> bool:
     """
     if isinstance(obj, tf.Module) or not isinstance(obj, tf.__internal__.tracking.AutoTrackable):
         return False
-    return all(name in vars(obj) for name in _LISTS if hasattr(obj, name))
+    return all(name in vars(obj) for name in LIST_ATTRIBUTES if hasattr(obj, name))
 
 
 def export_root(piece: Piece) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from reusable_savedmodel.interface import zoo  # noqa: E402
+from fixtures import models  # noqa: E402
 
 # Split the CPU into two logical devices before anything initializes the TF runtime.
 tf.config.set_logical_device_configuration(
@@ -24,13 +24,13 @@ tf.config.set_logical_device_configuration(
 
 @pytest.fixture(scope="session")
 def zoo_dir(tmp_path_factory) -> Path:
-    """A directory the zoo models are exported into, once per session."""
+    """A directory the example models are exported into, once per session."""
     return tmp_path_factory.mktemp("zoo")
 
 
 @pytest.fixture(scope="session")
 def zoo_path(zoo_dir):
-    """`zoo_path(name)` returns the path of the zoo model `name`, exported on first use.
+    """`zoo_path(name)` returns the path of the example model `name`, exported on first use.
 
     Tests that change weights must load their own copy (`rsm.load(zoo_path(name))` gives a
     fresh object each time, so loading is enough).
@@ -39,7 +39,7 @@ def zoo_path(zoo_dir):
     def get(name: str) -> str:
         path = zoo_dir / name
         if not path.exists():
-            zoo.export(name, path)
+            models.export(name, path)
         return str(path)
 
     return get

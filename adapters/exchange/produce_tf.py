@@ -8,10 +8,10 @@ from typing import Any
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters import examples
 from reusable_savedmodel.adapters.exchange import architecture as arch
 from reusable_savedmodel.adapters.exchange.produced import Produced
 from reusable_savedmodel.adapters.exchange.tf_native import tf_truth
-from reusable_savedmodel.interface import zoo
 
 
 class _Encoder(rsm.ReusableModule):
@@ -19,8 +19,8 @@ class _Encoder(rsm.ReusableModule):
 
     def __init__(self, values: dict[str, Any]):
         super().__init__(tf.TensorSpec([None, arch.FEATURES], tf.float32))
-        self.dense = zoo.Dense(arch.FEATURES, arch.HIDDEN, seed=0, name="encoder/dense")
-        self.norm = zoo.BatchNorm(arch.HIDDEN, "encoder/batch_norm", arch.MOMENTUM, arch.EPSILON)
+        self.dense = examples.Dense(arch.FEATURES, arch.HIDDEN, seed=0, name="encoder/dense")
+        self.norm = examples.BatchNorm(arch.HIDDEN, "encoder/batch_norm", arch.MOMENTUM, arch.EPSILON)
         for variable, key in (
             (self.dense.kernel, "dense_kernel"),
             (self.dense.bias, "dense_bias"),
@@ -51,7 +51,7 @@ class _Model(rsm.ReusableModule):
         super().__init__(signature)
         self._kind = kind
         self.encoder = _Encoder(values)
-        self.head = zoo.Dense(arch.HIDDEN, arch.CLASSES, seed=0, name="head")
+        self.head = examples.Dense(arch.HIDDEN, arch.CLASSES, seed=0, name="head")
         self.head.kernel.assign(values["head_kernel"])
         self.head.bias.assign(values["head_bias"])
 
@@ -71,7 +71,7 @@ class _Model(rsm.ReusableModule):
 
 
 def build(kind: str) -> Produced:
-    """Builds the model of `kind` (`mlp`, `rich` or `text`, the zoo's string-input model)."""
+    """Builds the model of `kind` (`mlp`, `rich` or `text`, the examples' string-input model)."""
     if kind == "text":
         return _text()
     model = _Model(kind, arch.weights())
@@ -101,9 +101,9 @@ def _callable(kind: str, encoder: _Encoder, inputs: Any) -> dict[str, Any]:
 
 
 def _text() -> Produced:
-    model = zoo.build("text")
+    model = examples.build("text")
     model.finalize_reusable()
-    inputs = zoo.example_inputs("text")
+    inputs = examples.example_inputs("text")
     truth = tf_truth(
         call=lambda x, training: model(tf.constant(x), training=training),
         inputs=inputs,

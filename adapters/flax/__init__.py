@@ -12,12 +12,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from reusable_savedmodel.adapters.flax.module import FlaxModule
+from reusable_savedmodel.adapters.flax.consume import FlaxModule
 
 __all__ = ["FlaxModule", "from_flax"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "from_flax":
-        return importlib.import_module("reusable_savedmodel.adapters.flax.export").from_flax
+        return importlib.import_module("reusable_savedmodel.adapters.flax.produce").from_flax
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from reusable_savedmodel.adapters.flax.module import FlaxModule
+from reusable_savedmodel.adapters.flax.consume import FlaxModule
 from reusable_savedmodel.adapters.jax import demo as jax_demo
 
 
@@ -19,7 +19,7 @@ def run(handle: str, say: Callable[[str], None]) -> None:
     """Wraps `handle` in a `FlaxModule`, compares it with TF, and trains one optax step.
 
     Args:
-      handle: The default zoo model's handle (the demo's model).
+      handle: The default example model's handle (the demo's model).
       say: Prints one line (or block) of the demo's output.
     """
     piece, x, labels = jax_demo.load_with_batch(handle)

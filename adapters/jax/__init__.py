@@ -12,8 +12,8 @@ import importlib
 from typing import Any
 
 from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError
-from reusable_savedmodel.adapters.jax.piece import JaxPiece
-from reusable_savedmodel.adapters.jax.serialize import load_jax_piece, save_jax_piece
+from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.serialization.files import load_jax_piece, save_jax_piece
 
 # Names that need TensorFlow, and the module each comes from (imported on first access).
 _LAZY = {

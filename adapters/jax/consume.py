@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from reusable_savedmodel.adapters.jax import embedded
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
     UnconvertibleError,
@@ -13,10 +12,10 @@ from reusable_savedmodel.adapters.jax.convert import (
     unconvertible_ops,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.piece import JaxPiece
+from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.serialization import embedded
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
-from reusable_savedmodel.interface import Piece, as_piece
-from reusable_savedmodel.interface import functions as functions_lib
+from reusable_savedmodel.interface import Piece, as_piece, kit
 
 _NO_INPUTS = TraceKey(inputs=[], training=None, kwargs=())
 
@@ -67,8 +66,8 @@ def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | 
     params = {n: v.numpy() for v, n in zip(piece.variables, names) if id(v) in trainable}
     state = {n: v.numpy() for v, n in zip(piece.variables, names) if id(v) not in trainable}
     converter = Converter(piece.variables, names, piece.name, _hint(piece, root))
-    concretes = functions_lib.pristine_concrete_functions(piece.function)
-    defaults = functions_lib.argument_defaults(piece.function)
+    concretes = kit.pristine_concrete_functions(piece.function)
+    defaults = kit.argument_defaults(piece.function)
     keys = [trace_key(t, defaults) for t in piece.spec.call.traces]
 
     # One error up front, listing every op of every trace that cannot be converted.

@@ -22,7 +22,7 @@ import tf2jax
 from reusable_savedmodel.adapters.jax import flatten
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
 from reusable_savedmodel.interface import NonConformingError, ReusableError
-from reusable_savedmodel.interface.spec import TraceSpec
+from reusable_savedmodel.interface.kit import TraceSpec
 
 # TF ops that draw random numbers (tf2jax feeds them from the `rng` key).
 RANDOM_OPS = frozenset(

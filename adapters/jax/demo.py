@@ -12,8 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from reusable_savedmodel.adapters import examples
 from reusable_savedmodel.adapters.jax.consume import to_jax
-from reusable_savedmodel.interface import Piece, load, zoo
+from reusable_savedmodel.interface import Piece, load
 
 #: Examples in the demo's batch; their labels cycle through the default model's 3 classes.
 BATCH = 8
@@ -21,7 +22,7 @@ BATCH = 8
 
 def load_with_batch(handle: str) -> tuple[Piece, np.ndarray, jax.Array]:
     """Loads the demo's model in TF with a batch of example inputs and integer class labels."""
-    return load(handle), zoo.example_inputs(zoo.DEFAULT, batch=BATCH), jnp.arange(BATCH) % 3
+    return load(handle), examples.example_inputs(examples.DEFAULT, batch=BATCH), jnp.arange(BATCH) % 3
 
 
 def gap_to_tf(y: jax.Array, piece: Piece, x: np.ndarray) -> float:
@@ -33,7 +34,7 @@ def run(handle: str, say: Callable[[str], None]) -> None:
     """Converts `handle` with `to_jax`, compares with TF, and trains one optax step.
 
     Args:
-      handle: The default zoo model's handle (the demo's model).
+      handle: The default example model's handle (the demo's model).
       say: Prints one line (or block) of the demo's output.
     """
     piece, x, labels = load_with_batch(handle)

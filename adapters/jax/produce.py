@@ -19,11 +19,11 @@ import numpy as np
 import tensorflow as tf
 from jax.experimental import jax2tf
 
-from reusable_savedmodel.adapters.jax import embedded
 from reusable_savedmodel.adapters.jax.convert import trace_key
-from reusable_savedmodel.adapters.jax.exported import dimension_names, raw_key
+from reusable_savedmodel.adapters.jax.serialization import embedded
+from reusable_savedmodel.adapters.jax.serialization.exported import dimension_names, raw_key
 from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
-from reusable_savedmodel.interface.spec import TraceSpec
+from reusable_savedmodel.interface.kit import TraceSpec
 
 ApplyFn = Callable[..., Any]
 

@@ -6,7 +6,7 @@ layer, and `rsm.save(rsm_keras.from_keras(model), path)` to publish a Keras mode
 Needs the TensorFlow backend (`KERAS_BACKEND=tensorflow`, Keras' default).
 """
 
-from reusable_savedmodel.adapters.keras.export import KerasExport, from_keras
-from reusable_savedmodel.adapters.keras.layer import KerasLayer
+from reusable_savedmodel.adapters.keras.consume import KerasLayer
+from reusable_savedmodel.adapters.keras.produce import KerasExport, from_keras
 
 __all__ = ["KerasExport", "KerasLayer", "from_keras"]

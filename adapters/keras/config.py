@@ -22,17 +22,9 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from keras.src.saving import serialization_lib
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.loading import is_remote
-
-
-def in_safe_mode() -> bool:
-    """Whether Keras is deserializing in safe mode now (its default is True)."""
-    # Keras passes `safe_mode` to `from_config` only through this global; it has no
-    # public accessor. None means no load is under way: Keras' default applies.
-    return serialization_lib.in_safe_mode() is not False
+from reusable_savedmodel.interface.kit import is_remote
 
 
 def check_safe_to_load(handle: str) -> None:

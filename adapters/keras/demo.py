@@ -8,21 +8,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.keras.layer import KerasLayer
-from reusable_savedmodel.interface import zoo
+from reusable_savedmodel.adapters import examples
+from reusable_savedmodel.adapters.keras.consume import KerasLayer
 
 
 def run(handle: str, say: Callable[[str], None]) -> None:
     """Wraps `handle` in a trainable `KerasLayer`, compares it with the raw call, trains a step.
 
     Args:
-      handle: The default zoo model's handle (the demo's model).
+      handle: The default example model's handle (the demo's model).
       say: Prints one line (or block) of the demo's output.
     """
     layer = KerasLayer(handle, trainable=True)
     raw = tf.saved_model.load(handle)
     say(repr(layer))
-    x = tf.constant(zoo.example_inputs(zoo.DEFAULT, batch=8))
+    x = tf.constant(examples.example_inputs(examples.DEFAULT, batch=8))
     difference = np.max(np.abs(layer(x).numpy() - raw(x).numpy()))
     say(f"max |layer(x) - raw(x)| = {difference:.2e} (same weights, same trace)")
 

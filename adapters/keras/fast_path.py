@@ -6,7 +6,7 @@ commonest eager call (one Tensor, a Python `training`, called by user code rathe
 an enclosing layer, default dtype policy) none of that changes anything, and the layer runs
 `call` directly. Every other call goes through Keras.
 
-The conditions read Keras state that has no public accessor; they are all here, and
+The conditions read Keras state that has no public accessor (through `compat`), and
 `tests/adapters/keras` checks that nested and mixed-precision calls still take Keras' path.
 """
 
@@ -16,9 +16,8 @@ from typing import Any
 
 import keras
 import tensorflow as tf
-from keras.src.backend.common import global_state
-from keras.src.backend.common.stateless_scope import in_stateless_scope
-from keras.src.backend.common.variables import get_autocast_scope
+
+from reusable_savedmodel.adapters.keras import compat
 
 _EAGER_TENSOR = type(tf.constant(0))
 
@@ -51,9 +50,7 @@ def applies(layer: keras.layers.Layer, args: tuple[Any, ...], kwargs: dict[str, 
     return (
         layer.built
         and getattr(inputs, "_keras_mask", None) is None
-        and global_state.get_global_attribute("current_call_ctx") is None
-        and get_autocast_scope() is None
-        and not in_stateless_scope()
+        and compat.outside_keras_scopes()
         and layer.activity_regularizer is None
         and layer.compute_dtype == layer.variable_dtype
         and keras.distribution.distribution() is None

@@ -8,7 +8,7 @@ from typing import Any
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.piece import coerce, describe_value
+from reusable_savedmodel.interface.kit import coerce, describe_value
 
 
 class SignatureCall:

@@ -5,7 +5,7 @@
 `rsm.save(rsm_snt.from_sonnet(module, input_signature=...), path)` to publish one.
 """
 
-from reusable_savedmodel.adapters.sonnet.export import Regularizer, SonnetExport, from_sonnet
-from reusable_savedmodel.adapters.sonnet.module import SonnetModule
+from reusable_savedmodel.adapters.sonnet.consume import SonnetModule
+from reusable_savedmodel.adapters.sonnet.produce import Regularizer, SonnetExport, from_sonnet
 
 __all__ = ["Regularizer", "SonnetExport", "SonnetModule", "from_sonnet"]

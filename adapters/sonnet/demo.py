@@ -8,21 +8,21 @@ import numpy as np
 import sonnet as snt
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.sonnet.module import SonnetModule
-from reusable_savedmodel.interface import zoo
+from reusable_savedmodel.adapters import examples
+from reusable_savedmodel.adapters.sonnet.consume import SonnetModule
 
 
 def run(handle: str, say: Callable[[str], None]) -> None:
     """Wraps `handle` in a `SonnetModule`, compares it with the raw call, trains one step.
 
     Args:
-      handle: The default zoo model's handle (the demo's model).
+      handle: The default example model's handle (the demo's model).
       say: Prints one line (or block) of the demo's output.
     """
     module = SonnetModule(handle)
     raw = tf.saved_model.load(handle)
     say(repr(module))
-    x = tf.constant(zoo.example_inputs(zoo.DEFAULT, batch=8))
+    x = tf.constant(examples.example_inputs(examples.DEFAULT, batch=8))
     difference = np.max(np.abs(module(x).numpy() - raw(x).numpy()))
     say(f"max |module(x) - raw(x)| = {difference:.2e} (equal weights, same trace)")
 

@@ -1,6 +1,6 @@
 """Re-export after fine-tuning, in every consumer: tune, save, reload, get the tuned model back.
 
-Each test fine-tunes the zoo MLP (batch norm, dropout, regularization, named callables) for a
+Each test fine-tunes the example MLP (batch norm, dropout, regularization, named callables) for a
 few steps in one consumer, re-exports it (`rsm.save` of the piece the consumer trained, or
 the adapter's exporter for JAX and Flax), loads it back with `rsm.load`, and checks the
 reloaded model against the fine-tuned consumer itself: inference outputs (which include the
@@ -20,14 +20,14 @@ import sonnet as snt
 import tensorflow as tf
 from flax import nnx
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.flax import FlaxModule, from_flax
 from reusable_savedmodel.adapters.jax import from_jax, to_jax
 from reusable_savedmodel.adapters.keras import KerasLayer
 from reusable_savedmodel.adapters.sonnet import SonnetModule
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=16)
+X = models.example_inputs("mlp", batch=16)
 LABELS = np.arange(16) % 3
 SIGNATURE = tf.TensorSpec([None, 4], tf.float32)
 MEAN, VARIANCE = "encoder/batch_norm/moving_mean", "encoder/batch_norm/moving_variance"

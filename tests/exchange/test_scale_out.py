@@ -7,7 +7,7 @@ conftest.py splits the CPU into two logical TF devices and sets
 - Sonnet's `snt.distribute.Replicator` with a `SonnetModule` and all-reduced gradients;
 - JAX data parallelism: `to_jax` params replicated, the batch sharded with `NamedSharding`.
 
-Batch norm decides what "the same on one device" means. The zoo MLP's batch norm takes the
+Batch norm decides what "the same on one device" means. The example MLP's batch norm takes the
 moments of the batch it sees (`tf.nn.moments`, no cross-replica sync): under a TF strategy each
 replica normalizes its own half. So the TF tests that compare with a one-device fit on the
 global batch use the MLP's `decoder` (dense + regularization, no batch norm, no dropout), and
@@ -27,13 +27,13 @@ import tensorflow as tf
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import to_jax
 from reusable_savedmodel.adapters.keras import KerasLayer
 from reusable_savedmodel.adapters.sonnet import SonnetModule
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=32)
+X = models.example_inputs("mlp", batch=32)
 LABELS = np.arange(32) % 3
 # Float sums in a different order (per-replica partial sums, then an all-reduce) differ from
 # the one-device order in the last bits; a few optimizer steps keep that near float32 epsilon.
@@ -47,7 +47,7 @@ def close(actual, expected, rtol=RTOL, atol=ATOL):
 @pytest.fixture(scope="module")
 def mlp(zoo_path):
     # Export outside any strategy scope: a model built inside one would save per-replica
-    # copies of its variables (e.g. `moving_mean/replica_1`) into the session's zoo.
+    # copies of its variables (e.g. `moving_mean/replica_1`) into the session's examples.
     return zoo_path("mlp")
 
 

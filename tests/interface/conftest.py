@@ -28,5 +28,5 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def mul_tgz(zoo_path: Callable[[str], str]) -> bytes:
-    """The zoo model "mul" as a .tar.gz whose one top-level directory holds the SavedModel."""
+    """The example model "mul" as a .tar.gz whose one top-level directory holds the SavedModel."""
     return tar_bytes(zoo_path("mul"), arcname="mul")

@@ -12,8 +12,8 @@ import pytest
 from remote_server import Step, leftovers, ok
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import cache as cache_lib
 from reusable_savedmodel.interface import cli
+from reusable_savedmodel.interface.handles import cache as cache_lib
 
 
 def _child_load(url: str, cache: str, go, results) -> None:

@@ -6,8 +6,8 @@ import re
 import pytest
 import tensorflow as tf
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import zoo
 
 SPEC = tf.TensorSpec([None], tf.float32)
 
@@ -38,7 +38,7 @@ def _saved(obj, tmp_path, name="m", signatures=None):
     return str(path)
 
 
-@pytest.mark.parametrize("name", [n for n in zoo.NAMES])
+@pytest.mark.parametrize("name", [n for n in models.NAMES])
 def test_every_zoo_model_passes(zoo_path, name):
     report = rsm.check(zoo_path(name))
     assert report.ok, str(report)

@@ -32,7 +32,7 @@ def test_bad_handle_is_reported_not_raised(tmp_path, capsys):
 
 def test_demo_runs_end_to_end():
     done = subprocess.run(
-        [sys.executable, "-m", "reusable_savedmodel.interface.cli", "demo"],
+        [sys.executable, "-m", "reusable_savedmodel.adapters.cli", "demo"],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import zoo
+from reusable_savedmodel.adapters import examples
 
 
 def test_seeds_example_behaves_as_the_seeds_say(zoo_path):
@@ -40,7 +41,7 @@ def test_absent_lists_are_empty():
 def test_as_piece_accepts_each_kind_of_source(zoo_path):
     from_handle = rsm.as_piece(zoo_path("mul"))
     from_loaded = rsm.as_piece(tf.saved_model.load(zoo_path("mul")))
-    from_checkpoint = rsm.as_piece(zoo.MulModel(3.0))
+    from_checkpoint = rsm.as_piece(examples.MulModel(3.0))
     assert rsm.as_piece(from_handle) is from_handle
     for piece, factor in ((from_handle, 2.0), (from_loaded, 2.0), (from_checkpoint, 3.0)):
         np.testing.assert_allclose(piece([1.0]).numpy(), [factor])
@@ -85,7 +86,7 @@ def test_spec_lists_signatures(zoo_path):
 def test_outputs_equal_the_raw_call_in_both_modes(zoo_path):
     piece = rsm.load(zoo_path("mlp"))
     raw = tf.saved_model.load(zoo_path("mlp"))
-    x = tf.constant(zoo.example_inputs("mlp", batch=5))
+    x = tf.constant(models.example_inputs("mlp", batch=5))
     np.testing.assert_array_equal(piece(x).numpy(), raw(x).numpy())
     got = piece(x, training=True, dropout_rate=tf.constant(0.0))
     want = raw(x, training=True, dropout_rate=tf.constant(0.0))
@@ -96,15 +97,15 @@ def test_outputs_equal_the_raw_call_in_both_modes(zoo_path):
 
 def test_numpy_and_lists_are_converted(zoo_path):
     piece = rsm.load(zoo_path("mlp"))
-    x64 = zoo.example_inputs("mlp").astype(np.float64)
+    x64 = models.example_inputs("mlp").astype(np.float64)
     np.testing.assert_allclose(piece(x64).numpy(), piece(tf.constant(x64, tf.float32)).numpy())
     np.testing.assert_allclose(piece(x64.tolist()).numpy(), piece(tf.constant(x64, tf.float32)).numpy())
     dict_piece = rsm.load(zoo_path("dict_input"))
-    inputs = zoo.example_inputs("dict_input")
+    inputs = models.example_inputs("dict_input")
     outputs = dict_piece({k: v.tolist() for k, v in inputs.items()})
     assert [o.shape.as_list() for o in outputs] == [[2, 2], [2, 1]]
     list_piece = rsm.load(zoo_path("list_input"))
-    a, b = zoo.example_inputs("list_input")
+    a, b = models.example_inputs("list_input")
     np.testing.assert_allclose(list_piece([a, b])["sum"].numpy(), (a + b) * np.array([1.5, -0.5]), rtol=1e-6)
     text = rsm.load(zoo_path("text"))
     assert text(["the cat", "dog"]).shape.as_list() == [2, 4]
@@ -113,7 +114,7 @@ def test_numpy_and_lists_are_converted(zoo_path):
 def test_tensor_training_dispatches_between_traces(zoo_path):
     piece = rsm.load(zoo_path("mlp"))
     moving_mean = next(v for v in piece.variables if "moving_mean" in v.name)
-    x = tf.constant(zoo.example_inputs("mlp", batch=8)) * 3.0 + 1.0
+    x = tf.constant(models.example_inputs("mlp", batch=8)) * 3.0 + 1.0
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.bool)])
     def step(training):
@@ -168,7 +169,7 @@ def test_objects_without_a_tf_function_call_are_refused():
 def test_named_callables(zoo_path):
     piece = rsm.load(zoo_path("mlp"))
     encoder = piece.callable("encoder")
-    x = tf.constant(zoo.example_inputs("mlp"))
+    x = tf.constant(models.example_inputs("mlp"))
     np.testing.assert_allclose(
         piece.callable("decoder")(encoder(x)).numpy(), piece(x).numpy(), rtol=1e-6
     )

@@ -13,8 +13,8 @@ import pytest
 from remote_server import Step, leftovers, ok, tar_bytes
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import cache as cache_lib
-from reusable_savedmodel.interface import remote
+from reusable_savedmodel.interface.handles import cache as cache_lib
+from reusable_savedmodel.interface.handles import remote
 
 
 def _sha(data: bytes) -> str:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import zoo
+from reusable_savedmodel.adapters import examples
 
 
 def _leftovers(directory):
@@ -13,8 +14,8 @@ def _leftovers(directory):
 
 
 def test_reusable_module_round_trip_reproduces_both_modes(tmp_path):
-    model = zoo.MLP()
-    x = tf.constant(zoo.example_inputs("mlp", batch=6))
+    model = examples.MLP()
+    x = tf.constant(models.example_inputs("mlp", batch=6))
     loaded = rsm.save(model, tmp_path / "mlp")
     np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
     # Training mode with dropout off is deterministic: same outputs, same moving statistics.
@@ -28,7 +29,7 @@ def test_reusable_module_round_trip_reproduces_both_modes(tmp_path):
 
 
 def test_curated_trainable_subset_survives(tmp_path):
-    loaded = rsm.save(zoo.MLP(), tmp_path / "mlp")
+    loaded = rsm.save(examples.MLP(), tmp_path / "mlp")
     names = [v.name for v in loaded.trainable_variables]
     assert not any("input_scale" in n for n in names)
     assert any("input_scale" in v.name for v in loaded.non_trainable_variables)
@@ -77,25 +78,25 @@ def test_failed_check_leaves_nothing(tmp_path):
 
 
 def test_existing_path_needs_overwrite(tmp_path):
-    rsm.save(zoo.MulModel(2.0), tmp_path / "m")
+    rsm.save(examples.MulModel(2.0), tmp_path / "m")
     with pytest.raises(rsm.HandleError, match="exists; pass overwrite=True"):
-        rsm.save(zoo.MulModel(5.0), tmp_path / "m")
-    rsm.save(zoo.MulModel(5.0), tmp_path / "m", overwrite=True)
+        rsm.save(examples.MulModel(5.0), tmp_path / "m")
+    rsm.save(examples.MulModel(5.0), tmp_path / "m", overwrite=True)
     np.testing.assert_allclose(rsm.load(tmp_path / "m")([1.0]).numpy(), [5.0])
     assert _leftovers(tmp_path) == []
 
 
 def test_named_callables_are_exported(tmp_path):
-    loaded = rsm.save(zoo.MLP(), tmp_path / "mlp")
+    loaded = rsm.save(examples.MLP(), tmp_path / "mlp")
     assert set(loaded.callables) == {"encoder", "decoder"}
-    x = tf.constant(zoo.example_inputs("mlp"))
+    x = tf.constant(models.example_inputs("mlp"))
     np.testing.assert_allclose(
         loaded.callable("decoder")(loaded.callable("encoder")(x)).numpy(), loaded(x).numpy(), rtol=1e-6
     )
 
 
 def test_resources_are_kept(tmp_path, zoo_path):
-    loaded = rsm.save(zoo.TextModel(), tmp_path / "text")
+    loaded = rsm.save(examples.TextModel(), tmp_path / "text")
     np.testing.assert_allclose(
         loaded(["the cat"]).numpy(), rsm.load(zoo_path("text"))(["the cat"]).numpy(), rtol=1e-6
     )

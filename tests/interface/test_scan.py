@@ -9,7 +9,8 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.framework import op_def_registry
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import cli, scanning
+from reusable_savedmodel.adapters import cli
+from reusable_savedmodel.interface.handles import scanning
 
 
 class Risky(tf.Module):

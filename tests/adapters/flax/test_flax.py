@@ -1,4 +1,4 @@
-"""FlaxModule fine-tuning a TF zoo model, and from_flax models fine-tuned in TF."""
+"""FlaxModule fine-tuning a TF example model, and from_flax models fine-tuned in TF."""
 
 import jax
 import jax.numpy as jnp
@@ -8,12 +8,12 @@ import pytest
 import tensorflow as tf
 from flax import nnx
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.flax import FlaxModule, from_flax
 from reusable_savedmodel.adapters.jax import RngRequiredError, to_jax
-from reusable_savedmodel.interface import zoo
 
-X = jnp.asarray(zoo.example_inputs("mlp", batch=16))
+X = jnp.asarray(models.example_inputs("mlp", batch=16))
 LABELS = jnp.arange(16) % 3
 MEAN = "encoder/batch_norm/moving_mean"
 

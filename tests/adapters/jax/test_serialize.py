@@ -7,10 +7,10 @@ import textwrap
 import jax
 import numpy as np
 
+from fixtures import models
 from reusable_savedmodel.adapters.jax import load_jax_piece, to_jax
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=8)
+X = models.example_inputs("mlp", batch=8)
 
 
 def test_save_and_load_matches_the_converted_piece(zoo_path, tmp_path):

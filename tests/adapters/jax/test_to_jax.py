@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 import tf2jax
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import (
     NoTraceError,
@@ -15,9 +16,8 @@ from reusable_savedmodel.adapters.jax import (
     to_jax,
 )
 from reusable_savedmodel.adapters.jax.convert import variable_paths
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=8)
+X = models.example_inputs("mlp", batch=8)
 RTOL = 1e-5
 
 
@@ -57,7 +57,7 @@ def test_variable_paths_are_unique():
 @pytest.mark.parametrize("name", ["mlp", "mul", "dict_input", "list_input", "tf_keras_mlp"])
 def test_inference_matches_tf(zoo_path, name):
     piece = rsm.load(zoo_path(name))
-    x = zoo.example_inputs(name, batch=4)
+    x = models.example_inputs(name, batch=4)
     close(to_jax(piece)(x), tf.nest.map_structure(lambda t: t.numpy(), piece(x)))
 
 
@@ -83,7 +83,7 @@ def test_batch_norm_training_on_restored_model_matches_tf(zoo_path, name):
     piece = rsm.load(zoo_path(name))
     jp = to_jax(piece)
     kwargs = {"dropout_rate": 0.0} if name == "mlp" else {}
-    x = zoo.example_inputs(name, batch=8)
+    x = models.example_inputs(name, batch=8)
     if name == "tf_keras_mlp":  # dropout is fixed at 0.25: compare the statistics only
         _, new_state = jp.apply(jp.params, jp.state, x, training=True, rng=jax.random.PRNGKey(0))
         piece(x, training=True)

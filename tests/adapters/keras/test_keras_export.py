@@ -6,11 +6,11 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasExport, KerasLayer, from_keras
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=8)
+X = models.example_inputs("mlp", batch=8)
 
 
 def build_model(seed=0):
@@ -73,7 +73,7 @@ def test_dict_inputs_are_read_from_the_model():
         "a": ([None, 2], tf.float32),
         "b": ([None, 3], tf.float32),
     }
-    x = zoo.example_inputs("dict_input")
+    x = models.example_inputs("dict_input")
     np.testing.assert_allclose(piece(x), model(x), rtol=1e-6)
 
 
@@ -99,6 +99,6 @@ def test_from_keras_errors():
         from_keras(keras.layers.Dense(2, name="unbuilt"))
     with pytest.raises(TypeError, match="expects a Keras 3 layer or model .*got builtins.int"):
         from_keras(3)
-    tf_keras_model = zoo.build("tf_keras_mlp")
+    tf_keras_model = models.build("tf_keras_mlp")
     with pytest.raises(TypeError, match="a tf_keras object"):
         from_keras(tf_keras_model)

@@ -6,11 +6,11 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer, fast_path
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=8)
+X = models.example_inputs("mlp", batch=8)
 
 
 def names(variables):
@@ -153,7 +153,7 @@ def test_input_mismatch_lists_accepted_specs(mlp):
 
 def test_signature_inference_only(zoo_path):
     path = zoo_path("signature_only")
-    x = zoo.example_inputs("signature_only")
+    x = models.example_inputs("signature_only")
     expected = x @ np.array([[1.0], [2.0]], np.float32)
     layer = KerasLayer(path, signature="serving_default", output_key="y")
     np.testing.assert_allclose(layer(x), expected, rtol=1e-6)
@@ -198,14 +198,14 @@ def test_functional_api_shapes_and_nested_io(zoo_path):
     dict_out = dict_layer(dict_in)
     assert [tuple(t.shape) for t in dict_out] == [(None, 2), (None, 1)]
     model = keras.Model(dict_in, dict_out)
-    x = zoo.example_inputs("dict_input")
+    x = models.example_inputs("dict_input")
     raw = tf.saved_model.load(zoo_path("dict_input"))
     for ours, theirs in zip(model(x), raw(x), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 
     list_in = [keras.Input((2,)), keras.Input((2,))]
     list_model = keras.Model(list_in, KerasLayer(zoo_path("list_input"))(list_in))
-    x = zoo.example_inputs("list_input")
+    x = models.example_inputs("list_input")
     expected = tf.saved_model.load(zoo_path("list_input"))(x)
     got = list_model.predict(x, verbose=0)
     assert set(got) == {"sum", "product"}
@@ -214,7 +214,7 @@ def test_functional_api_shapes_and_nested_io(zoo_path):
 
 
 def test_string_inputs(zoo_path):
-    x = zoo.example_inputs("text")
+    x = models.example_inputs("text")
     layer = KerasLayer(zoo_path("text"))
     np.testing.assert_allclose(layer(x), tf.saved_model.load(zoo_path("text"))(tf.constant(x)), rtol=1e-6)
 

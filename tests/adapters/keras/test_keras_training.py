@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=32)
+X = models.example_inputs("mlp", batch=32)
 Y = np.arange(32) % 3
 
 

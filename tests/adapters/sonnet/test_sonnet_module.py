@@ -5,11 +5,11 @@ import pytest
 import sonnet as snt
 import tensorflow as tf
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule
-from reusable_savedmodel.interface import zoo
 
-X = zoo.example_inputs("mlp", batch=8)
+X = models.example_inputs("mlp", batch=8)
 
 
 def ids(variables):

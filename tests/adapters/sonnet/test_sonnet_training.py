@@ -1,4 +1,4 @@
-"""Fine-tuning a zoo model in a Sonnet training loop.
+"""Fine-tuning a example model in a Sonnet training loop.
 
 The Replicator is tested against one device in tests/exchange/test_scale_out.py.
 """
@@ -7,11 +7,11 @@ import numpy as np
 import sonnet as snt
 import tensorflow as tf
 
+from fixtures import models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule
-from reusable_savedmodel.interface import zoo
 
-X = tf.constant(zoo.example_inputs("mlp", batch=32))
+X = tf.constant(models.example_inputs("mlp", batch=32))
 LABELS = tf.constant(np.arange(32) % 3)
 
 

@@ -8,9 +8,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from reusable_savedmodel.interface import cache as cache_lib
-from reusable_savedmodel.interface import download
 from reusable_savedmodel.interface.errors import HandleError
+from reusable_savedmodel.interface.handles import cache as cache_lib
+from reusable_savedmodel.interface.handles import download
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 #: TF Hub's query parameter asking a model page for its compressed archive.

@@ -9,7 +9,8 @@ import sonnet as snt
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.piece import validate_training
+from reusable_savedmodel.adapters.sonnet import compat
+from reusable_savedmodel.interface.kit import validate_training
 
 
 class SonnetModule(snt.Module):
@@ -62,8 +63,8 @@ class SonnetModule(snt.Module):
     # Attributes tf.Module tracking skips: variables that must not train and the named
     # callables' modules (see the class docstring), and the caller's `arguments` (a
     # tf.Variable passed there is the caller's, not the piece's).
-    _TF_MODULE_IGNORED_PROPERTIES = snt.Module._TF_MODULE_IGNORED_PROPERTIES | frozenset(
-        {"_hidden_variables", "_arguments", "_callables"}
+    _TF_MODULE_IGNORED_PROPERTIES = compat.ignored_properties(
+        "_hidden_variables", "_arguments", "_callables"
     )
 
     def __init__(

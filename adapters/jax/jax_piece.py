@@ -151,7 +151,9 @@ class JaxPiece:
 
         See `serialize.save_jax_piece` (converts every trace not converted yet).
         """
-        from reusable_savedmodel.adapters.jax.serialize import save_jax_piece  # imports this module
+        from reusable_savedmodel.adapters.jax.serialization.files import (
+            save_jax_piece,  # imports this module
+        )
 
         return save_jax_piece(self, path, platforms=platforms)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reusable_savedmodel.adapters.jax import exported as exported_lib
-from reusable_savedmodel.adapters.jax.piece import JaxPiece
+from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 
 FORMAT = "reusable_savedmodel.jax_piece/1"

@@ -1,4 +1,4 @@
-"""Small, real Reusable SavedModels for tests, benchmarks and the demo.
+"""Small, real Reusable SavedModels bundled for the demo, tests and benchmarks (TensorFlow only).
 
 Each `build_*` returns an in-process object implementing the protocol; `export` saves
 one by name. Weights come from a fixed seed, so two builds are equal.
@@ -206,27 +206,6 @@ class TextModel(ReusableModule):
         return tf.reduce_mean(vectors, axis=1)
 
 
-def build_tf_keras_mlp(features: int = 4, hidden: int = 8, classes: int = 3, seed: int = 0) -> Any:
-    """The classic TF Hub producer: a tf_keras (Keras 2) model with batch norm and dropout.
-
-    tf_keras is a test-only dependency; it is imported here, not at module import.
-    """
-    import tf_keras
-
-    tf_keras.utils.set_random_seed(seed)
-    model = tf_keras.Sequential(
-        [
-            tf_keras.layers.InputLayer(input_shape=(features,)),
-            tf_keras.layers.Dense(hidden, kernel_regularizer=tf_keras.regularizers.l2(0.001)),
-            tf_keras.layers.BatchNormalization(),
-            tf_keras.layers.ReLU(),
-            tf_keras.layers.Dropout(0.25),
-            tf_keras.layers.Dense(classes, kernel_regularizer=tf_keras.regularizers.l2(0.001)),
-        ]
-    )
-    return model
-
-
 BUILDERS: dict[str, Callable[..., Any]] = {
     "mul": MulModel,
     "mlp": MLP,
@@ -234,15 +213,14 @@ BUILDERS: dict[str, Callable[..., Any]] = {
     "list_input": ListInputModel,
     "signature_only": SignatureOnlyModel,
     "text": TextModel,
-    "tf_keras_mlp": build_tf_keras_mlp,
 }
 
-#: Every zoo model's name.
+#: Every example model's name.
 NAMES = tuple(BUILDERS)
 
 
 def build(name: str, **kwargs: Any) -> Any:
-    """Builds a zoo model in process.
+    """Builds a example model in process.
 
     Args:
       name: One of `NAMES`.
@@ -252,12 +230,12 @@ def build(name: str, **kwargs: Any) -> Any:
       KeyError: for an unknown name (the message lists the known ones).
     """
     if name not in BUILDERS:
-        raise KeyError(f"no zoo model {name!r}; known: {', '.join(NAMES)}")
+        raise KeyError(f"no example model {name!r}; known: {', '.join(NAMES)}")
     return BUILDERS[name](**kwargs)
 
 
 def export(name: str, path: str | os.PathLike, **kwargs: Any) -> Path:
-    """Builds a zoo model and saves it as a SavedModel at `path`; returns the path."""
+    """Builds a example model and saves it as a SavedModel at `path`; returns the path."""
     model = build(name, **kwargs)
     signatures = None
     if name == "signature_only":
@@ -269,13 +247,12 @@ def export(name: str, path: str | os.PathLike, **kwargs: Any) -> Path:
 
 
 def example_inputs(name: str, batch: int = 2, **kwargs: Any) -> Any:
-    """Deterministic inputs for a zoo model (as numpy arrays / Python lists)."""
+    """Deterministic inputs for an example model (as numpy arrays / Python lists)."""
     rng = np.random.default_rng(1)
     features = kwargs.get("features", 4)
     examples = {
         "mul": lambda: np.array([10.0, 20.0], np.float32),
         "mlp": lambda: rng.standard_normal((batch, features)).astype(np.float32),
-        "tf_keras_mlp": lambda: rng.standard_normal((batch, features)).astype(np.float32),
         "dict_input": lambda: {
             "a": rng.standard_normal((batch, 2)).astype(np.float32),
             "b": rng.standard_normal((batch, 3)).astype(np.float32),

@@ -31,9 +31,9 @@ from typing import Any
 import filelock
 import platformdirs
 
-from reusable_savedmodel.interface import extract
-from reusable_savedmodel.interface.download import Fetched
 from reusable_savedmodel.interface.errors import DownloadError, ReusableError
+from reusable_savedmodel.interface.handles import extract
+from reusable_savedmodel.interface.handles.download import Fetched
 
 _log = logging.getLogger(__name__)
 

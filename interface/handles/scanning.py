@@ -25,10 +25,10 @@ from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 from tensorflow.core.framework import node_def_pb2
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
-from tensorflow.python.framework import op_def_registry
 
+from reusable_savedmodel.interface import compat
 from reusable_savedmodel.interface.errors import HandleError, UnsafeModelError
-from reusable_savedmodel.interface.loading import resolve
+from reusable_savedmodel.interface.handles.resolve import resolve
 from reusable_savedmodel.interface.piece import Piece
 
 _log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ def _classify(node: node_def_pb2.NodeDef, library: dict[str, Any]) -> tuple[Cate
     source = _string_attr(node, "descriptor_source")
     if node.op in ("DecodeProtoV2", "EncodeProto") and source not in ("", "local://"):
         return Category.FILE_READ, f"reads proto descriptors from {source}"
-    if node.op not in library and op_def_registry.get(node.op) is None:
+    if node.op not in library and not compat.is_registered_op(node.op):
         return Category.UNKNOWN, (
             "not a registered TensorFlow op: a custom kernel whose effects cannot be checked"
         )

@@ -27,7 +27,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface import demo
+    from reusable_savedmodel.adapters import demo
 
     demo.run(args.handle)
     return 0
@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("handle", nargs="?", help="a SavedModel to use instead of the default")
     demo.set_defaults(run=_demo)
 
-    if importlib.util.find_spec("reusable_savedmodel.interface.cli_remote") is not None:
-        from reusable_savedmodel.interface import cli_remote
+    if importlib.util.find_spec("reusable_savedmodel.adapters.cli.remote") is not None:
+        from reusable_savedmodel.adapters.cli import remote as cli_remote
 
         cli_remote.add_commands(commands)
     return parser

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax import exported as exported_lib
 from reusable_savedmodel.adapters.jax.convert import variable_paths
-from reusable_savedmodel.adapters.jax.piece import JaxPiece
+from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import NonConformingError, Piece
 

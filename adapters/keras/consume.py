@@ -8,13 +8,12 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
-from keras.src import backend as keras_backend
 
 from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.keras import compat, fast_path
 from reusable_savedmodel.adapters.keras import config as config_lib
-from reusable_savedmodel.adapters.keras import fast_path
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
-from reusable_savedmodel.interface.piece import coerce
+from reusable_savedmodel.interface.kit import coerce
 
 
 def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
@@ -294,7 +293,7 @@ class KerasLayer(keras.layers.Layer):
         if self._output_shape is None:
             # Keras traces `call` on placeholders in a scratch graph: nothing runs. (Not
             # `super()`, which would call `compute_output_shape`, which calls this.)
-            return keras_backend.compute_output_spec(self.call, inputs, training=training, **kwargs)
+            return compat.compute_output_spec(self.call, inputs, training=training, **kwargs)
         batch = keras.tree.flatten(inputs)[0].shape[0]
         dtype = self._output_dtype()
         return keras.tree.map_shape_structure(
@@ -360,7 +359,7 @@ class KerasLayer(keras.layers.Layer):
         """
         config = dict(config)
         handle = config.pop("handle")
-        if config_lib.in_safe_mode():
+        if compat.in_safe_mode():
             config_lib.check_safe_to_load(handle)
         return cls(handle, **config)
 

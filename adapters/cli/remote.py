@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.scanning import scan
+    from reusable_savedmodel.interface.handles.scanning import scan
 
     report = scan(args.handle)
     print(report.dumps() if args.json else report)
@@ -25,7 +25,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _cache_list(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.cache import Cache
+    from reusable_savedmodel.interface.handles.cache import Cache
 
     cache = Cache()
     entries = cache.entries()
@@ -43,8 +43,8 @@ def _cache_list(args: argparse.Namespace) -> int:
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.cache import Cache
-    from reusable_savedmodel.interface.remote import cache_handle
+    from reusable_savedmodel.interface.handles.cache import Cache
+    from reusable_savedmodel.interface.handles.remote import cache_handle
 
     cache = Cache()
     removed = cache.clear(cache_handle(args.handle) if args.handle else None)

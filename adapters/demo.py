@@ -1,4 +1,4 @@
-"""`rsm demo`: the main job on the default zoo model, each installed framework, then the matrix."""
+"""`rsm demo`: the main job on the default example model, each installed framework, then the matrix."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reusable_savedmodel.interface import zoo
+from reusable_savedmodel.adapters import examples
 from reusable_savedmodel.interface.check import check
 from reusable_savedmodel.interface.loading import load
 
@@ -25,24 +25,24 @@ SECTIONS = (
 
 def _core_section(handle: str, say: Callable[[str], None]) -> None:
     piece = load(handle)
-    say(piece.spec.tree(f"{zoo.DEFAULT} ({handle})"))
+    say(piece.spec.tree(f"{examples.DEFAULT} ({handle})"))
     say("")
     say(str(check(piece)))
-    x = zoo.example_inputs(zoo.DEFAULT)
+    x = examples.example_inputs(examples.DEFAULT)
     y = piece(x).numpy()
     say(f"\npiece(x) for x of shape {x.shape}:\n{np.array2string(y, precision=4)}")
     say(f"regularization loss: {float(piece.regularization_loss()):.6f}")
 
 
 def run(handle: str | None = None, say: Callable[[str], None] = print) -> None:
-    """Runs the demo on `handle` (default: the zoo's default model, exported to a temp dir).
+    """Runs the demo on `handle` (default: the examples' default model, exported to a temp dir).
 
     Framework sections run when their framework is installed and are skipped, with a
     line saying so, when it is not.
     """
     with tempfile.TemporaryDirectory(prefix="rsm-demo-") as tmp:
         if handle is None:
-            handle = str(zoo.export(zoo.DEFAULT, Path(tmp) / zoo.DEFAULT))
+            handle = str(examples.export(examples.DEFAULT, Path(tmp) / examples.DEFAULT))
         say(f"== core: inspect, check and call {handle}")
         _core_section(handle, say)
         for title, framework, module in SECTIONS:

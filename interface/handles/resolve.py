@@ -1,0 +1,96 @@
+"""Handles to local SavedModel directories: paths, `file://` URLs, archives, remote URLs."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from reusable_savedmodel.interface.errors import HandleError
+
+Handle = str | os.PathLike
+
+_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+_TF1_HUB_MODULE_FILE = "tfhub_module.pb"
+_REMOTE_SCHEMES = ("http", "https")
+
+
+def _local_path(handle: str) -> Path:
+    """The path a local handle (a path or a `file://` URL) names."""
+    if handle.startswith("file://"):
+        parsed = urllib.parse.urlparse(handle)
+        return Path(urllib.request.url2pathname(parsed.netloc + parsed.path))
+    return Path(handle).expanduser()
+
+
+def _remote_resolver():
+    """The resolver for http(s) handles and archives, imported only when one is used."""
+    from reusable_savedmodel.interface.handles import remote
+
+    return remote
+
+
+def is_remote(handle: Handle) -> bool:
+    """Whether `handle` is an http(s) URL."""
+    return urllib.parse.urlparse(str(handle)).scheme in _REMOTE_SCHEMES
+
+
+def validate_saved_model_dir(path: Path, handle: str) -> Path:
+    """Checks that `path` is a TF2 SavedModel directory; returns it.
+
+    Raises:
+      HandleError: if it is missing, not a directory, a TF1 hub module, or has no
+        `saved_model.pb`.
+    """
+    if not path.exists():
+        raise HandleError(f"{handle!r}: no such file or directory ({path}).")
+    if not path.is_dir():
+        raise HandleError(
+            f"{handle!r}: expected a SavedModel directory, got a file ({path}). Archives "
+            f"(.tar.gz, .tgz, .tar) are unpacked only from file:// or http(s):// handles."
+        )
+    if (path / _TF1_HUB_MODULE_FILE).exists():
+        raise HandleError(
+            f"{handle!r} is a TF1 Hub module (it has {_TF1_HUB_MODULE_FILE}), a format for "
+            f"TensorFlow 1's hub.Module. This library loads TF2 SavedModels; use the model's "
+            f"TF2 SavedModel version, or load this one with tensorflow_hub.Module under tf.compat.v1."
+        )
+    if not any((path / name).exists() for name in _SAVED_MODEL_FILES):
+        contents = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"
+        raise HandleError(
+            f"{handle!r}: {path} is not a SavedModel directory: expected saved_model.pb, "
+            f"found {contents}."
+        )
+    return path
+
+
+def resolve(handle: Handle, **remote_options: Any) -> Path:
+    """Returns the local SavedModel directory for a handle, downloading it if remote.
+
+    Args:
+      handle: A local directory, a `file://` URL, or an `http(s)://` URL.
+      **remote_options: Options for remote handles and archives: `sha256`, `timeout`,
+        `retries`, `progress`, `offline` (see `remote.resolve_remote`).
+
+    Returns:
+      The directory holding `saved_model.pb`.
+
+    Raises:
+      HandleError: if the handle names no SavedModel, or remote options are given for a
+        local directory.
+      DownloadError: if a remote handle cannot be fetched.
+    """
+    text = os.fspath(handle)
+    if is_remote(text):
+        return _remote_resolver().resolve_remote(text, **remote_options)
+    path = _local_path(text)
+    if path.is_file() and _remote_resolver().is_archive(path):
+        return _remote_resolver().resolve_remote(text, **remote_options)
+    if remote_options:
+        raise HandleError(
+            f"{text!r} is a local directory: options {sorted(remote_options)} apply only to "
+            f"archives and http(s) handles."
+        )
+    return validate_saved_model_dir(path, text)

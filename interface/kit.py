@@ -1,0 +1,46 @@
+"""The adapter kit: what every framework adapter shares, from the core.
+
+Adapters import the core's public API (`reusable_savedmodel.interface`) and this module,
+nothing else of the core. Everything here is documented and kept stable for adapters:
+
+- Inputs: `coerce` (a value to a tensor nest matching a spec), `nest_matches`,
+  `describe_value` (a short description of what a caller passed, for error messages).
+- Calls: `validate_training` (a Python bool or a scalar bool tensor, or a clear error).
+- Traces: `TraceSpec` (one traced argument combination), `pristine_concrete_functions`,
+  `argument_defaults`, `captured_variables`, `is_tf_function`.
+- Handles: `is_remote` (an http(s) handle), `Handle` (what counts as a handle).
+- The protocol's attribute names: `LIST_ATTRIBUTES`.
+"""
+
+from __future__ import annotations
+
+from reusable_savedmodel.interface.functions import (
+    argument_defaults,
+    captured_variables,
+    is_tf_function,
+    pristine_concrete_functions,
+)
+from reusable_savedmodel.interface.handles.resolve import Handle, is_remote
+from reusable_savedmodel.interface.piece import (
+    coerce,
+    describe_value,
+    nest_matches,
+    validate_training,
+)
+from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
+from reusable_savedmodel.interface.spec import TraceSpec
+
+__all__ = [
+    "LIST_ATTRIBUTES",
+    "Handle",
+    "TraceSpec",
+    "argument_defaults",
+    "captured_variables",
+    "coerce",
+    "describe_value",
+    "is_remote",
+    "is_tf_function",
+    "nest_matches",
+    "pristine_concrete_functions",
+    "validate_training",
+]
