@@ -13,7 +13,8 @@ from typing import Any
 
 from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.serialization.files import load_jax_piece, save_jax_piece
+from reusable_savedmodel.adapters.jax.serialization.files import save_jax_piece
+from reusable_savedmodel.adapters.jax.serialization.load import load_jax_piece
 
 # Names that need TensorFlow, and the module each comes from (imported on first access).
 _LAZY = {

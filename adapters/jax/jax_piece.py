@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from reusable_savedmodel.adapters.jax import traces as traces_lib
+from reusable_savedmodel.adapters.jax.serialization import files
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 
 #: `build(index) -> JaxTrace`: makes the trace `index` (converting or deserializing it).
@@ -149,13 +150,9 @@ class JaxPiece:
     def save(self, path: str | os.PathLike, *, platforms: Sequence[str] = ("cpu", "cuda")) -> Path:
         """Serializes the piece with `jax.export` for use without TensorFlow (`load_jax_piece`).
 
-        See `serialize.save_jax_piece` (converts every trace not converted yet).
+        See `serialization.files.save_jax_piece` (converts every trace not converted yet).
         """
-        from reusable_savedmodel.adapters.jax.serialization.files import (
-            save_jax_piece,  # imports this module
-        )
-
-        return save_jax_piece(self, path, platforms=platforms)
+        return files.save_jax_piece(self, path, platforms=platforms)
 
     def __repr__(self) -> str:
         return (

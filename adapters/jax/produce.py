@@ -19,11 +19,9 @@ import numpy as np
 import tensorflow as tf
 from jax.experimental import jax2tf
 
-from reusable_savedmodel.adapters.jax.convert import trace_key
 from reusable_savedmodel.adapters.jax.serialization import embedded
 from reusable_savedmodel.adapters.jax.serialization.exported import dimension_names, raw_key
 from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
-from reusable_savedmodel.interface.kit import TraceSpec
 
 ApplyFn = Callable[..., Any]
 
@@ -279,11 +277,3 @@ def from_jax(
     module = _finalized(JaxExport(apply_fn, variables, input_signature=input_signature), input_signature)
     module.add_callables(callables or {}, lambda name, value: _callable_export(name, value, variables))
     return as_piece(module)
-
-
-def keys_for(input_signature: Any) -> dict[bool, Any]:
-    """The `TraceKey`s of a `from_jax` piece's two traces."""
-    return {
-        training: trace_key(TraceSpec(inputs=input_signature, training=training, kwargs={}, outputs=None), {})
-        for training in (False, True)
-    }

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.convert import variable_paths
+from reusable_savedmodel.adapters.jax.convert import trace_key, variable_paths
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import NonConformingError, Piece
+from reusable_savedmodel.interface.kit import TraceSpec
 
 FORMAT = "reusable_savedmodel.jax_embedded/1"
 #: The attribute of the exported object holding `[manifest, trace blobs...]`.
@@ -28,13 +29,19 @@ PLATFORMS = ("cpu", "cuda")
 _NO_INPUTS = TraceKey(inputs=[], training=None, kwargs=())
 
 
+def _keys_for(input_signature: Any) -> dict[bool, TraceKey]:
+    """The `TraceKey`s of a `from_jax` piece's two traces (training False and True)."""
+    return {
+        training: trace_key(TraceSpec(inputs=input_signature, training=training, kwargs={}, outputs=None), {})
+        for training in (False, True)
+    }
+
+
 def attach(module: Any, input_signature: Any) -> None:
     """Stores `module`'s traces (a `produce.JaxExport`) as `jax.export` serializations."""
-    from reusable_savedmodel.adapters.jax.produce import keys_for  # produce imports this module
-
     variables = {v.name[:-2]: v.numpy() for v in [*module.params, *module.state]}
     entries, blobs = [], []
-    for training, key in keys_for(input_signature).items():
+    for training, key in _keys_for(input_signature).items():
         exported = exported_lib.export_fn(module.jax_apply(training), key, variables, PLATFORMS)
         blobs.append(bytes(exported.serialize(vjp_order=exported_lib.VJP_ORDER)))
         entries.append({"key": key.to_json(), "needs_rng": training and module.takes_rng})

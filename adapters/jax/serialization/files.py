@@ -1,4 +1,4 @@
-"""Saving a `JaxPiece` for machines without TensorFlow, and loading it back.
+"""Saving a `JaxPiece` for machines without TensorFlow (`load.load_jax_piece` reads it back).
 
 A directory holds `piece.json` (trace keys, variable names), `variables.npz` (params and
 state) and one `jax.export` serialization per trace and per regularization loss, each for
@@ -9,19 +9,34 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 
 FORMAT = "reusable_savedmodel.jax_piece/1"
 DEFAULT_PLATFORMS = ("cpu", "cuda")
-_MANIFEST = "piece.json"
-_VARIABLES = "variables.npz"
+MANIFEST = "piece.json"
+VARIABLES = "variables.npz"
+
+
+class TracedPiece(Protocol):
+    """What saving reads from a `JaxPiece` (declared here so that this module, which
+    `JaxPiece.save` uses, does not import the class)."""
+
+    name: str
+    params: Mapping[str, Any]
+    state: Mapping[str, Any]
+    keys: Sequence[TraceKey]
+
+    def trace(self, index: int) -> JaxTrace: ...
+
+    @property
+    def regularization_traces(self) -> Sequence[JaxTrace]: ...
 
 
 def _entry(trace: JaxTrace, file: str) -> dict:
@@ -34,7 +49,7 @@ def _entry(trace: JaxTrace, file: str) -> dict:
 
 
 def save_jax_piece(
-    piece: JaxPiece, path: str | os.PathLike, *, platforms: Sequence[str] = DEFAULT_PLATFORMS
+    piece: TracedPiece, path: str | os.PathLike, *, platforms: Sequence[str] = DEFAULT_PLATFORMS
 ) -> Path:
     """Writes every trace of `piece` (converting those not converted yet) to `path`.
 
@@ -66,52 +81,7 @@ def save_jax_piece(
         losses.append(_entry(trace, file))
     arrays = {f"params/{k}": np.asarray(v) for k, v in piece.params.items()}
     arrays.update({f"state/{k}": np.asarray(v) for k, v in piece.state.items()})
-    np.savez(target / _VARIABLES, **arrays)
+    np.savez(target / VARIABLES, **arrays)
     manifest = {"format": FORMAT, "name": piece.name, "platforms": list(platforms), "traces": entries, "regularization": losses}
-    (target / _MANIFEST).write_text(json.dumps(manifest, indent=1))
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return target
-
-
-def _trace(entry: dict, serialized: bytes) -> JaxTrace:
-    return exported_lib.trace_from_exported(
-        serialized,
-        TraceKey.from_json(entry["key"]),
-        entry["variable_names"],
-        entry["needs_rng"],
-    )
-
-
-def load_jax_piece(path: str | os.PathLike) -> JaxPiece:
-    """Loads what `save_jax_piece` wrote; needs JAX only (no TensorFlow).
-
-    Args:
-      path: The directory.
-
-    Returns:
-      A `JaxPiece`; each trace is deserialized on first use.
-
-    Raises:
-      ValueError: if the directory holds no saved `JaxPiece` of this format.
-    """
-    directory = Path(path)
-    manifest_path = directory / _MANIFEST
-    if not manifest_path.is_file():
-        raise ValueError(f"{directory} holds no saved JaxPiece (no {_MANIFEST}).")
-    manifest = json.loads(manifest_path.read_text())
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{manifest_path}: format {manifest.get('format')!r}, expected {FORMAT!r}.")
-    with np.load(directory / _VARIABLES) as arrays:
-        params = {k[len("params/"):]: arrays[k] for k in arrays.files if k.startswith("params/")}
-        state = {k[len("state/"):]: arrays[k] for k in arrays.files if k.startswith("state/")}
-    entries, losses = manifest["traces"], manifest["regularization"]
-    # Read now (the directory may go away), deserialize on first use.
-    blobs = [(directory / e["file"]).read_bytes() for e in entries]
-    loss_blobs = [(directory / e["file"]).read_bytes() for e in losses]
-    return JaxPiece(
-        name=manifest["name"],
-        params=params,
-        state=state,
-        keys=[TraceKey.from_json(e["key"]) for e in entries],
-        build=lambda index: _trace(entries[index], blobs[index]),
-        build_regularization=lambda: [_trace(e, b) for e, b in zip(losses, loss_blobs)],
-    )
