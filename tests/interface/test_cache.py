@@ -12,7 +12,7 @@ import pytest
 from remote_server import Step, leftovers, ok
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import cli
+from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.interface.handles import cache as cache_lib
 
 

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from reusable_savedmodel.interface import cli
+from reusable_savedmodel.adapters import cli
 
 
 def test_inspect_prints_the_tree(zoo_path, capsys):

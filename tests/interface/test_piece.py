@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import examples
 
@@ -90,7 +91,7 @@ def test_outputs_equal_the_raw_call_in_both_modes(zoo_path):
     np.testing.assert_array_equal(piece(x).numpy(), raw(x).numpy())
     got = piece(x, training=True, dropout_rate=tf.constant(0.0))
     want = raw(x, training=True, dropout_rate=tf.constant(0.0))
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    assert_close(got.numpy(), want.numpy())
     both = piece(x, return_hidden=True)
     assert set(both) == {"logits", "hidden"}
 
@@ -106,7 +107,7 @@ def test_numpy_and_lists_are_converted(zoo_path):
     assert [o.shape.as_list() for o in outputs] == [[2, 2], [2, 1]]
     list_piece = rsm.load(zoo_path("list_input"))
     a, b = models.example_inputs("list_input")
-    np.testing.assert_allclose(list_piece([a, b])["sum"].numpy(), (a + b) * np.array([1.5, -0.5]), rtol=1e-6)
+    assert_close(list_piece([a, b])["sum"].numpy(), (a + b) * np.array([1.5, -0.5]))
     text = rsm.load(zoo_path("text"))
     assert text(["the cat", "dog"]).shape.as_list() == [2, 4]
 
@@ -121,7 +122,7 @@ def test_tensor_training_dispatches_between_traces(zoo_path):
         return piece(x, training=training, dropout_rate=tf.constant(0.0))
 
     before = moving_mean.numpy().copy()
-    np.testing.assert_allclose(step(tf.constant(False)).numpy(), piece(x).numpy(), rtol=1e-6)
+    assert_close(step(tf.constant(False)).numpy(), piece(x).numpy())
     np.testing.assert_array_equal(moving_mean.numpy(), before)
     step(tf.constant(True))
     assert not np.allclose(moving_mean.numpy(), before)
@@ -170,9 +171,7 @@ def test_named_callables(zoo_path):
     piece = rsm.load(zoo_path("mlp"))
     encoder = piece.callable("encoder")
     x = tf.constant(models.example_inputs("mlp"))
-    np.testing.assert_allclose(
-        piece.callable("decoder")(encoder(x)).numpy(), piece(x).numpy(), rtol=1e-6
-    )
+    assert_close(piece.callable("decoder")(encoder(x)).numpy(), piece(x).numpy())
     with pytest.raises(rsm.NonConformingError, match="no named callable 'nope'; available: decoder, encoder"):
         piece.callable("nope")
     # tf_keras' per-layer attributes are Keras internals or not identifiers.

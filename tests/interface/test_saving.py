@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import examples
 
@@ -17,13 +18,13 @@ def test_reusable_module_round_trip_reproduces_both_modes(tmp_path):
     model = examples.MLP()
     x = tf.constant(models.example_inputs("mlp", batch=6))
     loaded = rsm.save(model, tmp_path / "mlp")
-    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+    assert_close(loaded(x).numpy(), model(x).numpy())
     # Training mode with dropout off is deterministic: same outputs, same moving statistics.
     got = loaded(x, training=True, dropout_rate=tf.constant(0.0))
     want = model(x, training=True, dropout_rate=tf.constant(0.0))
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    assert_close(got.numpy(), want.numpy())
     for a, b in zip(loaded.variables, rsm.as_piece(model).variables):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+        assert_close(a.numpy(), b.numpy())
     assert [v.name for v in loaded.trainable_variables] == [v.name for v in model.trainable_variables]
     assert float(loaded.regularization_loss()) == pytest.approx(float(rsm.as_piece(model).regularization_loss()))
 
@@ -60,7 +61,7 @@ def test_reexport_after_fine_tuning_keeps_new_values(tmp_path, zoo_path):
     assert float(grad) == pytest.approx(3.0 + 0.002 * 2.0)  # d/dv (3v + 0.001 v^2)
     piece.trainable_variables[0].assign_sub(0.5 * grad)
     again = rsm.save(piece, tmp_path / "tuned")
-    np.testing.assert_allclose(again([1.0]).numpy(), [2.0 - 0.5 * (3.0 + 0.004)], rtol=1e-6)
+    assert_close(again([1.0]).numpy(), [2.0 - 0.5 * (3.0 + 0.004)])
 
 
 def test_failed_check_leaves_nothing(tmp_path):
@@ -90,13 +91,9 @@ def test_named_callables_are_exported(tmp_path):
     loaded = rsm.save(examples.MLP(), tmp_path / "mlp")
     assert set(loaded.callables) == {"encoder", "decoder"}
     x = tf.constant(models.example_inputs("mlp"))
-    np.testing.assert_allclose(
-        loaded.callable("decoder")(loaded.callable("encoder")(x)).numpy(), loaded(x).numpy(), rtol=1e-6
-    )
+    assert_close(loaded.callable("decoder")(loaded.callable("encoder")(x)).numpy(), loaded(x).numpy())
 
 
 def test_resources_are_kept(tmp_path, zoo_path):
     loaded = rsm.save(examples.TextModel(), tmp_path / "text")
-    np.testing.assert_allclose(
-        loaded(["the cat"]).numpy(), rsm.load(zoo_path("text"))(["the cat"]).numpy(), rtol=1e-6
-    )
+    assert_close(loaded(["the cat"]).numpy(), rsm.load(zoo_path("text"))(["the cat"]).numpy())

@@ -9,6 +9,7 @@ import tensorflow as tf
 from flax import nnx
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.flax import FlaxModule, from_flax
 from reusable_savedmodel.adapters.jax import RngRequiredError, to_jax
@@ -34,7 +35,7 @@ def test_variables_are_params_and_batch_stats(zoo_path):
     piece = rsm.load(zoo_path("mlp"))
     assert len(jax.tree_util.tree_leaves(nnx.state(module, nnx.Param))) == len(piece.trainable_variables)
     assert len(jax.tree_util.tree_leaves(nnx.state(module, nnx.BatchStat))) == len(piece.non_trainable_variables)
-    np.testing.assert_allclose(module(X), piece(np.asarray(X)).numpy(), rtol=1e-5, atol=1e-6)
+    assert_close(module(X), piece(np.asarray(X)).numpy())
     with pytest.raises(RngRequiredError):
         module(X, training=True)
 
@@ -55,17 +56,17 @@ def test_zoo_mlp_fine_tunes_in_flax_and_exports_back(zoo_path, tmp_path):
     np.testing.assert_array_equal(module.state[MEAN][...], mean_trained)  # inference leaves it
 
     graphdef, state = nnx.split(module)
-    np.testing.assert_allclose(nnx.merge(graphdef, state)(X), expected, rtol=1e-5, atol=1e-6)
+    assert_close(nnx.merge(graphdef, state)(X), expected)
 
     exported = rsm.save(from_flax(module, input_signature=tf.TensorSpec([None, 4], tf.float32)), tmp_path / "tuned")
     assert rsm.check(exported).ok
-    np.testing.assert_allclose(exported(np.asarray(X)).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert_close(exported(np.asarray(X)).numpy(), expected)
 
 
 def test_flax_module_from_a_jax_piece(zoo_path):
     jp = to_jax(zoo_path("mlp"))
     module = FlaxModule(jp)
-    np.testing.assert_allclose(module(X, return_hidden=True)["logits"], jp(X), rtol=1e-6)
+    assert_close(module(X, return_hidden=True)["logits"], jp(X))
 
 
 class Net(nnx.Module):
@@ -84,7 +85,7 @@ def test_from_flax_model_fine_tunes_in_tf(tmp_path):
     piece = rsm.save(from_flax(net, input_signature=tf.TensorSpec([None, 4], tf.float32)), tmp_path / "net")
     assert rsm.check(piece).ok
     net.eval()
-    np.testing.assert_allclose(piece(np.asarray(X)).numpy(), net(X), rtol=1e-5, atol=1e-6)
+    assert_close(piece(np.asarray(X)).numpy(), net(X))
     assert len(piece.trainable_variables) == 6 and len(piece.non_trainable_variables) == 2
     optimizer = tf.keras.optimizers.Adam(1e-2)
     stats = [v.numpy() for v in piece.non_trainable_variables]
@@ -98,4 +99,4 @@ def test_from_flax_model_fine_tunes_in_tf(tmp_path):
     assert losses[-1] < losses[0]
     assert all(not np.allclose(a, v.numpy()) for a, v in zip(stats, piece.non_trainable_variables))
     # and back into Flax with the TF-tuned weights
-    np.testing.assert_allclose(FlaxModule(piece)(X), piece(np.asarray(X)).numpy(), rtol=1e-5, atol=1e-6)
+    assert_close(FlaxModule(piece)(X), piece(np.asarray(X)).numpy())

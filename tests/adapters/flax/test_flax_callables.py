@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from flax import nnx
 
+from fixtures.tolerances import STATISTICS, assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.flax import from_flax
 from reusable_savedmodel.adapters.jax import to_jax
@@ -67,14 +68,14 @@ def variable(piece, name):
 def test_callable_and_regularization_in_process():
     net = Net(nnx.Rngs(0))
     piece = export(net)
-    np.testing.assert_allclose(piece.regularization_loss(), by_hand(net), rtol=1e-5)
+    assert_close(piece.regularization_loss(), by_hand(net))
     sub = piece.callable("embed")
-    np.testing.assert_allclose(sub.regularization_loss(), by_hand(net), rtol=1e-5)
-    np.testing.assert_allclose(sub(X), native_embed(net, False)[0], rtol=1e-5, atol=1e-6)
+    assert_close(sub.regularization_loss(), by_hand(net))
+    assert_close(sub(X), native_embed(net, False)[0])
     expected, trained = native_embed(net, True)
-    np.testing.assert_allclose(sub(X, training=True), expected, rtol=1e-5, atol=1e-5)
+    assert_close(sub(X, training=True), expected, tolerance=STATISTICS)
     # The callable's training trace moved the root's batch statistics as nnx did.
-    np.testing.assert_allclose(variable(piece, MEAN), norm(trained).mean[...], rtol=1e-5, atol=1e-6)
+    assert_close(variable(piece, MEAN), norm(trained).mean[...])
     assert {id(v) for v in sub.variables} == {id(v) for v in piece.variables}
 
     kernel = variable(piece, "params/encoder/layers/0/kernel")
@@ -82,8 +83,8 @@ def test_callable_and_regularization_in_process():
     kernels(net)[0][...] = kernels(net)[0][...] * 2.0
     norm(net).mean[...] = norm(trained).mean[...]
     norm(net).var[...] = norm(trained).var[...]
-    np.testing.assert_allclose(sub(X), native_embed(net, False)[0], rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(piece.regularization_loss(), by_hand(net), rtol=1e-5)
+    assert_close(sub(X), native_embed(net, False)[0], tolerance=STATISTICS)
+    assert_close(piece.regularization_loss(), by_hand(net))
 
 
 def test_callable_and_regularization_after_save_and_load(tmp_path):
@@ -92,10 +93,10 @@ def test_callable_and_regularization_after_save_and_load(tmp_path):
     loaded = rsm.save(export(net), path)
     assert rsm.check(str(path)).ok
     sub = loaded.callable("embed")
-    np.testing.assert_allclose(loaded.regularization_loss(), by_hand(net), rtol=1e-5)
-    np.testing.assert_allclose(sub.regularization_loss(), by_hand(net), rtol=1e-5)
-    np.testing.assert_allclose(sub(X), native_embed(net, False)[0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(sub(X, training=True), native_embed(net, True)[0], rtol=1e-5, atol=1e-5)
+    assert_close(loaded.regularization_loss(), by_hand(net))
+    assert_close(sub.regularization_loss(), by_hand(net))
+    assert_close(sub(X), native_embed(net, False)[0])
+    assert_close(sub(X, training=True), native_embed(net, True)[0], tolerance=STATISTICS)
     root_by_id = {id(v): v for v in loaded.variables}
     assert all(root_by_id.get(id(v)) is v for v in sub.variables)
     assert len(sub.variables) == len(loaded.variables)
@@ -103,7 +104,7 @@ def test_callable_and_regularization_after_save_and_load(tmp_path):
     kernel = variable(loaded, "params/head/layers/1/kernel")
     kernel.assign(kernel + 1.0)
     kernels(net)[1][...] = kernels(net)[1][...] + 1.0
-    np.testing.assert_allclose(loaded.regularization_loss(), by_hand(net), rtol=1e-5)
+    assert_close(loaded.regularization_loss(), by_hand(net))
 
 
 def test_to_jax_of_the_saved_callable_matches_flax(tmp_path):
@@ -111,13 +112,13 @@ def test_to_jax_of_the_saved_callable_matches_flax(tmp_path):
     path = tmp_path / "exported"
     rsm.save(export(net), path)
     jp = to_jax(str(path), callable="embed")
-    np.testing.assert_allclose(jp.apply(jp.params, jp.state, X)[0], native_embed(net, False)[0], rtol=1e-5, atol=1e-6)
+    assert_close(jp.apply(jp.params, jp.state, X)[0], native_embed(net, False)[0])
     expected, trained = native_embed(net, True)
     # Flax's training trace takes a key for the module's random streams (unused here).
     out, new_state = jp.apply(jp.params, jp.state, X, training=True, rng=jax.random.key(0))
-    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(new_state[MEAN], norm(trained).mean[...], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(jp.regularization_loss(jp.params), by_hand(net), rtol=1e-5)
+    assert_close(out, expected, tolerance=STATISTICS)
+    assert_close(new_state[MEAN], norm(trained).mean[...])
+    assert_close(jp.regularization_loss(jp.params), by_hand(net))
 
 
 def test_callable_errors():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import from_jax, to_jax
 
@@ -42,19 +43,19 @@ def saved(tmp_path_factory):
 
 def test_in_process_piece_matches_jax():
     piece = from_jax(apply, PARAMS, input_signature=SIGNATURE, state=STATE, regularization_loss=regularization)
-    np.testing.assert_allclose(piece(X).numpy(), apply(PARAMS, STATE, X, training=False)[0], rtol=1e-6)
+    assert_close(piece(X).numpy(), apply(PARAMS, STATE, X, training=False)[0])
     assert {v.name for v in piece.trainable_variables} == {"params/dense/w:0", "params/dense/b:0"}
     assert [v.name for v in piece.non_trainable_variables] == ["state/mean:0"]
-    np.testing.assert_allclose(piece.regularization_loss().numpy(), regularization(PARAMS), rtol=1e-6)
+    assert_close(piece.regularization_loss().numpy(), regularization(PARAMS))
 
 
 def test_saved_model_passes_check_and_assigns_state_in_training(saved):
     assert rsm.check(saved).ok
     piece = rsm.load(saved)
-    np.testing.assert_allclose(piece(X).numpy(), apply(PARAMS, STATE, X, training=False)[0], rtol=1e-6)
+    assert_close(piece(X).numpy(), apply(PARAMS, STATE, X, training=False)[0])
     piece(X, training=True)
     expected = 0.1 * (X @ PARAMS["dense"]["w"] + PARAMS["dense"]["b"]).mean(0)
-    np.testing.assert_allclose(piece.non_trainable_variables[0].numpy(), expected, rtol=1e-5)
+    assert_close(piece.non_trainable_variables[0].numpy(), expected)
     a, b = piece(X, training=True).numpy(), piece(X, training=True).numpy()
     assert not np.array_equal(a, b)  # a fresh dropout key per call
 
@@ -80,32 +81,32 @@ def test_gradients_match_jax(saved):
         loss = tf.reduce_sum(piece(X) ** 2) + piece.regularization_loss()
     tf_grads = dict(zip([v.name for v in piece.trainable_variables], tape.gradient(loss, piece.trainable_variables)))
     grads = jax.grad(lambda p: jnp.sum(apply(p, STATE, X, training=False)[0] ** 2) + regularization(p))(PARAMS)
-    np.testing.assert_allclose(tf_grads["params/dense/w:0"], grads["dense"]["w"], rtol=1e-5)
-    np.testing.assert_allclose(tf_grads["params/dense/b:0"], grads["dense"]["b"], rtol=1e-5)
+    assert_close(tf_grads["params/dense/w:0"], grads["dense"]["w"])
+    assert_close(tf_grads["params/dense/b:0"], grads["dense"]["b"])
 
 
 def test_loads_into_hub_keras_layer(saved):
     hub = pytest.importorskip("tensorflow_hub")
     layer = hub.KerasLayer(saved, trainable=True)
-    np.testing.assert_allclose(layer(X).numpy(), apply(PARAMS, STATE, X, training=False)[0], rtol=1e-6)
+    assert_close(layer(X).numpy(), apply(PARAMS, STATE, X, training=False)[0])
     assert len(layer.trainable_weights) == 2 and len(layer.losses) == 1
 
 
 def test_round_trip_back_to_jax(saved):
     jp = to_jax(saved)
     assert set(jp.params) == {"params/dense/w", "params/dense/b"} and set(jp.state) == {"state/mean"}
-    np.testing.assert_allclose(jp(X), apply(PARAMS, STATE, X, training=False)[0], rtol=1e-6)
+    assert_close(jp(X), apply(PARAMS, STATE, X, training=False)[0])
     out, new_state = jax.jit(lambda p, s, k: jp.apply(p, s, X, training=True, rng=k))(jp.params, jp.state, jax.random.key(0))
-    np.testing.assert_allclose(new_state["state/mean"], 0.1 * (X @ PARAMS["dense"]["w"] + 1).mean(0), rtol=1e-5)
+    assert_close(new_state["state/mean"], 0.1 * (X @ PARAMS["dense"]["w"] + 1).mean(0))
     grads = jax.grad(lambda p: jp.apply(p, jp.state, X)[0].sum() + jp.regularization_loss(p))(jp.params)
     expected = jax.grad(lambda p: apply(p, STATE, X, training=False)[0].sum() + regularization(p))(PARAMS)
-    np.testing.assert_allclose(grads["params/dense/w"], expected["dense"]["w"], rtol=1e-5)
+    assert_close(grads["params/dense/w"], expected["dense"]["w"])
 
 
 def test_round_trip_sees_weights_fine_tuned_in_tf(saved):
     piece = rsm.load(saved)
     piece.trainable_variables[0].assign_add(tf.ones_like(piece.trainable_variables[0]))
-    np.testing.assert_allclose(to_jax(piece)(X), piece(X).numpy(), rtol=1e-6)
+    assert_close(to_jax(piece)(X), piece(X).numpy())
 
 
 def test_apply_without_state_or_rng():

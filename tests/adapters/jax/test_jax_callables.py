@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import from_jax, to_jax
 
@@ -62,26 +63,24 @@ def variable(piece, name):
 def test_callable_runs_on_the_roots_variables():
     piece = export()
     sub = piece.callable("embed")
-    np.testing.assert_allclose(sub(X), embed(PARAMS, STATE, X, training=False)[0], rtol=1e-6)
+    assert_close(sub(X), embed(PARAMS, STATE, X, training=False)[0])
     expected, new_state = embed(PARAMS, STATE, X, training=True)
-    np.testing.assert_allclose(sub(X, training=True), expected, rtol=1e-5, atol=1e-6)
+    assert_close(sub(X, training=True), expected)
     # The callable's training trace updates the root's state variable.
-    np.testing.assert_allclose(variable(piece, "state/mean"), new_state["mean"], rtol=1e-5, atol=1e-7)
+    assert_close(variable(piece, "state/mean"), new_state["mean"])
     # Documented: all of the root's variables and its regularization loss.
     assert ids(sub.variables) == ids(piece.variables)
     assert ids(sub.trainable_variables) == ids(piece.trainable_variables)
-    np.testing.assert_allclose(sub.regularization_loss(), regularization(PARAMS), rtol=1e-6)
+    assert_close(sub.regularization_loss(), regularization(PARAMS))
 
     w = variable(piece, "params/enc/w")
     w.assign(w * 2.0)
     params = {**PARAMS, "enc": {**PARAMS["enc"], "w": PARAMS["enc"]["w"] * 2.0}}
     state = {"mean": variable(piece, "state/mean").numpy()}
-    np.testing.assert_allclose(sub(X), embed(params, state, X, training=False)[0], rtol=1e-5, atol=1e-6)
+    assert_close(sub(X), embed(params, state, X, training=False)[0])
     # In process, to_jax of the callable runs the original JAX code again.
     jp = to_jax(piece, callable="embed")
-    np.testing.assert_allclose(
-        jp.apply(jp.params, jp.state, X)[0], embed(params, state, X, training=False)[0], rtol=1e-5, atol=1e-6
-    )
+    assert_close(jp.apply(jp.params, jp.state, X)[0], embed(params, state, X, training=False)[0])
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +94,9 @@ def test_saved_callable_shares_the_loaded_variables(saved):
     assert rsm.check(saved).ok
     loaded = rsm.load(saved)
     sub = loaded.callable("embed")
-    np.testing.assert_allclose(sub(X), embed(PARAMS, STATE, X, training=False)[0], rtol=1e-6)
-    np.testing.assert_allclose(sub(X, training=True), embed(PARAMS, STATE, X, training=True)[0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(sub.regularization_loss(), regularization(PARAMS), rtol=1e-6)
+    assert_close(sub(X), embed(PARAMS, STATE, X, training=False)[0])
+    assert_close(sub(X, training=True), embed(PARAMS, STATE, X, training=True)[0])
+    assert_close(sub.regularization_loss(), regularization(PARAMS))
     root_by_id = {id(v): v for v in loaded.variables}
     assert all(root_by_id.get(id(v)) is v for v in sub.variables)
     assert len(sub.variables) == len(loaded.variables) == 4
@@ -106,7 +105,7 @@ def test_saved_callable_shares_the_loaded_variables(saved):
     b.assign(b + 1.0)
     params = {**PARAMS, "enc": {**PARAMS["enc"], "b": PARAMS["enc"]["b"] + 1.0}}
     state = {"mean": variable(loaded, "state/mean").numpy()}
-    np.testing.assert_allclose(sub(X), embed(params, state, X, training=False)[0], rtol=1e-5, atol=1e-6)
+    assert_close(sub(X), embed(params, state, X, training=False)[0])
 
 
 def test_to_jax_of_the_saved_callable_matches_jax(saved):
@@ -116,12 +115,12 @@ def test_to_jax_of_the_saved_callable_matches_jax(saved):
     for training in (False, True):
         out, new_state = jp.apply(jp.params, jp.state, X, training=training)
         expected, expected_state = embed(params, {"mean": jp.state["state/mean"]}, X, training=training)
-        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(new_state["state/mean"], expected_state["mean"], rtol=1e-5, atol=1e-7)
+        assert_close(out, expected)
+        assert_close(new_state["state/mean"], expected_state["mean"])
     # Gradients flow through the embedded export (its VJP was saved with it).
     grads = jax.grad(lambda p: jnp.sum(jp.apply(p, jp.state, X)[0] ** 2))(jp.params)
     native = jax.grad(lambda p: jnp.sum(embed(p, STATE, X, training=False)[0] ** 2))(PARAMS)
-    np.testing.assert_allclose(grads["params/enc/w"], native["enc"]["w"], rtol=1e-5, atol=1e-6)
+    assert_close(grads["params/enc/w"], native["enc"]["w"])
     np.testing.assert_allclose(grads["params/head/w"], 0.0)
 
 

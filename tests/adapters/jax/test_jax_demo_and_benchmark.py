@@ -8,9 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
-
 from benchmarks import gpu_artifacts, jax_paths, models, native_flax
+from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.jax import load_jax_piece
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -58,7 +57,7 @@ def test_the_gpu_side_runs_without_tensorflow_against_native_flax(tmp_path):
     (artifact,) = gpu_artifacts.prepare(tmp_path / "artifacts", ["tiny_mlp"], platforms=("cpu",))
     piece = load_jax_piece(artifact)
     x = models.inputs("tiny_mlp", 3)
-    np.testing.assert_allclose(native_flax.from_piece(piece)(x), piece.apply(piece.params, piece.state, x)[0], rtol=1e-5)
+    assert_close(native_flax.from_piece(piece)(x), piece.apply(piece.params, piece.state, x)[0])
 
     argv = ["--device", "gpu", "--artifacts", str(tmp_path / "artifacts"), "--models", "tiny_mlp",
             "--batches", "2", "--repeats", "2", "--min-repeats", "2", "--budget", "0", "--out", str(tmp_path)]

@@ -5,9 +5,9 @@ import sys
 import textwrap
 
 import jax
-import numpy as np
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.jax import load_jax_piece, to_jax
 
 X = models.example_inputs("mlp", batch=8)
@@ -18,14 +18,14 @@ def test_save_and_load_matches_the_converted_piece(zoo_path, tmp_path):
     jp.save(tmp_path / "mlp", platforms=("cpu",))
     loaded = load_jax_piece(tmp_path / "mlp")
     assert loaded.keys == jp.keys
-    np.testing.assert_allclose(loaded(X), jp(X), rtol=1e-6)
-    np.testing.assert_allclose(loaded(X, return_hidden=True)["hidden"], jp(X, return_hidden=True)["hidden"], rtol=1e-6)
+    assert_close(loaded(X), jp(X))
+    assert_close(loaded(X, return_hidden=True)["hidden"], jp(X, return_hidden=True)["hidden"])
     key = jax.random.key(3)
     a = loaded.apply(loaded.params, loaded.state, X, training=True, rng=key, dropout_rate=0.3)
     b = jp.apply(jp.params, jp.state, X, training=True, rng=key, dropout_rate=0.3)
-    jax.tree_util.tree_map(lambda u, v: np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6), a, b)
+    jax.tree_util.tree_map(lambda u, v: assert_close(u, v), a, b)
     grad = lambda p: jax.grad(lambda q: p.apply(q, p.state, X)[0].sum() + p.regularization_loss(q))(p.params)  # noqa: E731
-    jax.tree_util.tree_map(lambda u, v: np.testing.assert_allclose(u, v, rtol=1e-5), grad(loaded), grad(jp))
+    jax.tree_util.tree_map(lambda u, v: assert_close(u, v), grad(loaded), grad(jp))
 
 
 def test_loads_without_tensorflow(zoo_path, tmp_path):

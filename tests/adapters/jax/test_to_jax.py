@@ -8,6 +8,7 @@ import tensorflow as tf
 import tf2jax
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import (
     NoTraceError,
@@ -18,11 +19,10 @@ from reusable_savedmodel.adapters.jax import (
 from reusable_savedmodel.adapters.jax.convert import variable_paths
 
 X = models.example_inputs("mlp", batch=8)
-RTOL = 1e-5
 
 
-def close(a, b, rtol=RTOL, atol=1e-6):
-    jax.tree_util.tree_map(lambda x, y: np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol), a, b)
+def close(a, b, deep=False):
+    jax.tree_util.tree_map(lambda x, y: assert_close(np.asarray(x), np.asarray(y), deep=deep), a, b)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_gradients_match_gradient_tape(mlp, training):
     close(loss, tf_loss.numpy())
     names = {id(v): n for n, v in by_name(piece).items()}
     for v, g in zip(piece.trainable_variables, tf_grads):
-        close(grads[names[id(v)]], g.numpy(), rtol=1e-4)
+        close(grads[names[id(v)]], g.numpy(), deep=True)
 
 
 def test_jit_vmap_and_lazy_conversion(mlp):

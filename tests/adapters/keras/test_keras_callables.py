@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer, from_keras
 
@@ -37,17 +38,17 @@ def test_callables_run_the_sublayers_on_the_roots_variables():
     assert enc.spec.call.inputs[0].shape.as_list() == [None, 4]
     assert piece.callable("head").spec.call.inputs[0].shape.as_list() == [None, 6]
 
-    np.testing.assert_allclose(enc(X), encoder(X, training=False), rtol=1e-6)
+    assert_close(enc(X), encoder(X, training=False))
     # Batch norm normalizes with the batch's statistics in training: both paths agree.
-    np.testing.assert_allclose(enc(X, training=True), encoder(X, training=True), rtol=1e-5, atol=1e-6)
+    assert_close(enc(X, training=True), encoder(X, training=True))
     h = np.asarray(encoder(X))
-    np.testing.assert_allclose(piece.callable("head")(h), head(h), rtol=1e-6)
+    assert_close(piece.callable("head")(h), head(h))
 
     # The subset the sublayer uses, as the Keras variables' own storage.
     assert ids(enc.variables) == ids(w.value for w in encoder.weights)
     assert ids(enc.trainable_variables) == ids(w.value for w in encoder.trainable_weights)
     assert ids(enc.variables) < ids(piece.variables)
-    np.testing.assert_allclose(enc.regularization_loss(), sum(encoder.losses), rtol=1e-6)
+    assert_close(enc.regularization_loss(), sum(encoder.losses))
 
     # Fine-tuning the root's variable changes what the callable computes.
     kernel = next(v for v in piece.trainable_variables if v is encoder.get_layer("dense").kernel.value)
@@ -55,7 +56,7 @@ def test_callables_run_the_sublayers_on_the_roots_variables():
     kernel.assign(kernel * 2.0)
     after = np.asarray(enc(X))
     assert not np.allclose(before, after)
-    np.testing.assert_allclose(after, encoder(X, training=False), rtol=1e-6)
+    assert_close(after, encoder(X, training=False))
 
 
 def test_callables_survive_save_and_load(tmp_path):
@@ -64,11 +65,11 @@ def test_callables_survive_save_and_load(tmp_path):
     loaded = rsm.save(from_keras(model, callables={"encoder": encoder}), path)
     assert rsm.check(str(path)).ok
     enc = loaded.callable("encoder")
-    np.testing.assert_allclose(enc(X), encoder(X, training=False), rtol=1e-6)
+    assert_close(enc(X), encoder(X, training=False))
     # Consumers reach it by name (a fresh load, before training updates the statistics).
-    np.testing.assert_allclose(KerasLayer(str(path), callable="encoder")(X), encoder(X), rtol=1e-6)
-    np.testing.assert_allclose(enc(X, training=True), encoder(X, training=True), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(enc.regularization_loss(), sum(encoder.losses), rtol=1e-6)
+    assert_close(KerasLayer(str(path), callable="encoder")(X), encoder(X))
+    assert_close(enc(X, training=True), encoder(X, training=True))
+    assert_close(enc.regularization_loss(), sum(encoder.losses))
 
     # Saved once: the callable's variables are the loaded root's own objects.
     root_by_id = {id(v): v for v in loaded.variables}
@@ -82,7 +83,7 @@ def test_callables_survive_save_and_load(tmp_path):
     new_kernel = np.asarray(dense.kernel) + 0.5
     kernel.assign(new_kernel)
     dense.kernel.assign(new_kernel)
-    np.testing.assert_allclose(enc(X), encoder(X, training=False), rtol=1e-6)
+    assert_close(enc(X), encoder(X, training=False))
 
 
 
@@ -102,7 +103,7 @@ def test_callable_with_explicit_signature():
         from_keras(model, input_signature=spec, callables={"inner": model.inner})
     piece = from_keras(model, input_signature=spec, callables={"inner": (model.inner, spec)})
     x = X[:, :2]
-    np.testing.assert_allclose(piece.callable("inner")(x), model.inner(x), rtol=1e-6)
+    assert_close(piece.callable("inner")(x), model.inner(x))
 
 
 def test_callable_errors():

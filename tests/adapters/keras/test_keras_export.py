@@ -7,6 +7,7 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasExport, KerasLayer, from_keras
 
@@ -39,9 +40,9 @@ def test_piece_shares_the_models_variables_and_traces():
     assert len(piece.trainable_variables) == 4  # hidden kernel/bias, norm gamma/beta
     # Only the trainable weights' regularizers count (Keras' own rule for model.losses).
     assert len(piece.regularization_losses) == 1
-    np.testing.assert_allclose(piece.regularization_loss(), sum(model.losses), rtol=1e-6)
+    assert_close(piece.regularization_loss(), sum(model.losses))
 
-    np.testing.assert_allclose(piece(X), model(X, training=False), rtol=1e-6)
+    assert_close(piece(X), model(X, training=False))
     moving_mean = model.get_layer("norm").moving_mean
     before = np.array(moving_mean)
     piece(X, training=True)
@@ -53,14 +54,14 @@ def test_saved_model_loads_into_keras_layer_and_hub(tmp_path):
     reloaded = rsm.save(from_keras(model), tmp_path / "exported")  # checks before writing
     assert rsm.check(str(tmp_path / "exported")).ok
     expected = model(X, training=False)
-    np.testing.assert_allclose(reloaded(X), expected, rtol=1e-6)
+    assert_close(reloaded(X), expected)
     layer = KerasLayer(str(tmp_path / "exported"), trainable=True)
-    np.testing.assert_allclose(layer(X), expected, rtol=1e-6)
+    assert_close(layer(X), expected)
     oracle = hub.KerasLayer(str(tmp_path / "exported"), trainable=True)
-    np.testing.assert_allclose(oracle(X), expected, rtol=1e-6)
+    assert_close(oracle(X), expected)
     assert len(layer.trainable_weights) == len(oracle.trainable_weights) == len(model.trainable_weights)
-    np.testing.assert_allclose(sum(layer.losses), sum(model.losses), rtol=1e-6)
-    np.testing.assert_allclose(sum(oracle.losses), sum(model.losses), rtol=1e-6)
+    assert_close(sum(layer.losses), sum(model.losses))
+    assert_close(sum(oracle.losses), sum(model.losses))
 
 
 def test_dict_inputs_are_read_from_the_model():
@@ -74,7 +75,7 @@ def test_dict_inputs_are_read_from_the_model():
         "b": ([None, 3], tf.float32),
     }
     x = models.example_inputs("dict_input")
-    np.testing.assert_allclose(piece(x), model(x), rtol=1e-6)
+    assert_close(piece(x), model(x))
 
 
 def test_subclassed_model_needs_an_input_signature():
@@ -91,7 +92,7 @@ def test_subclassed_model_needs_an_input_signature():
     with pytest.raises(ValueError, match="cannot tell the inputs of Scale .*Pass input_signature="):
         from_keras(model)
     piece = from_keras(model, input_signature=tf.TensorSpec([None, 4], tf.float32))
-    np.testing.assert_allclose(piece(X), model(X), rtol=1e-6)
+    assert_close(piece(X), model(X))
 
 
 def test_from_keras_errors():

@@ -7,6 +7,7 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer, fast_path
 
@@ -32,12 +33,12 @@ def test_the_seeds_example_verbatim(zoo_path):
     assert layer.trainable_weights == [] and layer.losses == []
     layer.trainable = True
     assert [float(w.numpy()) for w in layer.trainable_weights] == [2.0]
-    np.testing.assert_allclose([float(x) for x in layer.losses], [0.004], rtol=1e-6)
+    assert_close([float(x) for x in layer.losses], [0.004])
     # The oracle says the same.
     oracle = hub.KerasLayer(zoo_path("mul"))
     oracle.trainable = True
     np.testing.assert_array_equal(layer([10.0, 20.0]), oracle(tf.constant([10.0, 20.0])))
-    np.testing.assert_allclose(layer.losses, oracle.losses, rtol=1e-6)
+    assert_close(layer.losses, oracle.losses)
 
 
 def test_weights_are_the_pieces_own_variables(mlp):
@@ -60,19 +61,19 @@ def test_weights_are_the_pieces_own_variables(mlp):
 def test_outputs_match_raw_and_oracle(mlp):
     raw = tf.saved_model.load(mlp)
     layer, oracle = KerasLayer(mlp), hub.KerasLayer(mlp)
-    np.testing.assert_allclose(layer(X), raw(X), rtol=1e-6)
-    np.testing.assert_allclose(layer(X), oracle(X), rtol=1e-6)
-    np.testing.assert_allclose(tf.function(layer)(tf.constant(X)), raw(X), rtol=1e-6)
+    assert_close(layer(X), raw(X))
+    assert_close(layer(X), oracle(X))
+    assert_close(tf.function(layer)(tf.constant(X)), raw(X))
     hidden = layer(tf.constant(X), return_hidden=True)
-    np.testing.assert_allclose(hidden["hidden"], raw(X, return_hidden=True)["hidden"], rtol=1e-6)
+    assert_close(hidden["hidden"], raw(X, return_hidden=True)["hidden"])
 
 
 def test_frozen_always_runs_the_inference_trace(mlp):
     raw = tf.saved_model.load(mlp)
     layer = KerasLayer(mlp)
     stats = values(layer.non_trainable_weights)
-    np.testing.assert_allclose(layer(X, training=True), raw(X, training=False), rtol=1e-6)
-    np.testing.assert_allclose(layer(X, training=tf.constant(True)), raw(X), rtol=1e-6)
+    assert_close(layer(X, training=True), raw(X, training=False))
+    assert_close(layer(X, training=tf.constant(True)), raw(X))
     for before, after in zip(stats, values(layer.non_trainable_weights), strict=True):
         np.testing.assert_array_equal(before, after)
     model = keras.Sequential([keras.Input((4,)), layer, keras.layers.Dense(2)])
@@ -90,11 +91,11 @@ def test_trainable_forwards_training(mlp, training):
     else:
         outputs = layer(X, training=True if training is True else tf.constant(True))
     expected = raw(X, training=True, dropout_rate=0.0)
-    np.testing.assert_allclose(outputs, expected, rtol=1e-5)
+    assert_close(outputs, expected)
     # Both took one batch-norm step from the same statistics.
     by_name = {v.name: v for v in raw.variables}
     for v in layer.piece.variables:
-        np.testing.assert_allclose(v, by_name[v.name], rtol=1e-6)
+        assert_close(v, by_name[v.name])
 
 
 def test_gradients_match_raw_and_oracle(mlp):
@@ -111,11 +112,11 @@ def test_gradients_match_raw_and_oracle(mlp):
     theirs = grads(lambda: raw(X, training=True, dropout_rate=0.0), list(raw.trainable_variables))
     by_name = dict(zip((v.name for v in raw.trainable_variables), theirs))
     for weight, gradient in zip(layer.trainable_weights, ours, strict=True):
-        np.testing.assert_allclose(gradient, by_name[weight.value.name], rtol=1e-4, atol=1e-6)
+        assert_close(gradient, by_name[weight.value.name], deep=True)
     from_oracle = grads(lambda: oracle(X, training=True), oracle.trainable_weights)
     oracle_by_name = dict(zip((v.name for v in oracle.trainable_weights), from_oracle))
     for weight, gradient in zip(layer.trainable_weights, ours, strict=True):
-        np.testing.assert_allclose(gradient, oracle_by_name[weight.value.name], rtol=1e-4, atol=1e-6)
+        assert_close(gradient, oracle_by_name[weight.value.name], deep=True)
 
 
 def test_losses_only_while_trainable(mlp):
@@ -125,8 +126,8 @@ def test_losses_only_while_trainable(mlp):
     assert layer.losses == [] and model.losses == []
     layer.trainable = True
     expected = [float(loss()) for loss in raw.regularization_losses]
-    np.testing.assert_allclose([float(x) for x in layer.losses], expected, rtol=1e-6)
-    np.testing.assert_allclose([float(x) for x in model.losses], expected, rtol=1e-6)
+    assert_close([float(x) for x in layer.losses], expected)
+    assert_close([float(x) for x in model.losses], expected)
     model.trainable = False
     assert layer.losses == [] and model.losses == [] and model.trainable_weights == []
 
@@ -134,7 +135,7 @@ def test_losses_only_while_trainable(mlp):
 def test_named_callable(mlp):
     raw = tf.saved_model.load(mlp)
     encoder = KerasLayer(mlp, callable="encoder")
-    np.testing.assert_allclose(encoder(X), raw.encoder(X), rtol=1e-6)
+    assert_close(encoder(X), raw.encoder(X))
     assert names(w.value for w in encoder.weights) == names(raw.encoder.variables)
     with pytest.raises(rsm.NonConformingError, match="no named callable 'nope'; available: decoder, encoder"):
         KerasLayer(mlp, callable="nope")
@@ -156,9 +157,9 @@ def test_signature_inference_only(zoo_path):
     x = models.example_inputs("signature_only")
     expected = x @ np.array([[1.0], [2.0]], np.float32)
     layer = KerasLayer(path, signature="serving_default", output_key="y")
-    np.testing.assert_allclose(layer(x), expected, rtol=1e-6)
+    assert_close(layer(x), expected)
     whole = KerasLayer(path, signature="serving_default")
-    np.testing.assert_allclose(whole({"x": x})["y"], expected, rtol=1e-6)
+    assert_close(whole({"x": x})["y"], expected)
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 1
     with pytest.raises(ValueError, match="cannot be made trainable"):
         layer.trainable = True
@@ -201,7 +202,7 @@ def test_functional_api_shapes_and_nested_io(zoo_path):
     x = models.example_inputs("dict_input")
     raw = tf.saved_model.load(zoo_path("dict_input"))
     for ours, theirs in zip(model(x), raw(x), strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+        assert_close(ours, theirs)
 
     list_in = [keras.Input((2,)), keras.Input((2,))]
     list_model = keras.Model(list_in, KerasLayer(zoo_path("list_input"))(list_in))
@@ -210,13 +211,13 @@ def test_functional_api_shapes_and_nested_io(zoo_path):
     got = list_model.predict(x, verbose=0)
     assert set(got) == {"sum", "product"}
     for key in got:
-        np.testing.assert_allclose(got[key], expected[key], rtol=1e-6)
+        assert_close(got[key], expected[key])
 
 
 def test_string_inputs(zoo_path):
     x = models.example_inputs("text")
     layer = KerasLayer(zoo_path("text"))
-    np.testing.assert_allclose(layer(x), tf.saved_model.load(zoo_path("text"))(tf.constant(x)), rtol=1e-6)
+    assert_close(layer(x), tf.saved_model.load(zoo_path("text"))(tf.constant(x)))
 
 
 def test_fast_path_applies_only_when_keras_would_change_nothing(mlp):

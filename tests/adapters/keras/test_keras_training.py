@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer
 
@@ -47,7 +48,7 @@ def test_sequential_fine_tunes_and_reexports(zoo_path, tmp_path):
 
     tuned = model.predict(X, verbose=0)
     reloaded = rsm.save(layer.piece, tmp_path / "tuned")
-    np.testing.assert_allclose(reloaded(X), tuned, rtol=1e-5, atol=1e-6)
+    assert_close(reloaded(X), tuned)
     assert not np.allclose(tf.saved_model.load(zoo_path("mlp"))(X), tuned, atol=1e-3)
 
 
@@ -62,7 +63,7 @@ def test_dot_keras_round_trip_keeps_fine_tuned_weights(zoo_path, tmp_path):
     assert isinstance(restored, KerasLayer)
     assert restored.trainable and restored.handle == zoo_path("mlp")
     assert restored.get_config()["arguments"] == {"dropout_rate": 0.2}
-    np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+    assert_close(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
     # The restored layer holds the fine-tuned values in the new piece's own variables.
     for ours, theirs in zip(restored.piece.variables, layer.piece.variables, strict=True):
         np.testing.assert_array_equal(ours, theirs)

@@ -5,6 +5,7 @@ import pytest
 import sonnet as snt
 import tensorflow as tf
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule, from_sonnet
 
@@ -61,11 +62,11 @@ def test_callables_run_the_submodules_on_the_modules_variables():
     piece = export(net)
     assert set(piece.callables) == {"encoder", "features", "head"}
     enc = piece.callable("encoder")
-    np.testing.assert_allclose(enc(X), net.encoder(X, is_training=False), rtol=1e-6)
+    assert_close(enc(X), net.encoder(X, is_training=False))
     # Batch norm uses the batch's statistics in training (and updates the moving ones).
-    np.testing.assert_allclose(enc(X, training=True), net.encoder(X, is_training=True), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(piece.callable("features")(X), net.features(X, is_training=False), rtol=1e-6)
-    np.testing.assert_allclose(piece.callable("head")(H), net.head(H), rtol=1e-6)
+    assert_close(enc(X, training=True), net.encoder(X, is_training=True))
+    assert_close(piece.callable("features")(X), net.features(X, is_training=False))
+    assert_close(piece.callable("head")(H), net.head(H))
 
     # The subset each part uses: Sonnet's own variable lists.
     assert ids(enc.variables) == ids(net.encoder.variables)
@@ -73,10 +74,8 @@ def test_callables_run_the_submodules_on_the_modules_variables():
     assert ids(piece.callable("head").variables) == ids(net.head.variables)
     # The regularizer over the part's matching variables only, by hand.
     w = net.encoder.linear.w.numpy()
-    np.testing.assert_allclose(enc.regularization_loss(), SCALE * np.sum(w**2), rtol=1e-6)
-    np.testing.assert_allclose(
-        piece.regularization_loss(), SCALE * (np.sum(w**2) + np.sum(net.head.w.numpy() ** 2)), rtol=1e-6
-    )
+    assert_close(enc.regularization_loss(), SCALE * np.sum(w**2))
+    assert_close(piece.regularization_loss(), SCALE * (np.sum(w**2) + np.sum(net.head.w.numpy() ** 2)))
 
     # Fine-tuning the root's variable changes what the callable computes.
     (w_var,) = [v for v in piece.trainable_variables if v is net.encoder.linear.w]
@@ -84,7 +83,7 @@ def test_callables_run_the_submodules_on_the_modules_variables():
     w_var.assign(w_var * 2.0)
     after = np.asarray(enc(X))
     assert not np.allclose(before, after)
-    np.testing.assert_allclose(after, net.encoder(X, is_training=False), rtol=1e-6)
+    assert_close(after, net.encoder(X, is_training=False))
 
 
 def test_callables_survive_save_and_load(tmp_path):
@@ -95,14 +94,14 @@ def test_callables_survive_save_and_load(tmp_path):
     assert rsm.check(str(path)).ok
     # A fresh load for the consumer, before training updates the moving statistics.
     consumer = SonnetModule(str(path), callable="encoder")
-    np.testing.assert_allclose(consumer(X, is_training=False), net.encoder(X, is_training=False), rtol=1e-6)
+    assert_close(consumer(X, is_training=False), net.encoder(X, is_training=False))
 
     enc = loaded.callable("encoder")
-    np.testing.assert_allclose(enc(X), net.encoder(X, is_training=False), rtol=1e-6)
-    np.testing.assert_allclose(enc(X, training=True), net.encoder(X, is_training=True), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(loaded.callable("head")(H), net.head(H), rtol=1e-6)
+    assert_close(enc(X), net.encoder(X, is_training=False))
+    assert_close(enc(X, training=True), net.encoder(X, is_training=True))
+    assert_close(loaded.callable("head")(H), net.head(H))
     w = net.encoder.linear.w.numpy()
-    np.testing.assert_allclose(enc.regularization_loss(), SCALE * np.sum(w**2), rtol=1e-6)
+    assert_close(enc.regularization_loss(), SCALE * np.sum(w**2))
 
     # Saved once: the callables' variables are the loaded root's own objects.
     root_by_id = {id(v): v for v in loaded.variables}
@@ -115,8 +114,8 @@ def test_callables_survive_save_and_load(tmp_path):
     (w_var,) = [v for v in loaded.trainable_variables if v.name == net.encoder.linear.w.name]
     w_var.assign(w + 0.5)
     net.encoder.linear.w.assign(w + 0.5)
-    np.testing.assert_allclose(enc(X), net.encoder(X, is_training=False), rtol=1e-6)
-    np.testing.assert_allclose(loaded.callable("features")(X), net.features(X, is_training=False), rtol=1e-6)
+    assert_close(enc(X), net.encoder(X, is_training=False))
+    assert_close(loaded.callable("features")(X), net.features(X, is_training=False))
 
 
 def test_trainable_subset_carries_over_to_callables():

@@ -8,6 +8,7 @@ import sonnet as snt
 import tensorflow as tf
 from sonnet_models import INPUT_SIGNATURE, SonnetMLP
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule, from_sonnet
 
@@ -35,7 +36,7 @@ def test_the_piece_has_both_traces_the_lists_and_the_regularizer(exported):
     assert piece.spec.call.training_values == (False, True)
     assert ids(piece.variables) == ids(module.variables)
     assert ids(piece.trainable_variables) == ids(module.trainable_variables)
-    np.testing.assert_allclose(piece(X), module(X, is_training=False), rtol=1e-6)
+    assert_close(piece(X), module(X, is_training=False))
     kernels = [module.hidden.w.numpy(), module.logits.w.numpy()]
     assert float(piece.regularization_loss()) == pytest.approx(
         L2 * sum(np.sum(k**2) for k in kernels), rel=1e-5
@@ -51,15 +52,15 @@ def test_the_round_trip_loads_back_with_identical_outputs(exported, tmp_path):
     loaded = rsm.save(piece, path)
     assert rsm.check(path).ok
     expected = module(X, is_training=False)
-    np.testing.assert_allclose(loaded(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(SonnetModule(path)(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(hub.KerasLayer(path)(X), expected, rtol=1e-6)
+    assert_close(loaded(X), expected)
+    assert_close(SonnetModule(path)(X), expected)
+    assert_close(hub.KerasLayer(path)(X), expected)
     assert float(loaded.regularization_loss()) == pytest.approx(float(piece.regularization_loss()))
     # The training trace updates the batch-norm statistics as the module itself does.
     reloaded = SonnetModule(path)
     module(X, is_training=True)
     reloaded(X, is_training=True)
-    np.testing.assert_allclose(reloaded(X), module(X, is_training=False), rtol=1e-5)
+    assert_close(reloaded(X), module(X, is_training=False))
 
 
 def test_the_export_fine_tunes_in_tensorflow_hubs_keras_layer(exported, tmp_path):
@@ -87,7 +88,7 @@ def test_the_export_fine_tunes_in_the_keras_3_adapter(exported, tmp_path):
     _, piece = exported
     path = str(tmp_path / "snt_mlp")
     rsm.save(piece, path)
-    np.testing.assert_allclose(np.asarray(adapter.KerasLayer(path)(X)), piece(X), rtol=1e-6)
+    assert_close(np.asarray(adapter.KerasLayer(path)(X)), piece(X))
     model = keras.Sequential([keras.Input((4,)), adapter.KerasLayer(path, trainable=True)])
     model.compile(
         keras.optimizers.Adam(0.05),
@@ -134,9 +135,7 @@ def test_declared_trainable_variables_and_extra_kwargs():
     assert float(piece.regularization_loss()) == pytest.approx(
         0.5 * np.sum(np.abs(module.mlp.logits.w.numpy())), rel=1e-5
     )
-    np.testing.assert_allclose(
-        piece(X, scale=3.0, as_dict=True)["y"], 3.0 * module(X, is_training=False), rtol=1e-5
-    )
+    assert_close(piece(X, scale=3.0, as_dict=True)["y"], 3.0 * module(X, is_training=False))
 
 
 def test_a_pattern_matching_no_trainable_variable_is_refused():

@@ -6,6 +6,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from fixtures import models
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 
@@ -24,20 +25,14 @@ def mlp(zoo_path):
 def test_outputs_match_the_raw_object(mlp):
     raw = tf.saved_model.load(mlp)
     module = SonnetModule(mlp)
-    np.testing.assert_allclose(module(X), raw(X), rtol=1e-6)
+    assert_close(module(X), raw(X))
     hidden, raw_hidden = module(X, return_hidden=True), raw(X, return_hidden=True)
     assert set(hidden) == set(raw_hidden) == {"logits", "hidden"}
-    np.testing.assert_allclose(hidden["hidden"], raw_hidden["hidden"], rtol=1e-6)
+    assert_close(hidden["hidden"], raw_hidden["hidden"])
     # Training trace without dropout: batch statistics, deterministic.
-    np.testing.assert_allclose(
-        module(X, is_training=True, dropout_rate=0.0),
-        raw(X, training=True, dropout_rate=0.0),
-        rtol=1e-5,
-    )
+    assert_close(module(X, is_training=True, dropout_rate=0.0), raw(X, training=True, dropout_rate=0.0))
     with_arguments = SonnetModule(mlp, arguments={"dropout_rate": 0.0})
-    np.testing.assert_allclose(
-        with_arguments(X, is_training=True), raw(X, training=True, dropout_rate=0.0), rtol=1e-5
-    )
+    assert_close(with_arguments(X, is_training=True), raw(X, training=True, dropout_rate=0.0))
 
 
 def test_variables_are_the_pieces_own(mlp):
@@ -95,7 +90,7 @@ def test_gradients_match_the_raw_object(mlp):
     assert len(got) == len(expected) == 6
     for g, e in zip(got, expected, strict=True):
         assert g is not None
-        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
+        assert_close(g, e, deep=True)
 
 
 def test_an_adam_step_matches_the_same_step_on_the_raw_object(mlp):
@@ -111,7 +106,7 @@ def test_an_adam_step_matches_the_same_step_on_the_raw_object(mlp):
             loss = tf.reduce_sum(call() ** 2)
         optimizer.apply(tape.gradient(loss, variables), variables)
     for got, expected in zip(module.variables, raw.variables, strict=True):
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        assert_close(got, expected)
     changed = {
         id(v) for v, old in zip(module.variables, before, strict=True) if not np.array_equal(v, old)
     }
@@ -124,16 +119,14 @@ def test_an_adam_step_matches_the_same_step_on_the_raw_object(mlp):
         "encoder/dense/bias:0"
     ]
     new = {n: v.numpy() for n, v in zip(names, module.variables, strict=True)}
-    np.testing.assert_allclose(
-        new["encoder/batch_norm/moving_mean:0"], 0.1 * pre_norm.mean(0), rtol=1e-4, atol=1e-6
-    )
+    assert_close(new["encoder/batch_norm/moving_mean:0"], 0.1 * pre_norm.mean(0), deep=True)
 
 
 def test_a_frozen_module_runs_the_inference_trace(mlp):
     raw = tf.saved_model.load(mlp)
     frozen = SonnetModule(mlp, trainable=False)
     before = [v.numpy() for v in frozen.variables]
-    np.testing.assert_allclose(frozen(X, is_training=True), raw(X), rtol=1e-6)
+    assert_close(frozen(X, is_training=True), raw(X))
     for v, old in zip(frozen.variables, before, strict=True):
         np.testing.assert_array_equal(v, old)
     assert frozen.trainable_variables == ()
@@ -149,24 +142,22 @@ def test_a_tensor_is_training_dispatches_between_the_traces(mlp):
     call = tf.function(
         lambda flag: module(X, is_training=flag), input_signature=[tf.TensorSpec([], tf.bool)]
     )
-    np.testing.assert_allclose(call(tf.constant(False)), raw(X), rtol=1e-6)
-    np.testing.assert_allclose(module(X, is_training=tf.constant(False)), raw(X), rtol=1e-6)
-    np.testing.assert_allclose(
-        call(tf.constant(True)), raw(X, training=True, dropout_rate=0.0), rtol=1e-5
-    )
+    assert_close(call(tf.constant(False)), raw(X))
+    assert_close(module(X, is_training=tf.constant(False)), raw(X))
+    assert_close(call(tf.constant(True)), raw(X, training=True, dropout_rate=0.0))
 
 
 def test_named_callables_by_name_and_as_sub_modules(mlp):
     raw = tf.saved_model.load(mlp)
     encoder = SonnetModule(mlp, callable="encoder")
-    np.testing.assert_allclose(encoder(X), raw.encoder(X), rtol=1e-6)
+    assert_close(encoder(X), raw.encoder(X))
     assert encoder.name == "encoder"
     assert ids(encoder.trainable_variables) == ids(encoder.piece.trainable_variables)
     module = SonnetModule(mlp)
     assert sorted(module.callables) == ["decoder", "encoder"]
     assert module.encoder is module.callables["encoder"]
     assert module.encoder.name_scope.name == "sonnet_module/encoder/"
-    np.testing.assert_allclose(module.decoder(module.encoder(X)), module(X), rtol=1e-6)
+    assert_close(module.decoder(module.encoder(X)), module(X))
     assert set(ids(module.encoder.variables)) <= set(ids(module.variables))
     assert SonnetModule(mlp, trainable=False).encoder.trainable_variables == ()
 
