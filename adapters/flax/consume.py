@@ -31,7 +31,9 @@ class FlaxModule(nnx.Module):
     behaves inside a larger nnx model, and `from_flax` exports both of its traces.
 
     Args:
-      source: A handle, a loaded or in-process object, a `rsm.Piece`, or a `JaxPiece`.
+      handle_or_piece: A handle, a loaded or in-process object, a `rsm.Piece`, or a
+        `JaxPiece` (used as is). There is no `trainable` flag: as for any nnx module, what
+        trains is what the optimizer is given (`wrt=nnx.Param`).
       callable: A named callable to use instead of `__call__` (not for a `JaxPiece`).
       rngs: Random streams for training calls that pass none (its `dropout` stream, or
         `default`); needed for `from_flax` to export a training trace that draws random
@@ -44,19 +46,19 @@ class FlaxModule(nnx.Module):
 
     def __init__(
         self,
-        source: str | os.PathLike | JaxPiece | Any,
+        handle_or_piece: str | os.PathLike | JaxPiece | Any,
         *,
         callable: str | None = None,
         rngs: nnx.Rngs | None = None,
     ):
-        if isinstance(source, JaxPiece):
+        if isinstance(handle_or_piece, JaxPiece):
             if callable is not None:
                 raise ValueError("`callable` selects a named callable to convert; a JaxPiece is converted already.")
-            piece = source
+            piece = handle_or_piece
         else:
             from reusable_savedmodel.adapters.jax.consume import to_jax  # needs TensorFlow
 
-            piece = to_jax(source, callable=callable)
+            piece = to_jax(handle_or_piece, callable=callable)
         self.piece = nnx.static(piece)
         self.params = nnx.data({k: nnx.Param(v) for k, v in piece.params.items()})
         self.state = nnx.data({k: nnx.BatchStat(v) for k, v in piece.state.items()})

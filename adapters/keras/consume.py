@@ -95,7 +95,9 @@ class KerasLayer(keras.layers.Layer):
     Args:
       handle_or_piece: A handle (directory, `file://` or `http(s)://`), a loaded object,
         an in-process object implementing the protocol, or an `rsm.Piece`.
-      trainable: Whether the piece's `trainable_variables` train.
+      trainable: Whether the piece's `trainable_variables` train. False by default, as
+        in tensorflow_hub's `KerasLayer` (whose users this layer replaces) and as Keras
+        transfer learning starts: a reused piece is frozen until the caller opts in.
       arguments: Keyword arguments for every call of the piece (e.g.
         `{"dropout_rate": 0.2}`); tensor kwargs are converted to Tensors once. Call
         kwargs take precedence. With `signature`, further named inputs.

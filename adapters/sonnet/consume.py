@@ -45,7 +45,9 @@ class SonnetModule(snt.Module):
     Args:
       handle_or_piece: A handle (directory, `file://` or `http(s)://`), a loaded object,
         an in-process object implementing the protocol, or an `rsm.Piece`.
-      trainable: Whether the piece's `trainable_variables` train. A frozen module
+      trainable: Whether the piece's `trainable_variables` train. True by default, as
+        for every Sonnet module: Sonnet has no frozen flag, a module's variables train
+        whenever the optimizer is given `module.trainable_variables`. A frozen module
         (False) has no trainable variables, no regularization loss and always runs the
         inference trace.
       callable: The name of a named callable to use instead of `__call__`.
