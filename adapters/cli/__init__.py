@@ -7,6 +7,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
+from reusable_savedmodel.adapters.cli import crosscheck as cli_crosscheck
 from reusable_savedmodel.interface.errors import ReusableError
 
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("handle", nargs="?", help="a SavedModel to use instead of the default")
     demo.set_defaults(run=_demo)
 
+    cli_crosscheck.add_commands(commands)
     if importlib.util.find_spec("reusable_savedmodel.adapters.cli.remote") is not None:
         from reusable_savedmodel.adapters.cli import remote as cli_remote
 
