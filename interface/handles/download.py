@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import requests
@@ -46,6 +46,20 @@ class Fetched:
     url: str
     size: int
     sha256: str
+
+
+class HTTPStatusError(DownloadError):
+    """The server answered with a status that no retry can change (e.g. 401, 403, 404).
+
+    Attributes:
+      status: The HTTP status code.
+      url: The URL that answered it (after redirects).
+    """
+
+    def __init__(self, message: str, *, status: int, url: str):
+        super().__init__(message)
+        self.status = status
+        self.url = url
 
 
 class _Transient(Exception):
@@ -101,11 +115,12 @@ def _attempt(
     *,
     timeout: float,
     progress: bool,
+    headers: Mapping[str, str],
 ) -> Fetched:
     try:
         # Identity encoding: Content-Length then counts the archive's own bytes.
         response = session.get(
-            url, stream=True, timeout=timeout, headers={"Accept-Encoding": "identity"}
+            url, stream=True, timeout=timeout, headers={**headers, "Accept-Encoding": "identity"}
         )
     except (requests.ConnectionError, requests.Timeout) as error:
         raise _Transient(_describe(error, timeout)) from error
@@ -114,9 +129,11 @@ def _attempt(
         if response.status_code >= 500 or response.status_code in _TRANSIENT_4XX:
             raise _Transient(status)
         if response.status_code != 200:
-            raise DownloadError(
+            raise HTTPStatusError(
                 f"{url}: expected HTTP 200 with a SavedModel archive, got {status}"
-                + (f" (from {response.url})." if response.url != url else ".")
+                + (f" (from {response.url})." if response.url != url else "."),
+                status=response.status_code,
+                url=response.url,
             )
         length = response.headers.get("Content-Length")
         try:
@@ -139,6 +156,7 @@ def download(
     retries: int = DEFAULT_RETRIES,
     backoff: float = DEFAULT_BACKOFF,
     progress: bool | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     """Downloads `url` to `dest`, following redirects, retrying transient failures.
 
@@ -149,12 +167,15 @@ def download(
       retries: Further attempts after 5xx, 408, 429, connection resets and timeouts.
       backoff: Seconds before the first retry, doubled before each next one.
       progress: Draw a progress bar; None draws one only when stderr is a terminal.
+      headers: Extra request headers (e.g. credentials; `requests` drops `Authorization`
+        on a redirect to another host).
 
     Returns:
       The final URL, size and sha256 of what was written.
 
     Raises:
-      DownloadError: on a 4xx (at once), or when every attempt failed transiently
+      HTTPStatusError: on a 4xx other than 408/429 (at once), with its status.
+      DownloadError: when every attempt failed transiently
         (listing each failure). `dest` is then absent.
     """
     show = show_progress() if progress is None else progress
@@ -164,7 +185,9 @@ def download(
             if attempt:
                 time.sleep(backoff * 2 ** (attempt - 1))
             try:
-                return _attempt(session, url, dest, timeout=timeout, progress=show)
+                return _attempt(
+                    session, url, dest, timeout=timeout, progress=show, headers=headers or {}
+                )
             except _Transient as error:
                 failures.append(f"attempt {attempt + 1}: {error}")
     raise DownloadError(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import download
+from reusable_savedmodel.interface.handles import download, kaggle
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 #: TF Hub's query parameter asking a model page for its compressed archive.
@@ -21,6 +21,38 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def is_archive(path: Path) -> bool:
     """Whether `path` names a SavedModel archive by its suffix."""
     return str(path).endswith(ARCHIVE_SUFFIXES)
+
+
+#: TF Hub's `$TFHUB_MODEL_LOAD_FORMAT` values; AUTO means COMPRESSED, as in tensorflow_hub.
+LOAD_FORMATS = ("COMPRESSED", "UNCOMPRESSED", "AUTO")
+
+
+def check_load_format() -> None:
+    """Accepts `$TFHUB_MODEL_LOAD_FORMAT` if unset, COMPRESSED or AUTO (archives, cached).
+
+    Raises:
+      HandleError: for UNCOMPRESSED (reading a model in place from Google Cloud Storage,
+        which this library does not do) or an unknown value.
+    """
+    value = os.environ.get("TFHUB_MODEL_LOAD_FORMAT", "").strip().upper()
+    if value in ("", "COMPRESSED", "AUTO"):
+        return
+    if value == "UNCOMPRESSED":
+        raise HandleError(
+            "TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED asks to read models in place from Google "
+            "Cloud Storage, which reusable_savedmodel does not do: it downloads the compressed "
+            "archive into its cache. Unset it, or set COMPRESSED or AUTO."
+        )
+    raise HandleError(
+        f"TFHUB_MODEL_LOAD_FORMAT: expected one of {', '.join(LOAD_FORMATS)}, got {value!r}."
+    )
+
+
+def wants_progress(progress: bool | None) -> bool | None:
+    """`progress`, or True when unset and `$TFHUB_DOWNLOAD_PROGRESS` is (TF Hub's switch)."""
+    if progress is None and os.environ.get("TFHUB_DOWNLOAD_PROGRESS"):
+        return True
+    return progress
 
 
 def is_offline() -> bool:
@@ -73,12 +105,18 @@ def _local_archive(handle: str) -> Path:
 def cache_handle(handle: str) -> str:
     """The name a handle's cache entry goes by: the URL, or a local archive's file:// URL.
 
+    Every form of a Kaggle model goes by its canonical `kaggle://` handle.
+
     Args:
-      handle: An http(s) URL, or a local archive path or `file://` URL.
+      handle: An http(s) URL, a Kaggle Models handle, or a local archive path or
+        `file://` URL.
 
     Returns:
       The handle as the cache records it.
     """
+    canonical = kaggle.cache_key(handle)
+    if canonical is not None:
+        return canonical
     return handle if _is_url(handle) else _local_archive(handle).as_uri()
 
 
@@ -90,6 +128,8 @@ def resolve_remote(
     retries: int = download.DEFAULT_RETRIES,
     progress: bool | None = None,
     offline: bool | None = None,
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Path:
     """Resolves an http(s) handle or a local archive to a cached SavedModel directory.
 
@@ -105,6 +145,9 @@ def resolve_remote(
       progress: Draw a download progress bar; None draws one only on a terminal.
       offline: Serve only from the cache; None reads `$RSM_OFFLINE`. Local archives
         are unpacked even when offline.
+      key: For http(s) handles, the name of the cache entry (default: the handle), so
+        that several URLs of one model share one entry.
+      headers: For http(s) handles, extra request headers (e.g. credentials).
 
     Returns:
       The cached SavedModel directory.
@@ -121,11 +164,17 @@ def resolve_remote(
             raise HandleError(f"sha256: expected 64 hex digits, got {sha256!r}.")
     cache = cache_lib.Cache()
     if _is_url(handle):
+        check_load_format()
         url = archive_url(handle)
         return cache.get(
-            handle,
+            key or handle,
             lambda dest: download.download(
-                url, dest, timeout=timeout, retries=retries, progress=progress
+                url,
+                dest,
+                timeout=timeout,
+                retries=retries,
+                progress=wants_progress(progress),
+                headers=headers,
             ),
             sha256=sha256,
             offline=is_offline() if offline is None else offline,

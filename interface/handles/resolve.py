@@ -1,4 +1,5 @@
-"""Handles to local SavedModel directories: paths, `file://` URLs, archives, remote URLs."""
+"""Handles to local SavedModel directories: paths, `file://` URLs, archives, remote URLs,
+Kaggle Models (`kaggle://` and kaggle.com URLs) and Hugging Face (`hf://`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ Handle = str | os.PathLike
 
 _SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 _TF1_HUB_MODULE_FILE = "tfhub_module.pb"
-_REMOTE_SCHEMES = ("http", "https")
+_REMOTE_SCHEMES = ("http", "https", "kaggle", "hf")
 
 
 def _local_path(handle: str) -> Path:
@@ -32,8 +33,22 @@ def _remote_resolver():
     return remote
 
 
+def _kaggle():
+    """Kaggle Models handles, imported only when a remote handle is used."""
+    from reusable_savedmodel.interface.handles import kaggle
+
+    return kaggle
+
+
+def _huggingface():
+    """`hf://` handles, imported only when one is used."""
+    from reusable_savedmodel.interface.handles import huggingface
+
+    return huggingface
+
+
 def is_remote(handle: Handle) -> bool:
-    """Whether `handle` is an http(s) URL."""
+    """Whether `handle` names a model fetched over the network (http(s), kaggle://, hf://)."""
     return urllib.parse.urlparse(str(handle)).scheme in _REMOTE_SCHEMES
 
 
@@ -66,13 +81,33 @@ def validate_saved_model_dir(path: Path, handle: str) -> Path:
     return path
 
 
+def _resolve_kaggle(model: Any, handle: str, remote_options: dict[str, Any]) -> Path:
+    """A Kaggle model: a notebook mount or kagglehub's copy in place, else the cache."""
+    from reusable_savedmodel.interface.handles.download import HTTPStatusError
+
+    kaggle = _kaggle()
+    # A pinned sha256 names an archive, which only the download cache can check.
+    local = None if "sha256" in remote_options else kaggle.local_copy(model)
+    if local is not None:
+        return validate_saved_model_dir(local, handle)
+    try:
+        return _remote_resolver().resolve_remote(
+            model.url(), key=model.canonical, headers=kaggle.auth_headers(), **remote_options
+        )
+    except HTTPStatusError as error:
+        raise kaggle.explain(error, model) from error
+
+
 def resolve(handle: Handle, **remote_options: Any) -> Path:
     """Returns the local SavedModel directory for a handle, downloading it if remote.
 
     Args:
-      handle: A local directory, a `file://` URL, or an `http(s)://` URL.
+      handle: A local directory, a `file://` URL, an `http(s)://` URL, a Kaggle Models
+        handle (`kaggle://OWNER/MODEL/FRAMEWORK/VARIATION/VERSION` or a kaggle.com URL:
+        all forms share one cache entry) or `hf://ORG/REPO[@REVISION][/SUBDIR]`.
       **remote_options: Options for remote handles and archives: `sha256`, `timeout`,
-        `retries`, `progress`, `offline` (see `remote.resolve_remote`).
+        `retries`, `progress`, `offline` (see `remote.resolve_remote`); for `hf://`,
+        `offline` and `timeout`.
 
     Returns:
       The directory holding `saved_model.pb`.
@@ -84,6 +119,11 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
     """
     text = os.fspath(handle)
     if is_remote(text):
+        if _huggingface().is_hf(text):
+            return validate_saved_model_dir(_huggingface().resolve(text, **remote_options), text)
+        model = _kaggle().parse(text)
+        if model is not None:
+            return _resolve_kaggle(model, text, remote_options)
         return _remote_resolver().resolve_remote(text, **remote_options)
     path = _local_path(text)
     if path.is_file() and _remote_resolver().is_archive(path):
