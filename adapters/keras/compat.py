@@ -1,7 +1,7 @@
 """Keras's private APIs, all in one place.
 
 Each symbol is resolved here, at import, so a Keras release that moves one fails at once
-with an error naming it. `tests/adapters/keras/test_compat.py` checks every entry of
+with an error naming it. `tests/adapters/keras/test_keras_compat.py` checks every entry of
 `PRIVATE_SYMBOLS` and the hook names in `PRIVATE_METHODS`.
 """
 

@@ -1,6 +1,6 @@
 """Sonnet's (and tf.Module's) private APIs, all in one place.
 
-`tests/adapters/sonnet/test_compat.py` checks each one still exists, naming it if not.
+`tests/adapters/sonnet/test_sonnet_compat.py` checks each one still exists, naming it if not.
 """
 
 from __future__ import annotations
