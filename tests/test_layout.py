@@ -1,0 +1,212 @@
+"""The layout's floors, read from the source: who may import whom, and no import circles.
+
+Every module of `interface/` and `adapters/` is parsed, imports inside functions
+included (a lazy import is still a dependency), as are `importlib.import_module` calls
+with a literal name. The rules (see ../shared/DESIGN.md, "Layout"):
+
+- `interface` imports no framework but TensorFlow and nothing of `adapters`;
+- a framework adapter (keras, sonnet, jax, flax) imports no other adapter, nor what sits
+  above the adapters (cli, demo, crosscheck, examples); flax may import jax;
+- no import circles among the project's modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {"interface": "reusable_savedmodel.interface", "adapters": "reusable_savedmodel.adapters"}
+INTERFACE = "reusable_savedmodel.interface"
+ADAPTERS = "reusable_savedmodel.adapters"
+
+#: Top-level packages of frameworks other than TensorFlow.
+FRAMEWORKS = frozenset(
+    {"keras", "sonnet", "jax", "jaxlib", "flax", "tf_keras", "tensorflow_hub", "tf2jax", "optax", "orbax", "torch"}
+)
+FRAMEWORK_ADAPTERS = ("keras", "sonnet", "jax", "flax")
+#: Adapter -> the other adapters it may import.
+ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Import:
+    """One import statement (or `importlib.import_module("...")` call) of a module."""
+
+    module: str  # the importing module
+    target: str  # the imported module, absolute
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.module} (line {self.line}) imports {self.target}"
+
+
+def module_name(path: Path) -> str:
+    """`reusable_savedmodel.adapters.jax.consume` for `adapters/jax/consume.py`."""
+    relative = path.relative_to(ROOT).with_suffix("")
+    top, *rest = relative.parts
+    if rest and rest[-1] == "__init__":
+        rest = rest[:-1]
+    return ".".join([PACKAGES[top], *rest])
+
+
+def project_modules() -> dict[str, Path]:
+    """Every module of the distribution: name -> file."""
+    return {
+        module_name(path): path
+        for top in PACKAGES
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+
+
+MODULES = project_modules()
+
+
+def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for _ in range(node.level - 1):
+        package = package.rpartition(".")[0]
+    return f"{package}.{node.module}" if node.module else package
+
+
+def imports_of(module: str, path: Path) -> Iterator[Import]:
+    """Every import in the module's source, wherever it is (functions included)."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Import(module, alias.name, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module, path, node)
+            for alias in node.names:
+                # `from pkg import sub` imports the submodule `pkg.sub` when there is one.
+                candidate = f"{base}.{alias.name}"
+                yield Import(module, candidate if candidate in MODULES else base, node.lineno)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            yield Import(module, node.args[0].value, node.lineno)
+
+
+IMPORTS = list(dict.fromkeys(imp for name, path in MODULES.items() for imp in imports_of(name, path)))
+
+
+def _top(target: str) -> str:
+    return target.split(".")[0]
+
+
+def _adapter_of(module: str) -> str | None:
+    """The adapter sub-package a module belongs to (`keras`, `cli`, `examples`...), or None."""
+    if not module.startswith(ADAPTERS + "."):
+        return None
+    return module[len(ADAPTERS) + 1 :].split(".")[0]
+
+
+def interface_violations(imports: list[Import]) -> list[Import]:
+    """Imports by `interface` modules of another framework or of `adapters`."""
+    return [
+        imp
+        for imp in imports
+        if (imp.module == INTERFACE or imp.module.startswith(INTERFACE + "."))
+        and (_top(imp.target) in FRAMEWORKS or imp.target == ADAPTERS or imp.target.startswith(ADAPTERS + "."))
+    ]
+
+
+def adapter_violations(imports: list[Import]) -> list[Import]:
+    """Imports by a framework adapter of another part of `adapters` it may not use."""
+    found = []
+    for imp in imports:
+        own, target = _adapter_of(imp.module), _adapter_of(imp.target)
+        if own not in FRAMEWORK_ADAPTERS or target is None or target == own:
+            continue
+        if target not in ALLOWED_ADAPTER_IMPORTS.get(own, set()):
+            found.append(imp)
+    return found
+
+
+def cycles(imports: list[Import]) -> list[list[str]]:
+    """Import circles among project modules, each as the modules around it (first repeated)."""
+    graph: dict[str, set[str]] = {name: set() for name in MODULES}
+    for imp in imports:
+        if imp.target in MODULES and imp.target != imp.module:
+            graph[imp.module].add(imp.target)
+    found, state, stack = [], {}, []
+
+    def visit(node: str) -> None:
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                found.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+    return found
+
+
+def test_the_layout_is_read():
+    """The scan sees the modules and the lazy imports it is meant to judge."""
+    assert f"{INTERFACE}.piece" in MODULES and f"{ADAPTERS}.jax.consume" in MODULES
+    lazy = [imp for imp in IMPORTS if imp.module == f"{ADAPTERS}.cli.crosscheck"]
+    assert any(imp.target == f"{ADAPTERS}.crosscheck" for imp in lazy), lazy
+
+
+def test_interface_imports_only_tensorflow_and_itself():
+    bad = interface_violations(IMPORTS)
+    assert not bad, "interface must import no other framework and nothing of adapters:\n" + "\n".join(map(str, bad))
+
+
+def test_framework_adapters_do_not_import_one_another():
+    bad = adapter_violations(IMPORTS)
+    assert not bad, "a framework adapter imports another part of adapters:\n" + "\n".join(map(str, bad))
+
+
+def test_no_import_circles():
+    found = cycles(IMPORTS)
+    assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+@pytest.mark.parametrize(
+    ("imports", "rule"),
+    [
+        ([Import(f"{INTERFACE}.piece", "keras", 3)], interface_violations),
+        ([Import(f"{INTERFACE}.handles.cache", "tensorflow_hub.resolver", 3)], interface_violations),
+        ([Import(f"{INTERFACE}.check", f"{ADAPTERS}.crosscheck", 9)], interface_violations),
+        ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.sonnet", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.flax.consume", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.sonnet.produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
+    ],
+)
+def test_each_rule_catches_its_violation(imports, rule):
+    assert rule(imports) == imports
+
+
+def test_each_rule_allows_what_the_floors_allow():
+    allowed = [
+        Import(f"{INTERFACE}.piece", "tensorflow", 1),
+        Import(f"{ADAPTERS}.flax.consume", f"{ADAPTERS}.jax.jax_piece", 1),
+        Import(f"{ADAPTERS}.crosscheck.consumers_jax", f"{ADAPTERS}.flax", 1),
+        Import(f"{ADAPTERS}.keras.consume", f"{INTERFACE}.kit", 1),
+    ]
+    assert interface_violations(allowed) == [] and adapter_violations(allowed) == []
+
+
+def test_a_lazy_circle_is_found():
+    a, b = f"{ADAPTERS}.jax.jax_piece", f"{ADAPTERS}.jax.serialization.files"
+    found = cycles([Import(a, b, 1), Import(b, a, 40)])
+    assert found == [[a, b, a]] or found == [[b, a, b]]
