@@ -15,7 +15,7 @@ from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import CheckFailedError, NonConformingError, ReusableError
 from reusable_savedmodel.interface.loading import as_piece
-from reusable_savedmodel.interface.piece import Piece
+from reusable_savedmodel.interface.piece import Piece, listed
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
 
 
@@ -44,6 +44,8 @@ RULES: dict[str, Rule] = {
         Rule("RSM101", "signature-only", Severity.WARNING),
         Rule("RSM102", "call-not-tf-function", Severity.ERROR),
         Rule("RSM103", "call-no-traces", Severity.ERROR),
+        Rule("RSM104", "root-not-callable", Severity.WARNING),
+        Rule("RSM105", "bare-function", Severity.WARNING),
         Rule("RSM110", "training-trace-missing", Severity.ERROR),
         Rule("RSM111", "training-not-python-bool", Severity.ERROR),
         Rule("RSM120", "list-not-a-sequence", Severity.ERROR),
@@ -51,6 +53,7 @@ RULES: dict[str, Rule] = {
         Rule("RSM122", "trainable-flag-false", Severity.ERROR),
         Rule("RSM123", "variable-not-listed", Severity.ERROR),
         Rule("RSM124", "duplicate-variable", Severity.WARNING),
+        Rule("RSM125", "none-in-list", Severity.ERROR),
         Rule("RSM130", "regularization-not-tf-function", Severity.ERROR),
         Rule("RSM131", "regularization-takes-input", Severity.ERROR),
         Rule("RSM132", "regularization-not-scalar-float", Severity.ERROR),
@@ -160,9 +163,28 @@ def _check_not_callable(obj: Any, out: _Findings) -> None:
 
 
 def _check_call(piece: Piece, out: _Findings) -> None:
-    if piece.function is None:
-        out.add("RSM101", "__call__", "no __call__: signature-only SavedModel, usable for inference only.")
+    if piece.is_signature_only:
+        out.add(
+            "RSM101", "__call__",
+            "no __call__: signature-only SavedModel, usable for inference only"
+            + (f" (tf.functions: {', '.join(piece.functions)})." if piece.functions else "."),
+        )
         return
+    if piece.function is None:
+        out.add(
+            "RSM104", "__call__",
+            f"no __call__: the root is not callable; consumers pick what runs with "
+            f"callable= (named callables: {', '.join(piece.callables) or 'none'}; "
+            f"tf.functions: {', '.join(piece.functions) or 'none'}) or signature= "
+            f"({', '.join(piece.signatures) or 'none'}).",
+        )
+        return
+    if piece.is_bare_function:
+        out.add(
+            "RSM105", "__call__",
+            "a bare tf.function, not a protocol callable: its variables are what it captures "
+            "(trainable by their flag) and it has no regularization losses.",
+        )
     # Read from the function, not `piece.spec`, which needs well-formed lists.
     call = spec_lib.call_spec(piece.function)
     if not call.traces:
@@ -202,24 +224,34 @@ def _check_variables(piece: Piece, out: _Findings) -> None:
     lists = {}
     for name in LIST_ATTRIBUTES:
         try:
-            lists[name] = getattr(piece, name)
+            raw = listed(piece.obj, name)
         except ReusableError as error:
             out.add("RSM120", name, str(error))
             lists[name] = ()
-    listed = {id(v) for v in lists["variables"]}
+            continue
+        nones = [i for i, v in enumerate(raw) if v is None]
+        if nones:
+            out.add(
+                "RSM125", name,
+                f"lists None at positions {nones}: consumers expect only "
+                f"{'tf.functions' if name == 'regularization_losses' else 'tf.Variables'} "
+                f"(tf_keras saves None for lookup tables, e.g. TextVectorization's).",
+            )
+        lists[name] = tuple(v for v in raw if v is not None)
+    listed_ids = {id(v) for v in lists["variables"]}
     for i, v in enumerate(lists["trainable_variables"]):
-        if id(v) not in listed:
+        if id(v) not in listed_ids:
             out.add("RSM121", f"trainable_variables[{i}]", f"{v.name} is not in `variables`.")
         if not getattr(v, "trainable", True):
             out.add("RSM122", f"trainable_variables[{i}]", f"{v.name} has trainable=False.")
-    if len(listed) != len(lists["variables"]):
+    if len(listed_ids) != len(lists["variables"]):
         out.add("RSM124", "variables", "lists some variables more than once.")
     if piece.function is not None:
         for v in functions.captured_variables(piece.function):
-            if id(v) not in listed:
+            if id(v) not in listed_ids:
                 out.add(
                     "RSM123", "variables",
-                    f"{v.name} {v.shape} is used by __call__ but not listed in `variables`.",
+                    f"{v.name} {v.shape} is used by __call__ but not listed_ids in `variables`.",
                 )
     for i, loss in enumerate(lists["regularization_losses"]):
         _check_regularization(loss, f"regularization_losses[{i}]", out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,8 @@ from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
 from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
+
+_log = logging.getLogger(__name__)
 
 # Attributes tf_keras adds to every saved layer; they are Keras internals, not named callables.
 
@@ -104,7 +107,12 @@ def _call_function_of(obj: Any) -> Any:
     return call if functions.is_tf_function(call) else None
 
 
-def _as_list(obj: Any, name: str) -> tuple[Any, ...]:
+def listed(obj: Any, name: str) -> tuple[Any, ...]:
+    """`obj.<name>` as a tuple, as the object lists it (`None` entries included).
+
+    Raises:
+      NonConformingError: if the attribute is not a list.
+    """
     value = getattr(obj, name, None)
     if value is None:
         return ()
@@ -116,6 +124,45 @@ def _as_list(obj: Any, name: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def bare_functions(obj: Any) -> dict[str, Any]:
+    """The public `tf.function` attributes of `obj` that are not protocol lists, by name.
+
+    They are not named callables (those are objects with a `__call__`): e.g. the `f` that
+    jax2tf exports put on the root, or a Keras 3 export's endpoints.
+    """
+    if not hasattr(obj, "__dict__"):
+        return {}
+    return {
+        attr: value
+        for attr, value in sorted(vars(obj).items())
+        if not attr.startswith("_")
+        and attr.isidentifier()
+        and attr not in LIST_ATTRIBUTES
+        and attr not in FRAMEWORK_INTERNALS
+        and functions.is_tf_function(value)
+    }
+
+
+class BareFunction(tf.__internal__.tracking.AutoTrackable):
+    """A bare `tf.function` as a protocol object, so that a `Piece` can wrap it.
+
+    Its `variables` are what the function's traces capture, `trainable_variables` those
+    of them whose `trainable` flag is set; it has no regularization losses. Saved, it is a
+    conforming Reusable SavedModel.
+
+    Args:
+      function: The `tf.function`.
+    """
+
+    def __init__(self, function: Any):
+        super().__init__()
+        self.__call__ = function
+        captured = functions.captured_variables(function)
+        self.variables = list(captured)
+        self.trainable_variables = [v for v in captured if v.trainable]
+        self.regularization_losses = []
+
+
 class Piece:
     """A typed view over an object implementing the Reusable SavedModel protocol.
 
@@ -124,24 +171,40 @@ class Piece:
     `regularization_losses` lists). The Piece holds no copies: its variables are the
     object's own.
 
+    A root without `__call__` is a Piece too when it has named callables, bare
+    `tf.function`s or signatures: pick what runs with `callable(name)` or `signature(name)`.
+
     Args:
       obj: The object.
       handle: Where it was loaded from, if anywhere (for messages and re-export).
       name: A name for messages.
+      tf1_hub_module: Whether `obj` was loaded from a TF1 Hub module (`tfhub_module.pb`):
+        inference only, through its signatures (by default `"default"`).
 
     Raises:
-      NonConformingError: if `obj` has neither a `tf.function` `__call__` nor signatures.
+      NonConformingError: if `obj` has no `tf.function` `__call__`, no named callables,
+        no bare `tf.function`s and no signatures.
     """
 
-    def __init__(self, obj: Any, *, handle: str | None = None, name: str | None = None):
+    def __init__(
+        self,
+        obj: Any,
+        *,
+        handle: str | None = None,
+        name: str | None = None,
+        tf1_hub_module: bool = False,
+    ):
         self._obj = obj
         self._handle = handle
         self._name = name or (handle or type(obj).__name__)
+        self._tf1_hub_module = tf1_hub_module
+        self._warned_none: set[str] = set()
         self._function = _call_function_of(obj)
-        if self._function is None and not self.signatures:
+        if self._function is None and not (self.signatures or self.callables or self.functions):
             raise NonConformingError(
-                f"{self._name}: expected an object with a tf.function `__call__` (or a SavedModel "
-                f"with signatures), got {type(obj).__name__} "
+                f"{self._name}: expected an object with a tf.function `__call__` (or named "
+                f"callables, tf.functions or signatures to pick from), got "
+                f"{type(obj).__name__} "
                 f"{'whose __call__ is not a tf.function' if callable(obj) else 'that is not callable'}."
             )
 
@@ -164,18 +227,46 @@ class Piece:
 
     @property
     def function(self) -> Any:
-        """The `tf.function` behind `__call__`, or None for a signature-only model."""
+        """The `tf.function` behind `__call__`, or None for a root without one."""
         return self._function
+
+    @property
+    def is_bare_function(self) -> bool:
+        """Whether this piece wraps a bare `tf.function` (`callable(name)` of one)."""
+        return isinstance(self._obj, BareFunction)
+
+    @property
+    def tf1_hub_module(self) -> bool:
+        """Whether the piece was loaded from a TF1 Hub module (inference only)."""
+        return self._tf1_hub_module
+
+    def _list(self, name: str) -> tuple[Any, ...]:
+        """`obj.<name>` without `None` entries, which are logged once per piece and list.
+
+        tf_keras objects that own lookup tables (e.g. `TextVectorization`) save `None`
+        among their `variables`; `rsm.check` reports those lists (RSM125).
+        """
+        values = listed(self._obj, name)
+        if all(v is not None for v in values):
+            return values
+        if name not in self._warned_none:
+            self._warned_none.add(name)
+            where = [i for i, v in enumerate(values) if v is None]
+            _log.warning(
+                "%s: `%s` lists None at positions %s (not a variable); ignoring it. "
+                "rsm.check reports this as RSM125.", self._name, name, where,
+            )
+        return tuple(v for v in values if v is not None)
 
     @property
     def variables(self) -> tuple[tf.Variable, ...]:
         """All variables any `__call__` trace uses (empty when absent)."""
-        return _as_list(self._obj, "variables")
+        return self._list("variables")
 
     @property
     def trainable_variables(self) -> tuple[tf.Variable, ...]:
         """The variables to fine-tune (empty when absent)."""
-        return _as_list(self._obj, "trainable_variables")
+        return self._list("trainable_variables")
 
     @property
     def non_trainable_variables(self) -> tuple[tf.Variable, ...]:
@@ -186,7 +277,7 @@ class Piece:
     @property
     def regularization_losses(self) -> tuple[Any, ...]:
         """Zero-argument functions returning scalar float losses (empty when absent)."""
-        return _as_list(self._obj, "regularization_losses")
+        return self._list("regularization_losses")
 
     def regularization_loss(self) -> tf.Tensor:
         """Returns the sum of the regularization losses (a float32 zero when there are none)."""
@@ -220,19 +311,55 @@ class Piece:
                 found[attr] = Piece(value, handle=self._handle, name=f"{self._name}.{attr}")
         return found
 
+    @functools.cached_property
+    def functions(self) -> Mapping[str, Any]:
+        """Bare `tf.function` attributes (not named callables): name -> `tf.function`."""
+        return bare_functions(self._obj)
+
+    @functools.cached_property
+    def _function_pieces(self) -> dict[str, Piece]:
+        return {
+            attr: Piece(BareFunction(fn), handle=self._handle, name=f"{self._name}.{attr}")
+            for attr, fn in self.functions.items()
+        }
+
     def callable(self, name: str) -> Piece:
-        """Returns the named callable `name`.
+        """Returns the named callable `name`, or the Piece of the bare `tf.function` `name`.
+
+        A bare function's Piece takes its variables from what the function captures (see
+        `BareFunction`); `rsm.check` notes it is not a protocol callable (RSM105).
 
         Raises:
-          NonConformingError: if there is no such named callable (the message lists them).
+          NonConformingError: if there is no such named callable or function (the message
+            lists them).
         """
-        try:
+        if name in self.callables:
             return self.callables[name]
-        except KeyError:
-            available = ", ".join(self.callables) or "none"
-            raise NonConformingError(
-                f"{self._name} has no named callable {name!r}; available: {available}."
-            ) from None
+        if name in self._function_pieces:
+            return self._function_pieces[name]
+        raise NonConformingError(
+            f"{self._name} has no named callable {name!r}; available: "
+            f"{', '.join(self.callables) or 'none'} (tf.functions: "
+            f"{', '.join(self.functions) or 'none'}; signatures: "
+            f"{', '.join(self.signatures) or 'none'})."
+        )
+
+    @property
+    def is_signature_only(self) -> bool:
+        """Whether the piece has no `__call__` and no named callables, but signatures.
+
+        Bare `tf.function`s may sit beside the signatures (Keras 3 exports have `serve`).
+        """
+        return self._function is None and not self.callables and bool(self.signatures)
+
+    def _choices(self) -> str:
+        """What can run: named callables, bare functions and signatures, for messages."""
+        parts = [
+            f"named callables: {', '.join(self.callables) or 'none'}",
+            f"tf.functions: {', '.join(self.functions) or 'none'}",
+            f"signatures: {', '.join(self.signatures) or 'none'}",
+        ]
+        return "; ".join(parts)
 
     @functools.cached_property
     def spec(self) -> spec_lib.PieceSpec:
@@ -245,6 +372,7 @@ class Piece:
             num_regularization_losses=len(self.regularization_losses),
             callables={k: v.spec for k, v in self.callables.items()},
             signatures={k: spec_lib.signature_spec(v) for k, v in self.signatures.items()},
+            functions={k: spec_lib.call_spec(v) for k, v in self.functions.items()},
         )
 
     # -- calling -------------------------------------------------------------------
@@ -265,12 +393,25 @@ class Piece:
         Raises:
           InputMismatchError: if the arguments match no trace (the message lists the
             accepted input specs and what came).
-          NonConformingError: for a signature-only model, which has no `__call__`.
+          NonConformingError: for a root without `__call__` (the message lists what can run).
         """
-        if self._function is None:
+        if self.is_signature_only:
             raise NonConformingError(
                 f"{self._name} is signature-only: it has no `__call__`. Call "
-                f"piece.signatures[{next(iter(self.signatures))!r}](**tensors) for inference."
+                f"piece.signatures[{next(iter(self.signatures))!r}](**tensors) for inference"
+                + (" (a TF1 Hub module: its default is 'default')" if self._tf1_hub_module else "")
+                + (
+                    f", or piece.callable(name) for a tf.function: {', '.join(self.functions)}."
+                    if self.functions
+                    else "."
+                )
+            )
+        if self._function is None:
+            raise NonConformingError(
+                f"{self._name} has no `__call__` (its root is not callable): pick what runs "
+                f"with piece.callable(name) (a named callable or tf.function) or "
+                f"piece.signatures[name](**tensors) (inference only), or callable=/signature= "
+                f"in an adapter; {self._choices()}."
             )
         if not _is_tensor(inputs):
             inputs = self.coerce_inputs(inputs)
@@ -345,7 +486,7 @@ class Piece:
         return type(expected) is type(value) and expected == value
 
     def __repr__(self) -> str:
-        kind = "signature-only" if self._function is None else "callable"
+        kind = "not callable" if self._function is None else "callable"
         return (
             f"Piece({self._name!r}, {kind}, variables={len(self.variables)}, "
             f"trainable={len(self.trainable_variables)}, "

@@ -169,13 +169,14 @@ class PieceSpec:
     """Everything a consumer needs to know about a piece before calling it.
 
     Attributes:
-      call: The `__call__` spec, or None for a signature-only model.
+      call: The `__call__` spec, or None for a root without `__call__`.
       num_variables: `len(variables)`.
       num_trainable_variables: `len(trainable_variables)`.
       variable_bytes: Total size of `variables`.
       num_regularization_losses: `len(regularization_losses)`.
       callables: Named callables (one level), name -> their spec.
       signatures: Signature name -> `SignatureSpec`.
+      functions: Bare `tf.function` attributes (not protocol callables), name -> spec.
     """
 
     call: CallSpec | None
@@ -185,6 +186,7 @@ class PieceSpec:
     num_regularization_losses: int
     callables: Mapping[str, PieceSpec]
     signatures: Mapping[str, SignatureSpec]
+    functions: Mapping[str, CallSpec] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Returns the JSON-able form."""
@@ -196,6 +198,7 @@ class PieceSpec:
             "num_regularization_losses": self.num_regularization_losses,
             "callables": {k: v.to_json() for k, v in self.callables.items()},
             "signatures": {k: v.to_json() for k, v in self.signatures.items()},
+            "functions": {k: v.to_json() for k, v in self.functions.items()},
         }
 
     def dumps(self) -> str:
@@ -211,7 +214,11 @@ class PieceSpec:
     def _body_lines(self) -> list[str]:
         lines: list[str] = []
         if self.call is None:
-            lines.append("__call__: absent (signature-only: inference through signatures)")
+            lines.append(
+                "__call__: absent (signature-only: inference through signatures)"
+                if self.signatures and not self.callables
+                else "__call__: absent (pick a named callable or tf.function)"
+            )
         else:
             lines.append("__call__")
             lines.extend("  " + line for line in self.call.lines())
@@ -223,6 +230,9 @@ class PieceSpec:
         for cname, cspec in self.callables.items():
             lines.append(f"callable {cname}")
             lines.extend("  " + line for line in cspec._body_lines())
+        for fname, fspec in self.functions.items():
+            lines.append(f"tf.function {fname} (not a protocol callable)")
+            lines.extend("  " + line for line in fspec.lines())
         for sname, sig in self.signatures.items():
             ins = ", ".join(f"{k}={format_spec(v)}" for k, v in sig.inputs.items())
             outs = ", ".join(f"{k}={format_spec(v)}" for k, v in sig.outputs.items())

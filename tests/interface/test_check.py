@@ -71,6 +71,32 @@ def test_rsm103_no_traces():
     assert rsm.check(_Base()).codes() == {"RSM103"}
 
 
+def _function_root(tmp_path):
+    """A SavedModel whose root has only a bare tf.function `f` (as jax2tf exports do)."""
+    root = tf.train.Checkpoint(v=tf.Variable(2.0))
+    root.f = tf.function(input_signature=[SPEC])(lambda x: x * root.v)
+    return _saved(root, tmp_path, signatures={})  # else `f` would be serving_default
+
+
+def test_rsm104_root_not_callable(tmp_path):
+    report = rsm.check(_function_root(tmp_path))
+    assert report.ok and report.codes() == {"RSM104"}
+    assert "tf.functions: f" in report.findings[0].message
+
+
+def test_rsm105_bare_function(tmp_path):
+    report = rsm.check(rsm.load(_function_root(tmp_path)).callable("f"))
+    assert report.ok and report.codes() == {"RSM105"}
+
+
+def test_rsm125_none_in_variables():
+    obj = _Base().trace()
+    obj.variables = [None, obj.v]
+    report = rsm.check(obj)
+    assert not report.ok and report.codes() == {"RSM125"}
+    assert report.findings[0].where == "variables" and "positions [0]" in report.findings[0].message
+
+
 def test_rsm110_training_trace_missing(tmp_path):
     report = rsm.check(_saved(_Base().trace(training_values=(False,)), tmp_path))
     assert report.codes() == {"RSM110"}
