@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.keras import compat, fast_path
+from reusable_savedmodel.adapters.keras import compat, fast_path, hub_args
 from reusable_savedmodel.adapters.keras import config as config_lib
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
 from reusable_savedmodel.interface.kit import coerce
@@ -104,11 +104,17 @@ class KerasLayer(keras.layers.Layer):
       callable: The name of a named callable to use instead of `__call__`.
       signature: The name of a signature to call instead of `__call__` (inference only).
       output_key: With `signature`, the one output to return (else the whole dict).
+      signature_outputs_as_dict: With `signature`, return its whole output dict (hub's
+        flag; excludes `output_key`).
       output_shape: The output shape without the batch dimension (a nest of shapes for
         nested outputs), for functional models; by default Keras finds it by tracing.
       tags: MetaGraph tags, when loading a handle.
       load_options: `tf.saved_model.LoadOptions`, when loading a handle (not kept in the
         config).
+      input_shape: The input shape without the batch dimension, as in hub: a Sequential
+        whose first layer this is starts with an input of this shape and of the layer's
+        `dtype` (e.g. `input_shape=[], dtype=tf.string` for a text model).
+      batch_input_shape: The same with the batch dimension first (tf_keras configs).
       **layer_kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Raises:
@@ -118,8 +124,9 @@ class KerasLayer(keras.layers.Layer):
         `signature` was given.
       InputMismatchError: if `arguments` names a keyword the piece does not take.
       ValueError: for `trainable=True` with `signature`, `output_key` without
-        `signature`, both `callable` and `signature`, or `tags`/`load_options` with an
-        object rather than a handle.
+        `signature`, both `callable` and `signature`, `tags`/`load_options` with an
+        object rather than a handle, `signature_outputs_as_dict=True` without `signature`
+        or with `output_key`, or disagreeing `input_shape` and `batch_input_shape`.
     """
 
     def __init__(
@@ -134,6 +141,9 @@ class KerasLayer(keras.layers.Layer):
         output_shape: Any = None,
         tags: Any = None,
         load_options: tf.saved_model.LoadOptions | None = None,
+        signature_outputs_as_dict: bool | None = None,
+        input_shape: Any = None,
+        batch_input_shape: Any = None,
         **layer_kwargs: Any,
     ):
         if signature is not None and trainable:
@@ -150,6 +160,9 @@ class KerasLayer(keras.layers.Layer):
             raise ValueError(
                 f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both."
             )
+        hub_args.check_signature_outputs(signature, output_key, signature_outputs_as_dict)
+        # Kept from Keras (which would start a Sequential with a float input): see `input_shape`.
+        self._input_shape = hub_args.input_shape(input_shape, batch_input_shape)
         handle = config_lib.handle_string(handle_or_piece)
         if handle is None and (tags is not None or load_options is not None):
             raise ValueError(
@@ -171,6 +184,8 @@ class KerasLayer(keras.layers.Layer):
             "output_key": output_key,
             "output_shape": config_lib.to_config_value(output_shape),
             "tags": config_lib.to_config_value(tags),
+            "signature_outputs_as_dict": bool(signature_outputs_as_dict),
+            "input_shape": None if self._input_shape is None else list(self._input_shape),
         }
         self._output_shape = output_shape
         if signature is not None:
@@ -211,6 +226,21 @@ class KerasLayer(keras.layers.Layer):
     def handle(self) -> str | None:
         """The handle the piece was loaded from, if the layer was built from one."""
         return self._handle
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...]:
+        """`(None, *input_shape)`, if `input_shape` was given (as in hub).
+
+        A Sequential whose first layer has this attribute starts with an input of this
+        shape and of the layer's compute dtype (Keras' own `input_shape=` handling would
+        always make it float).
+
+        Raises:
+          AttributeError: if no `input_shape` was given.
+        """
+        if self._input_shape is None:
+            raise AttributeError(f"{self.name} was built without input_shape.")
+        return (None, *self._input_shape)
 
     @property
     def trainable(self) -> bool:
