@@ -62,3 +62,12 @@ def all_concrete_functions(function: Any) -> list[Any]:
     """Every concrete function an in-process `tf.function` has traced so far."""
     # In-process functions have no public listing of their traces.
     return list(function._list_all_concrete_functions())  # noqa: SLF001
+
+
+def call_concrete_flat(concrete: Any, flat_inputs: list[Any]) -> Any:
+    """Runs a concrete function on its flat tensor inputs, skipping argument binding.
+
+    This is what a `tf.function` call does once it has picked the concrete function; the
+    public `ConcreteFunction.__call__` binds the structured arguments again.
+    """
+    return concrete._call_flat(flat_inputs, concrete.captured_inputs)  # noqa: SLF001

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
+from reusable_savedmodel.interface.dispatch import EagerDispatch
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
 from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
 
@@ -416,7 +417,10 @@ class Piece:
         if not _is_tensor(inputs):
             inputs = self.coerce_inputs(inputs)
         if isinstance(training, (bool, np.bool_)):
-            return self._call(inputs, bool(training), kwargs)
+            training = bool(training)
+            if not kwargs:
+                return self._eager_dispatch(inputs, training, lambda: self._call(inputs, training, kwargs))
+            return self._call(inputs, training, kwargs)
         validate_training(training, where=self._name)
         static = tf.get_static_value(training)
         if static is not None:
@@ -428,6 +432,11 @@ class Piece:
             lambda: self._call(inputs, True, kwargs),
             lambda: self._call(inputs, False, kwargs),
         )
+
+    @functools.cached_property
+    def _eager_dispatch(self) -> EagerDispatch:
+        # Eager calls skip the tf.function's own dispatch once a signature has run.
+        return EagerDispatch(self._function, self.spec.call.accepts_training)
 
     def coerce_inputs(self, inputs: Any) -> Any:
         """Converts numpy arrays and Python lists in `inputs` to Tensors the traces accept.
