@@ -2,11 +2,15 @@
 
 `from reusable_savedmodel import interface as rsm`, then `rsm.load`, `rsm.Piece`,
 `rsm.check`, `rsm.save`, `rsm.ReusableModule`. Imports TensorFlow and nothing from Keras,
-Sonnet, JAX or Flax.
+Sonnet, JAX or Flax; TensorFlow itself is imported on first use of a name that needs it,
+so importing this package (or its errors) is cheap.
 """
 
-from reusable_savedmodel.interface.authoring import ReusableModule
-from reusable_savedmodel.interface.check import RULES, Finding, Report, Rule, Severity, check
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from reusable_savedmodel.interface.errors import (
     CheckFailedError,
     DownloadError,
@@ -16,18 +20,54 @@ from reusable_savedmodel.interface.errors import (
     ReusableError,
     UnsafeModelError,
 )
-from reusable_savedmodel.interface.handles.scanning import ScanFinding, ScanReport, scan
-from reusable_savedmodel.interface.loading import as_piece, load, resolve
-from reusable_savedmodel.interface.piece import Piece
-from reusable_savedmodel.interface.protocol import ReusableCallable, ReusableSavedModel, Structure
-from reusable_savedmodel.interface.saving import save
-from reusable_savedmodel.interface.spec import (
-    CallSpec,
-    KwargSpec,
-    PieceSpec,
-    SignatureSpec,
-    TraceSpec,
-)
+
+if TYPE_CHECKING:
+    from reusable_savedmodel.interface.authoring import ReusableModule
+    from reusable_savedmodel.interface.check import RULES, Finding, Report, Rule, Severity, check
+    from reusable_savedmodel.interface.handles.resolve import resolve
+    from reusable_savedmodel.interface.handles.scanning import ScanFinding, ScanReport, scan
+    from reusable_savedmodel.interface.loading import as_piece, load
+    from reusable_savedmodel.interface.piece import Piece
+    from reusable_savedmodel.interface.protocol import (
+        ReusableCallable,
+        ReusableSavedModel,
+        Structure,
+    )
+    from reusable_savedmodel.interface.saving import save
+    from reusable_savedmodel.interface.spec import (
+        CallSpec,
+        KwargSpec,
+        PieceSpec,
+        SignatureSpec,
+        TraceSpec,
+    )
+
+#: Public name -> the module (under this package) that defines it.
+_LAZY = {
+    "ReusableModule": "authoring",
+    **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "check"),
+    "resolve": "handles.resolve",
+    **dict.fromkeys(("ScanFinding", "ScanReport", "scan"), "handles.scanning"),
+    **dict.fromkeys(("as_piece", "load"), "loading"),
+    "Piece": "piece",
+    **dict.fromkeys(("ReusableCallable", "ReusableSavedModel", "Structure"), "protocol"),
+    "save": "saving",
+    **dict.fromkeys(("CallSpec", "KwargSpec", "PieceSpec", "SignatureSpec", "TraceSpec"), "spec"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "RULES",

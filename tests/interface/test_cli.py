@@ -1,8 +1,6 @@
 """The rsm command line."""
 
 import json
-import subprocess
-import sys
 
 from reusable_savedmodel.adapters import cli
 
@@ -30,11 +28,3 @@ def test_bad_handle_is_reported_not_raised(tmp_path, capsys):
     assert "no such file or directory" in capsys.readouterr().err
 
 
-def test_demo_runs_end_to_end():
-    done = subprocess.run(
-        [sys.executable, "-m", "reusable_savedmodel.adapters.cli", "demo"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "check " in done.stdout and "PASS" in done.stdout
-    assert "callable encoder" in done.stdout

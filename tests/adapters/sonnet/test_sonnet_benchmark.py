@@ -1,22 +1,10 @@
-"""The Sonnet demo section and the benchmark harness's Sonnet paths run and say what they should."""
+"""The benchmark harness times the Sonnet paths against the raw call, eager and in tf.function."""
 
-import importlib
 import math
 from pathlib import Path
 
 from benchmarks import paths, suite, timing
 from benchmarks.source import Source
-
-
-def test_the_demo_section_wraps_trains_and_compares(zoo_path):
-    lines = []
-    demo = importlib.import_module("reusable_savedmodel.adapters.sonnet.demo")
-    demo.run(zoo_path("mlp"), lines.append)
-    text = "\n".join(lines)
-    assert "SonnetModule(name='sonnet_module'" in text
-    assert "max |module(x) - raw(x)| = 0.00e+00" in text
-    # 6 trainable variables and 2 batch-norm moving statistics; input_scale is curated out.
-    assert "changed 8 of 9 variables" in text
 
 
 def test_the_harness_times_sonnet_against_the_raw_call_eager_and_in_tf_function(zoo_path):

@@ -1,0 +1,90 @@
+"""What every demo section shares: the model, its example inputs, and comparisons."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.crosscheck.inputs import example_inputs
+
+#: Prints one line (or block) of the demo's output.
+Say = Callable[[str], None]
+
+
+def _is_float(leaf: Any) -> bool:
+    dtype = np.asarray(leaf).dtype if not hasattr(leaf, "dtype") else leaf.dtype
+    return np.issubdtype(getattr(dtype, "as_numpy_dtype", dtype), np.floating)
+
+
+def float_leaves(outputs: Any) -> list[Any]:
+    """The floating-point leaves of an output nest (TF, JAX or numpy; traced or not)."""
+    return [leaf for leaf in tf.nest.flatten(outputs) if _is_float(leaf)]
+
+
+def max_difference(got: Any, want: Any) -> float:
+    """The largest absolute difference between the float leaves of two output nests."""
+    pairs = zip(float_leaves(got), float_leaves(want), strict=True)
+    return max((float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in pairs), default=0.0)
+
+
+def stand_in_loss(outputs: Any, mean: Callable[[Any], Any]) -> Any:
+    """A loss any model's outputs admit: the mean square of its float outputs, summed.
+
+    Args:
+      outputs: The model's output nest.
+      mean: The framework's `mean` (`tf.reduce_mean`, `jnp.mean`), so gradients flow.
+    """
+    return sum(mean(leaf * leaf) for leaf in float_leaves(outputs))
+
+
+@dataclasses.dataclass
+class Model:
+    """The demo's model: its handle, how the demo names it, the loaded Piece, inputs."""
+
+    handle: str
+    label: str
+    piece: rsm.Piece
+    inputs: Any
+
+    @classmethod
+    def load(cls, handle: str, label: str) -> Model:
+        """Loads `handle` and builds example inputs from its own input spec."""
+        piece = rsm.load(handle)
+        inputs = None
+        if piece.spec.call is not None:
+            inputs = example_inputs(piece.spec.call, where=label)
+        return cls(handle, label, piece, inputs)
+
+    def check(self) -> rsm.Report:
+        """The protocol check of the model."""
+        return rsm.check(self.piece)
+
+    def raw_outputs(self) -> Any:
+        """Outputs of a fresh `tf.saved_model.load` object: what every section compares to."""
+        raw = tf.saved_model.load(self.handle)
+        return tf.nest.map_structure(np.asarray, raw(self.tensors()))
+
+    def tensors(self) -> Any:
+        """The example inputs as TF tensors."""
+        return tf.nest.map_structure(tf.constant, self.inputs)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether a fine-tuning step means anything: trainable variables and float outputs."""
+        outputs = self.piece(self.tensors())
+        return bool(self.piece.trainable_variables) and bool(float_leaves(outputs))
+
+    def core_section(self, say: Say) -> None:
+        """Calls the Piece on the example inputs and shows outputs and regularization."""
+        outputs = self.piece(self.tensors())
+        shapes = tf.nest.map_structure(lambda t: f"{t.dtype.name}{list(t.shape)}", outputs)
+        inputs = tf.nest.map_structure(lambda a: f"{np.asarray(a).dtype}{list(np.shape(a))}", self.inputs)
+        say(f"\npiece(x) for x = {inputs} -> {shapes}")
+        for leaf in float_leaves(outputs)[:1]:
+            say(np.array2string(np.asarray(leaf), precision=4, threshold=24))
+        say(f"regularization loss: {float(self.piece.regularization_loss()):.6f}")
