@@ -144,3 +144,12 @@ def test_rsm_load_and_resolve_mirror_hub_load_and_resolve(zoo_path):
         piece.signatures["serving_default"](x=x)["y"], raw.signatures["serving_default"](x=x)["y"]
     )
     assert set(piece.obj.signatures) == set(raw.signatures)
+
+
+@pytest.mark.parametrize(
+    "handle", ["kaggle://acme/mul/tensorflow2/small/3", "https://www.kaggle.com/models/a/m/tf2/v/1", "hf://acme/mul"]
+)
+def test_safe_mode_refuses_configs_naming_hub_handles(handle):
+    config = {"name": "hub", "trainable": False, "dtype": "float32", "handle": handle}
+    with pytest.raises(ValueError, match="Refusing to load the KerasLayer handle .* in Keras safe mode"):
+        KerasLayer.from_config(config)
