@@ -17,6 +17,8 @@ from reusable_savedmodel.interface.errors import CheckFailedError, NonConforming
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece, listed
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
+from reusable_savedmodel.interface.tasks import TASKS
+from reusable_savedmodel.interface.wording import counted
 
 
 class Severity(str, enum.Enum):
@@ -139,7 +141,7 @@ class Report:
 
     def __str__(self) -> str:
         status = "PASS" if self.ok else "FAIL"
-        head = f"check {self.target}: {status} ({len(self.errors)} errors, {len(self.findings)} findings)"
+        head = f"check {self.target}: {status} ({counted(len(self.errors), 'error')}, {counted(len(self.findings), 'finding')})"
         return head if not self.findings else head + "\n" + self.table(self.findings)
 
 
@@ -287,6 +289,9 @@ _TASKS: dict[str, Callable[[spec_lib.CallSpec], str | None]] = {}
 
 
 def _task(name: str):
+    if name not in TASKS:  # keeps `rsm check --help`, which reads `tasks.TASKS`, complete
+        raise ValueError(f"task {name!r} has a rule but no entry in interface/tasks.py")
+
     def register(fn):
         _TASKS[name] = fn
         return fn

@@ -7,6 +7,8 @@ import datetime
 import json
 from typing import Any
 
+from reusable_savedmodel.interface.wording import counted
+
 
 def _scan(args: argparse.Namespace) -> int:
     from reusable_savedmodel.interface.handles.scanning import scan
@@ -32,7 +34,7 @@ def _cache_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"root": str(cache.root), "entries": [e.to_json() for e in entries]}, indent=2))
         return 0
-    print(f"cache {cache.root}: {len(entries)} entries")
+    print(f"cache {cache.root}: {counted(len(entries), 'entry', 'entries')}")
     for e in entries:
         m = e.manifest
         when = datetime.datetime.fromtimestamp(m.created).isoformat(timespec="seconds") if m else "-"
@@ -48,7 +50,7 @@ def _cache_clear(args: argparse.Namespace) -> int:
 
     cache = Cache()
     removed = cache.clear(cache_handle(args.handle) if args.handle else None)
-    print(f"removed {len(removed)} entries from {cache.root}")
+    print(f"removed {counted(len(removed), 'entry', 'entries')} from {cache.root}")
     return 0
 
 
