@@ -74,3 +74,11 @@ def test_readme_snippets_run(group, tmp_path):
         cwd=work, env=env, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-4000:]
+
+
+def test_the_check_rules_table_lists_every_rule_with_its_severity():
+    from reusable_savedmodel.interface import RULES
+
+    text = README.read_text()
+    rows = dict(re.findall(r"^\| (RSM\d+) \| .*? \| (\w+) \|$", text, re.M))
+    assert rows == {code: rule.severity.value for code, rule in RULES.items()}
