@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.keras import compat, fast_path, hub_args
+from reusable_savedmodel.adapters.keras import backends, compat, fast_path, hub_args
 from reusable_savedmodel.adapters.keras import config as config_lib
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
 from reusable_savedmodel.interface.kit import coerce
@@ -127,7 +127,12 @@ class KerasLayer(keras.layers.Layer):
         `signature`, both `callable` and `signature`, `tags`/`load_options` with an
         object rather than a handle, `signature_outputs_as_dict=True` without `signature`
         or with `output_key`, or disagreeing `input_shape` and `batch_input_shape`.
+      UnsupportedBackendError: unless Keras runs on TensorFlow (this class) or JAX (the
+        `reusable_savedmodel.adapters.keras.KerasLayer` then is `jax_consume.KerasLayer`).
     """
+
+    #: The Keras backend this implementation runs on.
+    _BACKEND = "tensorflow"
 
     def __init__(
         self,
@@ -146,6 +151,7 @@ class KerasLayer(keras.layers.Layer):
         batch_input_shape: Any = None,
         **layer_kwargs: Any,
     ):
+        backends.check(self._BACKEND, "KerasLayer")
         if signature is not None and trainable:
             raise ValueError(
                 f"KerasLayer(signature={signature!r}) is inference only: signatures have no "
@@ -203,17 +209,30 @@ class KerasLayer(keras.layers.Layer):
             self._arguments = _tensor_arguments(piece, arguments or {})
             trainable_variables = piece.trainable_variables
             variables = piece.variables
+        self._bind_variables(variables, trainable_variables)
+        # Keras decides trainability per variable: a frozen layer's must say so, or an
+        # enclosing model would train them.
+        keras.layers.Layer.trainable.fset(self, self._trainable)
+        self.built = True
+
+    def _bind_variables(
+        self, variables: Sequence[tf.Variable], trainable_variables: Sequence[tf.Variable]
+    ) -> None:
+        """Makes the piece's variables the layer's weights and its losses the layer's.
+
+        Sets `_piece_weights` (Keras variables over the piece's own `tf.Variable`s) and
+        `_regularization_losses` (zero-argument loss functions); the JAX backend's layer
+        overrides this.
+        """
         train_ids = {id(v) for v in trainable_variables}
         # Assigned as attributes, the Keras variables are tracked as the layer's weights
         # (trainable ones first, as Keras lists them).
         self._piece_weights = [
             _keras_variable(v, trainable=id(v) in train_ids) for v in variables
         ]
-        # Keras decides trainability per variable: a frozen layer's must say so, or an
-        # enclosing model would train them.
-        keras.layers.Layer.trainable.fset(self, self._trainable)
-        self._regularization_losses = tuple(piece.regularization_losses) if self._signature is None else ()
-        self.built = True
+        self._regularization_losses = (
+            tuple(self._piece.regularization_losses) if self._signature is None else ()
+        )
 
     # -- properties ----------------------------------------------------------------
 
@@ -288,6 +307,10 @@ class KerasLayer(keras.layers.Layer):
             return self._signature(inputs, kwargs)
         if training is None or not self._trainable:
             training = False
+        return self._run_piece(inputs, training, kwargs)
+
+    def _run_piece(self, inputs: Any, training: Any, kwargs: Mapping[str, Any]) -> Any:
+        """Runs the piece's trace for `training` (the JAX backend's layer overrides this)."""
         return self._piece(inputs, training, **kwargs)
 
     def _coerce(self, inputs: Any) -> Any:

@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.keras import backends
 
 #: A named callable for `from_keras`: a sublayer, or a sublayer and its input signature.
 KerasCallable = keras.layers.Layer | tuple[keras.layers.Layer, Any]
@@ -115,8 +116,13 @@ def _check_layer(layer: Any, what: str) -> None:
         )
 
 
-def _callable_export(name: str, value: Any) -> KerasExport:
-    """The `KerasExport` of one entry of `from_keras(callables=...)`."""
+def callable_layer(name: str, value: Any) -> tuple[keras.layers.Layer, Any]:
+    """The sublayer and input signature of one entry of `from_keras(callables=...)`.
+
+    Raises:
+      TypeError: if `value` is not a layer or a `(layer, input_signature)` pair.
+      ValueError: if the layer is not built, or its input signature cannot be read.
+    """
     if isinstance(value, tuple):
         if len(value) != 2:
             raise TypeError(
@@ -131,7 +137,12 @@ def _callable_export(name: str, value: Any) -> KerasExport:
         input_signature = _input_signature_of(
             layer, f"Give callables[{name!r}] as (layer, input_signature)"
         )
-    return KerasExport(layer, input_signature)
+    return layer, input_signature
+
+
+def _callable_export(name: str, value: Any) -> KerasExport:
+    """The `KerasExport` of one entry of `from_keras(callables=...)`."""
+    return KerasExport(*callable_layer(name, value))
 
 
 def from_keras(
@@ -170,7 +181,10 @@ def from_keras(
       ValueError: if a layer is not built, an input signature is None and cannot be
         read from the model, a callable's name is not admissible, or a callable uses
         weights `layer_or_model` does not have.
+      UnsupportedBackendError: unless Keras runs on TensorFlow (on JAX,
+        `reusable_savedmodel.adapters.keras.from_keras` is `jax_produce.from_keras`).
     """
+    backends.check("tensorflow", "from_keras")
     _check_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = _input_signature_of(layer_or_model)

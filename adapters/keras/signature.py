@@ -48,6 +48,11 @@ class SignatureCall:
         self._output_key = output_key
 
     @property
+    def function(self) -> Any:
+        """The signature's concrete function (keyword inputs, dict output)."""
+        return self._function
+
+    @property
     def variables(self) -> tuple[tf.Variable, ...]:
         """The variables the signature reads."""
         return tuple(self._function.variables)
@@ -86,5 +91,9 @@ class SignatureCall:
             raise rsm.InputMismatchError(
                 f"{self._name} takes the inputs {sorted(self.input_specs)}, got {sorted(named)}."
             )
-        outputs = self._function(**{k: coerce(v, self.input_specs[k]) for k, v in named.items()})
+        outputs = self.run(named)
         return outputs[self._output_key] if self._output_key is not None else outputs
+
+    def run(self, named: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Runs the signature on its inputs by name; returns its whole output dict."""
+        return self._function(**{k: coerce(v, self.input_specs[k]) for k, v in named.items()})

@@ -1,0 +1,149 @@
+"""`KerasLayer` on Keras 3's JAX backend: the piece runs as pure JAX through `to_jax`.
+
+On `KERAS_BACKEND=jax` a Keras variable cannot keep a `tf.Variable` as its storage, so the
+layer owns Keras variables initialized from the piece's values (the piece itself is not
+updated by training; export the trained model with `from_keras`). The piece's
+`trainable_variables` become trainable Keras variables, its other `variables`
+non-trainable ones. A training call runs the piece's training trace and assigns the new
+state (e.g. batch-norm moving statistics) to the non-trainable variables inside `call`,
+as Keras's own layers do on JAX: eager calls update them, and Keras's stateless calls
+(`stateless_call`, jit-compiled `fit`) return the new values. Dropout draws a fresh key
+from a `keras.random.SeedGenerator` on every training call.
+
+This is the one place where the Keras adapter builds on another adapter (the JAX one);
+it is imported only when Keras runs on JAX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import tensorflow as tf
+
+from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.jax import JaxPiece, to_jax
+from reusable_savedmodel.adapters.keras import consume
+from reusable_savedmodel.adapters.keras.signature import SignatureCall
+
+
+class _SignatureAsCall:
+    """A signature as an in-process piece with a `__call__` over a dict of inputs.
+
+    Every variable is non-trainable: signatures are inference only.
+    """
+
+    def __init__(self, function: Any, input_specs: Mapping[str, tf.TensorSpec]):
+        self.__call__ = tf.function(
+            lambda inputs: function(**inputs), input_signature=[dict(input_specs)]
+        )
+        self.variables = list(function.variables)
+        self.trainable_variables: list[tf.Variable] = []
+
+
+class JaxSignatureCall(SignatureCall):
+    """A `SignatureCall` that runs the signature as JAX (converted once, with `to_jax`)."""
+
+    def __init__(self, piece: rsm.Piece, name: str, output_key: str | None):
+        super().__init__(piece, name, output_key)
+        self.jax_piece = to_jax(_SignatureAsCall(self.function, self.input_specs))
+
+    def run(self, named: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Runs the converted signature on named inputs (arrays); returns its output dict."""
+        return self.jax_piece.apply({}, self.jax_piece.state, dict(named))[0]
+
+
+def _keras_variable(value: jax.Array, name: str, trainable: bool) -> keras.Variable:
+    """A Keras variable holding a copy of `value`, named after the piece's variable."""
+    return keras.Variable(
+        value, trainable=trainable, dtype=value.dtype.name, name=name.replace("/", "_")
+    )
+
+
+def _to_jax_value(value: Any) -> Any:
+    """A TF tensor as a JAX array; anything else as it is."""
+    return jnp.asarray(np.asarray(value)) if tf.is_tensor(value) else value
+
+
+@keras.saving.register_keras_serializable(package="reusable_savedmodel")
+class KerasLayer(consume.KerasLayer):
+    """A Reusable SavedModel (or any `rsm.Piece`) as a Keras 3 layer, on the JAX backend.
+
+    The same layer as `reusable_savedmodel.adapters.keras.consume.KerasLayer` (arguments,
+    config, `.keras` saving and safe mode alike; see there), running the piece converted
+    to JAX (`reusable_savedmodel.adapters.jax.to_jax`). `reusable_savedmodel.adapters.keras`
+    exports this class as `KerasLayer` when `keras.backend.backend()` is "jax"; a `.keras`
+    file saved on either backend loads on both.
+
+    The weights are Keras variables the layer owns, initialized from the piece's values
+    (trainable ones for the piece's `trainable_variables`): training changes them, not
+    the piece. `training=True` on a trainable layer runs the training trace, assigns the
+    new state to the non-trainable weights and draws dropout keys from the layer's
+    `keras.random.SeedGenerator` (seeded from Keras's global seed; see
+    `keras.utils.set_random_seed`). Regularization losses are the piece's, computed from
+    the current weights, and count only while the layer is trainable.
+
+    Raises:
+      UnconvertibleError: if the piece (or signature) uses ops JAX cannot express.
+      (and everything `consume.KerasLayer` raises)
+    """
+
+    _BACKEND = "jax"
+
+    def _bind_variables(
+        self, variables: Sequence[tf.Variable], trainable_variables: Sequence[tf.Variable]
+    ) -> None:
+        """Creates Keras variables from the converted piece's params and state."""
+        del variables, trainable_variables  # the converted piece names and orders them
+        if self._signature is not None:
+            self._signature = JaxSignatureCall(
+                self._piece, self._options["signature"], self._options["output_key"]
+            )
+            jax_piece = self._signature.jax_piece
+        else:
+            jax_piece = to_jax(self._piece)
+        self._jax_piece: JaxPiece = jax_piece
+        self._arguments = {k: _to_jax_value(v) for k, v in self._arguments.items()}
+        self._param_names = list(jax_piece.params)
+        self._state_names = list(jax_piece.state)
+        # Assigned as attributes, the Keras variables and the seed generator are tracked
+        # as the layer's weights (the generator's state non-trainable).
+        self._params = [_keras_variable(jax_piece.params[n], n, True) for n in self._param_names]
+        self._state = [_keras_variable(jax_piece.state[n], n, False) for n in self._state_names]
+        self._piece_weights = [*self._params, *self._state]
+        self._seed_generator = keras.random.SeedGenerator()
+        has_losses = self._signature is None and bool(self._piece.regularization_losses)
+        self._regularization_losses = (self._regularization_loss,) if has_losses else ()
+
+    def _values(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The current params and state (the stateless scope's values inside one)."""
+        params = dict(zip(self._param_names, (v.value for v in self._params)))
+        state = dict(zip(self._state_names, (v.value for v in self._state)))
+        return params, state
+
+    def _run_piece(self, inputs: Any, training: Any, kwargs: Mapping[str, Any]) -> Any:
+        """Runs the trace for `training`; in training assigns the new state."""
+        params, state = self._values()
+        jax_piece = self._jax_piece
+        trace = jax_piece.trace(jax_piece.select(inputs, training, **kwargs))
+        rng = self._seed_generator.next() if trace.needs_rng else None
+        outputs, new_state = jax_piece.apply(
+            params, state, inputs, training=training, rng=rng, **kwargs
+        )
+        if training:
+            for name, variable in zip(self._state_names, self._state):
+                variable.assign(new_state[name])
+        return outputs
+
+    def _regularization_loss(self) -> jax.Array:
+        """The piece's regularization losses, summed, at the current params."""
+        params, _ = self._values()
+        return self._jax_piece.regularization_loss(params)
+
+    def _coerce(self, inputs: Any) -> Any:
+        """Turns numpy arrays and Python lists into JAX arrays as the piece expects."""
+        return tf.nest.map_structure(_to_jax_value, super()._coerce(inputs))
