@@ -79,6 +79,17 @@ class Model:
         outputs = self.piece(self.tensors())
         return bool(self.piece.trainable_variables) and bool(float_leaves(outputs))
 
+    def compare(self, what: str, outputs: Any, say: Say) -> bool:
+        """Says how far `outputs` (of `what` on the inputs) are from the raw TF object's.
+
+        Returns:
+          Whether a fine-tuning step follows (`trainable`); says why not when it does not.
+        """
+        say(f"max |{what} - raw(x)| = {max_difference(outputs, self.raw_outputs()):.2e}")
+        if not self.trainable:
+            say("no fine-tuning step: the model has no trainable variables or no float outputs")
+        return self.trainable
+
     def core_section(self, say: Say) -> None:
         """Calls the Piece on the example inputs and shows outputs and regularization."""
         outputs = self.piece(self.tensors())

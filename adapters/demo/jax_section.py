@@ -14,22 +14,14 @@ from reusable_savedmodel.adapters.jax import to_jax
 def run(model: Model, say: Say) -> None:
     """Converts the model with `to_jax`, compares with TF, and trains one optax step.
 
-    Args:
-      model: The demo's model.
-      say: Prints one line (or block) of the demo's output.
-
-    Raises:
-      UnconvertibleError: if the model uses ops JAX has no counterpart for (e.g. strings).
+    Raises `UnconvertibleError` for ops JAX has no counterpart for (e.g. strings).
     """
     jp = to_jax(model.piece)
-    raw = model.raw_outputs()
     x = model.inputs
     say(repr(jp))
     say(f"params: {', '.join(jp.params) or '-'}\nstate:  {', '.join(jp.state) or '-'}")
     forward = jax.jit(lambda p, s, v: jp.apply(p, s, v)[0])
-    say(f"max |jit(apply)(x) - TF(x)| = {max_difference(forward(jp.params, jp.state, x), raw):.2e}")
-    if not model.trainable:
-        say("no fine-tuning step: the model has no trainable variables or no float outputs")
+    if not model.compare("jit(apply)(x)", forward(jp.params, jp.state, x), say):
         return
     optimizer = optax.adam(1e-2)
 
@@ -49,5 +41,5 @@ def run(model: Model, say: Say) -> None:
         f"one optax.adam step on a stand-in loss: loss {float(loss):.4f}; state updated in "
         f"training: {', '.join(moved) or 'none'}"
     )
-    after = max_difference(forward(params, state, x), raw)
-    say(f"after the step, max |apply(x) - TF(x)| = {after:.2e} (TF: the untrained model)")
+    after = max_difference(forward(params, state, x), model.raw_outputs())
+    say(f"after the step, max |apply(x) - raw(x)| = {after:.2e} (raw: the untrained model)")

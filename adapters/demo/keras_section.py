@@ -19,11 +19,8 @@ def run(model: Model, say: Say) -> None:
     """
     layer = KerasLayer(model.handle, trainable=True)
     x = model.tensors()
-    raw = model.raw_outputs()
     say(repr(layer))
-    say(f"max |layer(x) - raw(x)| = {max_difference(layer(x), raw):.2e} (same weights, same trace)")
-    if not model.trainable:
-        say("no fine-tuning step: the model has no trainable variables or no float outputs")
+    if not model.compare("layer(x)", layer(x), say):
         return
     optimizer = keras.optimizers.Adam(0.01)
     before = [w.numpy() for w in layer.weights]
@@ -38,6 +35,7 @@ def run(model: Model, say: Say) -> None:
         f"weights (trainable ones, plus state such as batch-norm moving statistics)"
     )
     say(
-        f"after the step, max |layer(x) - raw(x)| = {max_difference(layer(x), raw):.2e} (raw: "
+        f"after the step, max |layer(x) - raw(x)| = "
+        f"{max_difference(layer(x), model.raw_outputs()):.2e} (raw: "
         f"a separate, untrained copy; rsm.save(layer.piece, path) would export the trained one)"
     )

@@ -19,11 +19,8 @@ def run(model: Model, say: Say) -> None:
     """
     module = SonnetModule(model.handle)
     x = model.tensors()
-    raw = model.raw_outputs()
     say(repr(module))
-    say(f"max |module(x) - raw(x)| = {max_difference(module(x), raw):.2e} (same weights, same trace)")
-    if not model.trainable:
-        say("no fine-tuning step: the model has no trainable variables or no float outputs")
+    if not model.compare("module(x)", module(x), say):
         return
     optimizer = snt.optimizers.Adam(learning_rate=0.01)
     before = [v.numpy() for v in module.variables]
@@ -36,4 +33,5 @@ def run(model: Model, say: Say) -> None:
         f"one snt.optimizers.Adam step on a stand-in loss (mean squared outputs plus "
         f"regularization): loss {float(loss):.4f}; changed {changed} of {len(before)} variables"
     )
-    say(f"after the step, max |module(x) - raw(x)| = {max_difference(module(x), raw):.2e}")
+    after = max_difference(module(x), model.raw_outputs())
+    say(f"after the step, max |module(x) - raw(x)| = {after:.2e}")
