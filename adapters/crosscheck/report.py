@@ -71,12 +71,13 @@ class CrosscheckReport:
         spans = []
         for result in self.results:
             if result.unavailable is not None or result.error is not None:
-                spans.append((result.consumer, f"{result.verdict}: {_note(notes, _reason(result))}"))
+                what = type(result.error).__name__ if result.error is not None else "see"
+                spans.append((result.consumer, f"{result.verdict}: {what} {_note(notes, _reason(result))}"))
             else:
                 cells = [_cell(result.checks, names, notes) for _, names in COLUMNS]
                 rows.append([result.consumer, *cells, result.verdict])
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = [f"crosscheck of {self.model} against tf.saved_model.load"]
+        lines = textwrap.wrap(f"crosscheck of {self.model} against tf.saved_model.load", WIDTH, break_on_hyphens=False)
         lines += ["  ".join(value.ljust(w) for value, w in zip(row, widths)).rstrip() for row in rows]
         lines += [f"{name.ljust(widths[0])}  {text}" for name, text in spans]
         if self.stochastic_training:

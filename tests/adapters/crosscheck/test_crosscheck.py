@@ -1,0 +1,155 @@
+"""`crosscheck` and `rsm crosscheck`: every consumer against the raw `tf.saved_model.load` object."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from fixtures import models
+from reusable_savedmodel.adapters import cli
+from reusable_savedmodel.adapters.crosscheck import (
+    CONSUMERS,
+    UnknownConsumerError,
+    consumers_tf,
+    crosscheck,
+)
+from reusable_savedmodel.adapters.crosscheck import run as run_lib
+from reusable_savedmodel.adapters.crosscheck.inputs import example_inputs
+from reusable_savedmodel.adapters.crosscheck.report import WIDTH
+from reusable_savedmodel.interface import CallSpec, NonConformingError
+
+TF_CONSUMERS = ["Piece", "KerasLayer", "SonnetModule", "hub.KerasLayer"]
+
+
+def _lines(report) -> list[str]:
+    text = str(report)
+    assert all(len(line) <= WIDTH for line in text.splitlines()), text
+    return text.splitlines()
+
+
+def _row(lines: list[str], consumer: str) -> str:
+    rows = [line for line in lines if line.split()[:1] == [consumer]]
+    assert len(rows) == 1, lines
+    return rows[0]
+
+
+@pytest.mark.timeout(900)
+def test_rsm_crosscheck_on_a_tf_keras_mlp_exits_0_with_one_row_per_consumer(tmp_path):
+    """The classic TF Hub export (tf_keras, batch norm, dropout) agrees in every consumer."""
+    path = models.export(models.TF_KERAS_MLP, tmp_path / "tf_keras_mlp")
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from reusable_savedmodel.adapters.cli import main; sys.exit(main())",
+         "crosscheck", str(path)],
+        capture_output=True, text=True, timeout=850,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= WIDTH for line in lines), done.stdout
+    for consumer in CONSUMERS:
+        row = _row(lines, consumer.name)
+        assert row.split()[-1] == "agrees", row
+    assert "random (dropout)" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def tf_keras_report(zoo_path):
+    return crosscheck(zoo_path(models.TF_KERAS_MLP), consumers=TF_CONSUMERS)
+
+
+def test_the_python_function_checks_every_figure(tf_keras_report):
+    report = tf_keras_report
+    assert report.ok and report.stochastic_training and report.callables == ()
+    assert [r.consumer for r in report.results] == TF_CONSUMERS
+    keras_checks = report.results[1].checks
+    assert keras_checks == {
+        "outputs (training=False)": "ok",
+        "training trace": "ok",
+        "gradients": "ok",
+        "state updates": "ok",
+        "regularization": "ok",
+        "frozen": "ok",
+        "named callables": "n/a",
+    }
+    data = json.loads(report.dumps())
+    assert data["ok"] and [c["verdict"] for c in data["consumers"]] == ["agrees"] * len(TF_CONSUMERS)
+    for consumer in TF_CONSUMERS:
+        _row(_lines(report), consumer)
+
+
+def test_a_consumer_that_deviates_fails_its_checks_and_the_command(zoo_path, monkeypatch, capsys):
+    """Outputs shifted by 1e-3 in the Piece consumer: outputs and gradients disagree; exit 1."""
+    original = consumers_tf.PieceWrapped.call
+    monkeypatch.setattr(consumers_tf.PieceWrapped, "call", lambda self, x, training: original(self, x, training) + 1e-3)
+
+    report = crosscheck(zoo_path("mul"), consumers=["Piece", "KerasLayer"])
+
+    piece, keras_layer = report.results
+    assert piece.verdict == "disagrees" and keras_layer.verdict == "agrees" and not report.ok
+    assert set(piece.failed_checks) == {"outputs (training=False)", "outputs (training=True)"}
+    lines = _lines(report)
+    assert "FAIL [1]" in _row(lines, "Piece") and any(line.startswith("[1] outputs (training=False)") for line in lines)
+    monkeypatch.setattr(run_lib, "CONSUMERS", tuple(c for c in CONSUMERS if c.name == "Piece"))
+    assert cli.main(["crosscheck", zoo_path("mul")]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_strings_in_jax_are_a_typed_reason_not_a_failure(zoo_path):
+    report = crosscheck(zoo_path("text"), consumers=["Piece", "to_jax"])
+
+    piece, jax_consumer = report.results
+    assert piece.verdict == "agrees" and jax_consumer.verdict == "cannot run" and report.ok
+    assert type(jax_consumer.error).__name__ == "UnconvertibleError"
+    lines = _lines(report)
+    assert "cannot run: UnconvertibleError [1]" in _row(lines, "to_jax")
+    assert any(line.startswith("[1] UnconvertibleError:") for line in lines)
+
+
+def test_named_callables_and_in_process_objects(zoo_path):
+    """The example MLP (named callables encoder/decoder), given as an in-process Piece."""
+    from reusable_savedmodel import interface as rsm
+
+    report = crosscheck(rsm.load(zoo_path("mlp")), consumers=["Piece", "KerasLayer"])
+
+    assert report.ok and set(report.callables) == {"encoder", "decoder"}
+    assert all(r.checks["named callables"] == "ok" for r in report.results)
+
+
+def test_a_missing_consumer_says_what_to_install(zoo_path, monkeypatch):
+    absent = dataclasses.replace(CONSUMERS[1], name="Imaginary", requires=("no_such_framework_xyz",))
+    monkeypatch.setattr(run_lib, "CONSUMERS", (CONSUMERS[0], absent))
+
+    report = crosscheck(zoo_path("mul"))
+
+    assert report.ok and report.results[1].verdict == "not installed"
+    assert "no_such_framework_xyz: pip install 'reusable-savedmodel[all]'" in str(report)
+    with pytest.raises(UnknownConsumerError, match="known: Piece, Imaginary"):
+        crosscheck(zoo_path("mul"), consumers=["Piece", "Nope"])
+
+
+def _call_spec(inputs) -> CallSpec:
+    return CallSpec(inputs=(inputs,), outputs=(), accepts_training=False, training_values=(), kwargs=(), traces=())
+
+
+def test_inputs_follow_the_spec():
+    spec = {
+        "ids": tf.TensorSpec([None, None], tf.int32),
+        "words": tf.TensorSpec([None], tf.string),
+        "pair": [tf.TensorSpec([None, 5], tf.float32), tf.TensorSpec(None, tf.float64)],
+        "flag": tf.TensorSpec([], tf.bool),
+    }
+    inputs = example_inputs(_call_spec(spec), where="m")
+
+    assert inputs["ids"].shape == (2, 3) and inputs["ids"].dtype == np.int32 and inputs["ids"].min() >= 0
+    assert inputs["words"].shape == (2,) and all(isinstance(w, bytes) for w in inputs["words"])
+    assert inputs["pair"][0].shape == (2, 5) and inputs["pair"][0].dtype == np.float32
+    assert inputs["pair"][1].shape == (2,) and inputs["pair"][1].dtype == np.float64
+    assert inputs["flag"].shape == () and inputs["flag"].dtype == bool
+    np.testing.assert_array_equal(example_inputs(_call_spec(spec), where="m")["ids"], inputs["ids"])
+    with pytest.raises(NonConformingError, match="m takes a RaggedTensorSpec"):
+        example_inputs(_call_spec(tf.RaggedTensorSpec([None, None], tf.float32)), where="m")
