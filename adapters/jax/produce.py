@@ -1,7 +1,8 @@
 """`from_jax`: a JAX function and its params as an in-process Reusable SavedModel.
 
-The forward pass runs in TF through `jax2tf.convert` (gradients included); params become
-trainable `tf.Variable`s, state non-trainable ones, assigned in the `training=True` trace.
+The forward pass runs in TF through `jax2tf` (see `tf_bridge`: first-order gradients,
+saved with the model); params become trainable `tf.Variable`s, state non-trainable ones,
+assigned in the `training=True` trace.
 Each trace is also written as a `jax.export` serialization (see `embedded`), so that
 `to_jax` of the saved model runs the original JAX code again: tf2jax cannot convert
 the `XlaCallModule` ops jax2tf emits.
@@ -17,8 +18,8 @@ from typing import Any
 import jax
 import numpy as np
 import tensorflow as tf
-from jax.experimental import jax2tf
 
+from reusable_savedmodel.adapters.jax import tf_bridge
 from reusable_savedmodel.adapters.jax.serialization import embedded
 from reusable_savedmodel.adapters.jax.serialization.exported import dimension_names, raw_key
 from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
@@ -106,10 +107,8 @@ class JaxExport(ReusableModule):
         # off here rather than on `call`, whose signature peers inspect for `training`.
         self._converted = {
             training: tf.autograph.experimental.do_not_convert(
-                jax2tf.convert(
-                    self._jax_function(training),
-                    polymorphic_shapes=[None, None, polymorphic, None],
-                    with_gradient=True,
+                tf_bridge.convert(
+                    self._jax_function(training), polymorphic_shapes=[None, None, polymorphic, None]
                 )
             )
             for training in (False, True)
@@ -179,7 +178,9 @@ class JaxExport(ReusableModule):
         trees = self._jax_variables
         if trees.regularization_loss is None:
             return []
-        loss = jax2tf.convert(lambda leaves: trees.regularization_loss(trees.param_tree.unflatten(leaves)))
+        loss = tf_bridge.convert(
+            lambda leaves: trees.regularization_loss(trees.param_tree.unflatten(leaves))
+        )
         return [tf.autograph.experimental.do_not_convert(lambda: loss([v.value() for v in self.params]))]
 
     def jax_apply(self, training: bool) -> Callable[..., Any]:
