@@ -29,3 +29,11 @@ class UnsafeModelError(ReusableError):
 
 class CheckFailedError(NonConformingError):
     """`Report.raise_if_failed` found error-level findings."""
+
+
+class MissingOpError(HandleError):
+    """A SavedModel uses ops this process has not registered (the message names the package)."""
+
+
+class UnsupportedError(ReusableError, ValueError):
+    """A request outside this library's scope (e.g. fine-tuning a TF1 Hub module)."""

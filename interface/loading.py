@@ -10,9 +10,10 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
+from reusable_savedmodel.interface.custom_ops import require_ops
 from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import scanning
-from reusable_savedmodel.interface.handles.resolve import Handle, resolve
+from reusable_savedmodel.interface.handles.resolve import Handle, is_tf1_hub_module, resolve
 from reusable_savedmodel.interface.piece import Piece
 
 
@@ -30,6 +31,19 @@ def _diagnose_load_failure(path: Path, handle: str, error: Exception) -> HandleE
     return None
 
 
+def _has_untagged_graph(path: Path) -> bool:
+    """Whether the SavedModel has a meta graph with no tags (a TF1 Hub module's default)."""
+    pb = path / "saved_model.pb"
+    if not pb.exists():
+        return False
+    proto = saved_model_pb2.SavedModel()
+    try:
+        proto.ParseFromString(pb.read_bytes())
+    except DecodeError:
+        return False  # loading reports it
+    return any(not m.meta_info_def.tags for m in proto.meta_graphs)
+
+
 def load(
     handle: Handle,
     *,
@@ -42,7 +56,8 @@ def load(
 
     Args:
       handle: A local directory, a `file://` URL or archive, or an `http(s)://` URL.
-      tags: MetaGraph tags to load (for SavedModels with several).
+      tags: MetaGraph tags to load (for SavedModels with several); for a TF1 Hub module
+        (`tfhub_module.pb`) the default is the empty set, TF Hub's inference graph.
       options: `tf.saved_model.LoadOptions`.
       scan: Scan the graphs before loading (see `rsm.scan`): `"warn"` logs ops that touch
         files, run code or use the network; `"strict"` refuses the model if there are any.
@@ -52,11 +67,14 @@ def load(
         `progress` (None: a bar only on a terminal), `offline` (None: `$RSM_OFFLINE`).
 
     Returns:
-      A Piece over the loaded object.
+      A Piece over the loaded object. A TF1 Hub module's Piece is inference only, through
+      its signatures (`piece.tf1_hub_module` is True).
 
     Raises:
-      HandleError: for a missing path, a directory that is no SavedModel, a corrupt
-        `saved_model.pb`, or a TF1 hub module.
+      HandleError: for a missing path, a directory that is no SavedModel, or a corrupt
+        `saved_model.pb`.
+      MissingOpError: if the graphs use ops this process has not registered (TF Text's
+        are imported when installed; the message names what to install).
       DownloadError: if a remote handle cannot be fetched, verified or unpacked.
       UnsafeModelError: if `scan="strict"` flags any op.
     """
@@ -64,14 +82,18 @@ def load(
     path = resolve(handle, **remote_options)
     if scan is not None:
         scanning.enforce(path, text, scan)
+    tf1_hub_module = is_tf1_hub_module(path)
+    if tf1_hub_module and tags is None and _has_untagged_graph(path):
+        tags = []  # TF Hub's TF1 modules keep their inference graph under no tags
     try:
+        require_ops(path, text)
         obj = tf.saved_model.load(str(path), tags=tags, options=options)
     except Exception as error:  # re-raised, explained when the files are at fault
         diagnosis = _diagnose_load_failure(path, text, error)
         if diagnosis is None:
             raise
         raise diagnosis from error
-    return Piece(obj, handle=text)
+    return Piece(obj, handle=text, tf1_hub_module=tf1_hub_module)
 
 
 def as_piece(x: Any, **load_kwargs: Any) -> Piece:

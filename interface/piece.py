@@ -18,6 +18,11 @@ from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATT
 
 _log = logging.getLogger(__name__)
 
+#: tf.functions tf_keras saves on every layer: its own machinery, not entry points.
+_TF_KERAS_FUNCTIONS = frozenset(
+    {"call_and_return_all_conditional_losses", "call_and_return_conditional_losses"}
+)
+
 # Attributes tf_keras adds to every saved layer; they are Keras internals, not named callables.
 
 
@@ -140,6 +145,7 @@ def bare_functions(obj: Any) -> dict[str, Any]:
         and attr.isidentifier()
         and attr not in LIST_ATTRIBUTES
         and attr not in FRAMEWORK_INTERNALS
+        and attr not in _TF_KERAS_FUNCTIONS
         and functions.is_tf_function(value)
     }
 

@@ -309,4 +309,5 @@ def _same(a: Any, b: Any) -> bool:
 def signature_spec(concrete: Any) -> SignatureSpec:
     """Reads a signature's keyword inputs and outputs."""
     _, kwargs = concrete.structured_input_signature
-    return SignatureSpec(inputs=dict(kwargs), outputs=dict(concrete.structured_outputs))
+    # TF1 signatures (wrapped functions) hold symbolic Tensors as outputs: read their specs.
+    return SignatureSpec(inputs=dict(kwargs), outputs=dict(functions.output_specs(concrete)))

@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from fixtures import models  # noqa: E402
+from fixtures.real_exporters import RealModels  # noqa: E402
 
 # Split the CPU into two logical devices before anything initializes the TF runtime.
 tf.config.set_logical_device_configuration(
@@ -43,3 +44,10 @@ def zoo_path(zoo_dir):
         return str(path)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def real_model(tmp_path_factory) -> RealModels:
+    """`real_model(name)`: a SavedModel written by a real exporter (tf_keras, Keras 3, jax2tf,
+    TF1 hub layout...) in a subprocess; see tests/fixtures/real_producers.py."""
+    return RealModels(tmp_path_factory.mktemp("real"))

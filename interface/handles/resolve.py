@@ -52,12 +52,19 @@ def is_remote(handle: Handle) -> bool:
     return urllib.parse.urlparse(str(handle)).scheme in _REMOTE_SCHEMES
 
 
+def is_tf1_hub_module(path: Path) -> bool:
+    """Whether the SavedModel directory `path` is a TF1 Hub module (has `tfhub_module.pb`).
+
+    Such modules load for inference only, through their signatures (see `loading.load`).
+    """
+    return (path / _TF1_HUB_MODULE_FILE).exists()
+
+
 def validate_saved_model_dir(path: Path, handle: str) -> Path:
-    """Checks that `path` is a TF2 SavedModel directory; returns it.
+    """Checks that `path` is a SavedModel directory (TF2, TF1 or a TF1 Hub module); returns it.
 
     Raises:
-      HandleError: if it is missing, not a directory, a TF1 hub module, or has no
-        `saved_model.pb`.
+      HandleError: if it is missing, not a directory, or has no `saved_model.pb`.
     """
     if not path.exists():
         raise HandleError(f"{handle!r}: no such file or directory ({path}).")
@@ -65,12 +72,6 @@ def validate_saved_model_dir(path: Path, handle: str) -> Path:
         raise HandleError(
             f"{handle!r}: expected a SavedModel directory, got a file ({path}). Archives "
             f"(.tar.gz, .tgz, .tar) are unpacked only from file:// or http(s):// handles."
-        )
-    if (path / _TF1_HUB_MODULE_FILE).exists():
-        raise HandleError(
-            f"{handle!r} is a TF1 Hub module (it has {_TF1_HUB_MODULE_FILE}), a format for "
-            f"TensorFlow 1's hub.Module. This library loads TF2 SavedModels; use the model's "
-            f"TF2 SavedModel version, or load this one with tensorflow_hub.Module under tf.compat.v1."
         )
     if not any((path / name).exists() for name in _SAVED_MODEL_FILES):
         contents = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"

@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 
@@ -40,12 +41,15 @@ def test_corrupt_saved_model_pb(tmp_path, zoo_path):
     assert info.value.__cause__ is not None
 
 
-def test_tf1_hub_module_is_named_as_such(tmp_path, zoo_path):
+def test_tfhub_module_pb_beside_a_tf2_graph_loads_it(tmp_path, zoo_path):
+    # TF1 Hub modules load with tags=set() (tests/interface/test_real_exporters.py); a
+    # directory without such a graph keeps TensorFlow's default tags.
     copy = tmp_path / "tf1"
     shutil.copytree(zoo_path("mul"), copy)
-    (copy / "tfhub_module.pb").write_bytes(b"")
-    with pytest.raises(rsm.HandleError, match="is a TF1 Hub module.*TF2 SavedModel version"):
-        rsm.load(copy)
+    (copy / "tfhub_module.pb").write_bytes(b"\x08\x03")
+    piece = rsm.load(copy)
+    assert piece.tf1_hub_module
+    np.testing.assert_allclose(piece(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
 
 
 def test_load_gives_a_fresh_object_each_time(zoo_path):

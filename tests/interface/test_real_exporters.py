@@ -1,0 +1,163 @@
+"""The core on SavedModels written by other exporters (built in a subprocess, see
+tests/fixtures/real_producers.py), each compared with the raw `tf.saved_model.load` object."""
+
+import logging
+import shutil
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+from fixtures.tolerances import assert_close
+from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.interface import custom_ops
+
+X3 = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]], np.float32)
+X2 = np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32)
+
+
+def _gradients(fn, variables, x):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(fn(tf.constant(x)) ** 2)
+    # Embedding gradients come as IndexedSlices: compare them dense.
+    return [tf.convert_to_tensor(g) for g in tape.gradient(loss, list(variables))]
+
+
+# -- item 4: roots without __call__ -------------------------------------------------
+
+
+def test_function_root_loads_and_its_function_is_a_piece(real_model):
+    path = real_model("function_root")
+    piece, raw = rsm.load(path), tf.saved_model.load(path)
+    assert piece.function is None and list(piece.functions) == ["f"]
+    with pytest.raises(rsm.NonConformingError, match=r"signature-only.*tf.function: f"):
+        piece(X2)
+    f = piece.callable("f")
+    assert f.is_bare_function
+    assert {v.name for v in f.variables} == {"w:0", "scale:0"}
+    assert [v.name for v in f.trainable_variables] == ["w:0"]  # `scale` has trainable=False
+    assert_close(f(X2), raw.f(tf.constant(X2)))
+    # The variables are the loaded object's own: the piece's gradients are raw's.
+    (grad,) = _gradients(f, f.trainable_variables, X2)
+    (raw_grad,) = _gradients(raw.f, [raw.w], X2)
+    assert_close(grad, raw_grad)
+    assert rsm.check(path).codes() == {"RSM101"}
+    assert rsm.check(f).codes() == {"RSM105"}
+
+
+def test_callables_root_loads_and_each_callable_runs(real_model):
+    path = real_model("callables_root")
+    piece, raw = rsm.load(path), tf.saved_model.load(path)
+    assert piece.function is None and set(piece.callables) == {"encoder", "decoder"}
+    with pytest.raises(rsm.NonConformingError, match=r"root is not callable.*named callables: decoder, encoder"):
+        piece(X3)
+    hidden = piece.callable("encoder")(X3)
+    assert_close(hidden, raw.encoder(tf.constant(X3)))
+    assert_close(piece.callable("decoder")(hidden), raw.decoder(raw.encoder(tf.constant(X3))))
+    report = rsm.check(path)
+    assert report.ok and report.codes() == {"RSM104"}
+
+
+def test_jax2tf_export_runs_as_a_bare_function(real_model):
+    path = real_model("jax2tf_export")
+    piece, raw = rsm.load(path), tf.saved_model.load(path)
+    f = piece.callable("f")
+    assert len(f.trainable_variables) == 2  # jax2tf's params, captured by `f`
+    assert_close(f(X3), raw.f(tf.constant(X3)))
+    assert_close(f(X3), raw.signatures["serving_default"](inputs=tf.constant(X3))["output_0"])
+    # Hand-computed: tanh(x @ w + b), as the JAX function says.
+    w = np.arange(6, dtype=np.float32).reshape(3, 2) / 10
+    b = np.array([0.1, -0.2], np.float32)
+    assert_close(f(X3), np.tanh(X3 @ w + b))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(f(tf.constant(X3)))
+    grads = dict(zip([tuple(v.shape) for v in f.trainable_variables], tape.gradient(loss, f.trainable_variables)))
+    slope = 1 - np.tanh(X3 @ w + b) ** 2
+    assert_close(grads[(3, 2)], X3.T @ slope)
+    assert_close(grads[(2,)], slope.sum(0))
+
+
+# -- item 5: TF1 Hub modules ---------------------------------------------------------
+
+
+def test_tf1_hub_module_loads_for_inference_through_its_signatures(real_model):
+    path = real_model("tf1_hub_module")
+    piece = rsm.load(path)
+    raw = tf.saved_model.load(path, tags=[])
+    assert piece.tf1_hub_module and piece.function is None and set(piece.signatures) == {"default"}
+    out = piece.signatures["default"](inputs=tf.constant(X3))
+    assert_close(out["default"], raw.signatures["default"](inputs=tf.constant(X3))["default"])
+    # The inference graph (tags set()), not the "train" one, which doubles the output.
+    w = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    assert_close(out["default"], X3 @ w + [0.5, -0.5])
+    assert_close(out["hidden"], X3 @ w)
+    assert piece.spec.signatures["default"].outputs["default"].shape.as_list() == [None, 2]
+    with pytest.raises(rsm.NonConformingError, match=r"signature-only.*TF1 Hub module.*'default'"):
+        piece(X3)
+    train = rsm.load(path, tags=["train"])
+    assert_close(train.signatures["default"](inputs=tf.constant(X3))["default"], 2 * (X3 @ w + [0.5, -0.5]))
+
+
+# -- item 6: ops not registered in this process -----------------------------------------
+
+
+def _with_op_renamed(source: str, target, old: str, new: str):
+    """A copy of the SavedModel `source` whose first `old` node in a function is op `new`."""
+    shutil.copytree(source, target)
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((target / "saved_model.pb").read_bytes())
+    nodes = [n for f in proto.meta_graphs[0].graph_def.library.function for n in f.node_def if n.op == old]
+    nodes[0].op = new
+    (target / "saved_model.pb").write_bytes(proto.SerializeToString())
+    return target
+
+
+def test_missing_tf_text_op_names_the_package_to_install(zoo_path, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if "tensorflow_text" not in p])
+    path = _with_op_renamed(zoo_path("mul"), tmp_path / "m", "Mul", "TFText>RoundRobinTrim")
+    assert "TFText>RoundRobinTrim" in custom_ops.unregistered_ops(path)
+    major_minor = ".".join(tf.__version__.split(".")[:2])
+    with pytest.raises(rsm.ReusableError, match=rf'TFText>RoundRobinTrim.*pip install "tensorflow-text=={major_minor}\.\*"'):
+        rsm.load(path)
+
+
+def test_missing_custom_op_is_named_with_where_it_is_used(zoo_path, tmp_path):
+    path = _with_op_renamed(zoo_path("mul"), tmp_path / "m", "Mul", "MyCompanyOp")
+    with pytest.raises(rsm.HandleError, match=r"custom ops MyCompanyOp \(in __inference___call___\d+\)"):
+        rsm.load(path)
+
+
+def test_installed_tensorflow_text_is_imported_before_loading(zoo_path, tmp_path, monkeypatch):
+    # A stand-in `tensorflow_text` that registers nothing: it must be imported, and the
+    # op that stays unregistered still reported.
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "tensorflow_text.py").write_text("IMPORTED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "tensorflow_text", raising=False)
+    path = _with_op_renamed(zoo_path("mul"), tmp_path / "m", "Mul", "TFText>RoundRobinTrim")
+    with pytest.raises(rsm.ReusableError, match="TFText>RoundRobinTrim"):
+        rsm.load(path)
+    assert sys.modules["tensorflow_text"].IMPORTED
+
+
+# -- item 7: None among the variables ---------------------------------------------------
+
+
+def test_text_vectorization_model_none_variable_is_flagged_and_ignored(real_model, caplog):
+    path = real_model("text_vectorization")
+    raw = tf.saved_model.load(path)
+    assert any(v is None for v in raw.variables)  # the exporter's own output
+    report = rsm.check(path)
+    assert not report.ok and "RSM125" in report.codes()
+    with caplog.at_level(logging.WARNING, logger="reusable_savedmodel.interface.piece"):
+        piece = rsm.load(path)
+        assert len(piece.variables) == len(raw.variables) - 1
+        assert piece.variables == piece.variables  # read twice, logged once
+    assert sum("lists None" in r.getMessage() for r in caplog.records) == 1
+    text = tf.constant(["the cat sat", "a dog"])
+    assert_close(piece(text), raw(text))
+    (grad,) = _gradients(piece, piece.trainable_variables, ["the cat sat", "a dog"])
+    (raw_grad,) = _gradients(raw, [v for v in raw.trainable_variables if v is not None], ["the cat sat", "a dog"])
+    assert_close(grad, raw_grad)
