@@ -1,6 +1,6 @@
 """Fine-tuning KerasLayer in Keras 3: fit, re-export, `.keras` files, safe mode.
 
-MirroredStrategy is tested against one device in tests/exchange/test_scale_out.py.
+MirroredStrategy is tested against one device in tests/conformance/test_scale_out.py.
 """
 
 import keras

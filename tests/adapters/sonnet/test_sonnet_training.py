@@ -1,6 +1,6 @@
 """Fine-tuning a example model in a Sonnet training loop.
 
-The Replicator is tested against one device in tests/exchange/test_scale_out.py.
+The Replicator is tested against one device in tests/conformance/test_scale_out.py.
 """
 
 import numpy as np

@@ -1,26 +1,24 @@
-"""Runs the exchange matrix: every producer's models through every consumer, two routes.
+"""Runs the conformance matrix: every producer's models through every consumer, two routes.
 
 The cells that cannot work fully are documented by `limitation` (the error they raise,
-or the one check they fail, and why); the tests assert exactly those, and the README's compatibility table is
-rendered from a run (`python -m reusable_savedmodel.adapters.exchange --readme README.md`).
+or the one check they fail, and why); the tests assert exactly those, and the README's
+compatibility table is rendered from a run
+(`PYTHONPATH=tests python -m conformance --readme README.md`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from reusable_savedmodel.adapters.exchange.cells import Cell, run_cell
-from reusable_savedmodel.adapters.exchange.registry import (
-    CONSUMERS,
-    PRODUCERS,
-    ROUTES,
-    Consumer,
-    Producer,
-    missing,
-)
+from conformance.cells import Cell
+from conformance.producers import CONSUMERS, PRODUCERS, ROUTES, Producer
+from reusable_savedmodel.adapters.crosscheck import Consumer
+from reusable_savedmodel.adapters.crosscheck.checks import run_checks
+from reusable_savedmodel.adapters.crosscheck.registry import missing
 from reusable_savedmodel.interface.errors import NonConformingError
 
 
@@ -110,32 +108,38 @@ def run_producer(
 ) -> list[Cell]:
     """Runs one producer's row(s) of the matrix.
 
+    A cell whose producer or consumer needs a framework that is not installed is
+    recorded as unavailable, not run.
+
     Args:
       producer: The producer.
       workdir: Where its SavedModels are written.
       consumers: The consumers (columns).
-      kinds: The model kinds; by default every kind the producer builds.
+      kinds: The model kinds; by default every kind the producer builds (others are skipped).
       progress: Called with each finished cell.
 
     Returns:
       The cells, kind by kind, route by route, consumer by consumer.
     """
     cells = []
-    for kind in kinds or producer.kinds:
-        produced = producer.build(kind)
-        path = workdir / f"{producer.module}-{kind}"
-        produced.save(path)
-        for route, source in zip(ROUTES, (produced.in_process, path)):
-            for consumer in consumers:
-                cell = Cell(producer.name, kind, consumer.name, route)
-                absent = missing(consumer.requires)
-                if absent:
-                    cell.unavailable = f"needs {', '.join(absent)}"
-                else:
-                    run_cell(cell, consumer, source, produced.truth, produced.inputs)
-                cells.append(cell)
-                if progress is not None:
-                    progress(cell)
+    producer_absent = missing(producer.requires)
+    for kind in [k for k in (kinds or producer.kinds) if k in producer.kinds]:
+        produced, sources = None, {}
+        if not producer_absent:
+            produced = producer.build(kind)
+            path = workdir / f"{producer.module}-{kind}"
+            produced.save(path)
+            sources = dict(zip(ROUTES, (produced.in_process, path)))
+        for route, consumer in itertools.product(ROUTES, consumers):
+            cell = Cell(consumer.name, producer=producer.name, kind=kind, route=route)
+            absent = producer_absent + missing(consumer.requires)
+            if absent:
+                cell.unavailable = f"needs {', '.join(absent)}"
+            else:
+                run_checks(cell, consumer, sources[route], produced.truth, produced.inputs)
+            cells.append(cell)
+            if progress is not None:
+                progress(cell)
     return cells
 
 
@@ -144,23 +148,15 @@ def run(
     kinds: Sequence[str] | None = None,
     progress: Callable[[Cell], None] | None = None,
 ) -> Iterator[Cell]:
-    """Runs the whole matrix with every installed producer (in a temporary directory).
+    """Runs the whole matrix with every producer (in a temporary directory).
 
     Args:
-      kinds: Restricts the model kinds (e.g. the default model only, for the demo).
+      kinds: Restricts the model kinds.
       progress: Called with each finished cell.
 
     Yields:
-      Every cell; a producer whose framework is absent yields its cells as unavailable.
+      Every cell; those needing an absent framework are marked unavailable.
     """
     with tempfile.TemporaryDirectory(prefix="rsm-matrix-") as tmp:
         for producer in PRODUCERS:
-            chosen = [k for k in (kinds or producer.kinds) if k in producer.kinds]
-            absent = missing(producer.requires)
-            if absent:
-                for kind in chosen:
-                    for route in ROUTES:
-                        for consumer in CONSUMERS:
-                            yield Cell(producer.name, kind, consumer.name, route, unavailable=f"needs {', '.join(absent)}")
-                continue
-            yield from run_producer(producer, Path(tmp), kinds=chosen, progress=progress)
+            yield from run_producer(producer, Path(tmp), kinds=kinds, progress=progress)

@@ -9,10 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 import tensorflow as tf
 
+from conformance import architecture as arch
+from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.produced import Produced
-from reusable_savedmodel.adapters.exchange.truth import Truth, cotangent
+from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth, cotangent, leaves
 from reusable_savedmodel.adapters.jax import from_jax
 
 _FEATURES = tf.TensorSpec([None, arch.FEATURES], tf.float32)
@@ -128,9 +128,9 @@ def jax_truth(
     """
     stochastic = kind == "rich"
     rng = jax.random.key(0)
-    outputs = {False: np.asarray(apply(params, state, inputs, False, None)[0])}
+    outputs = {False: leaves(apply(params, state, inputs, False, None)[0])}
     if not stochastic:
-        outputs[True] = np.asarray(apply(params, state, inputs, True, rng)[0])
+        outputs[True] = leaves(apply(params, state, inputs, True, rng)[0])
     gradient_training = not stochastic
 
     def loss(p):
@@ -143,9 +143,12 @@ def jax_truth(
         for v, g in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(grads))
     ]
     new_state = apply(params, state, inputs, True, rng)[1]
-    callable_outputs = {}
+    callables = {}
     if kind == "rich":
-        callable_outputs = {t: np.asarray(callable_call(inputs["features"], t)) for t in (False, True)}
+        features = inputs["features"]
+        callables[arch.CALLABLE] = CallableTruth(
+            features, {t: leaves(callable_call(features, t)) for t in (False, True)}
+        )
     return Truth(
         outputs=outputs,
         stochastic_training=stochastic,
@@ -153,7 +156,5 @@ def jax_truth(
         gradients=gradients,
         regularization=regularization,
         state_after_training=[np.asarray(v) for v in jax.tree_util.tree_leaves(new_state)],
-        callable_name=arch.CALLABLE if kind == "rich" else None,
-        callable_inputs=inputs["features"] if kind == "rich" else None,
-        callable_outputs=callable_outputs,
+        callables=callables,
     )

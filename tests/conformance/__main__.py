@@ -1,4 +1,7 @@
-"""`python -m reusable_savedmodel.adapters.exchange`: runs the matrix, prints or writes the table."""
+"""`python -m conformance` (with `tests` on `PYTHONPATH`): runs the matrix, prints or writes the table.
+
+From the repository root: `PYTHONPATH=tests python -m conformance --readme README.md`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from reusable_savedmodel.adapters.exchange import matrix, table
+from conformance import matrix, table
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the matrix; returns 1 if a cell fails other than as documented."""
-    parser = argparse.ArgumentParser(prog="python -m reusable_savedmodel.adapters.exchange", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__)
     parser.add_argument("--kinds", nargs="+", help="model kinds to run (default: all)")
     parser.add_argument("--readme", type=Path, help="rewrite this README's compatibility block")
     args = parser.parse_args(argv)

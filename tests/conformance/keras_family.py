@@ -5,9 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.tf_native import tf_truth
-from reusable_savedmodel.adapters.exchange.truth import Truth
+from conformance import architecture as arch
+from reusable_savedmodel.adapters.crosscheck.compare import Truth
+from reusable_savedmodel.adapters.crosscheck.truth import tf_truth
 
 
 def build_model(keras_api: ModuleType, kind: str) -> tuple[Any, Any]:
@@ -64,14 +64,10 @@ def keras_truth(model: Any, encoder: Any, kind: str, inputs: Any, variable: Any)
     """
     dense = model.get_layer("dense") if encoder is None else encoder.get_layer("dense")
     kernels = (dense.kernel, model.get_layer("head").kernel)
-    callable_kwargs = (
-        {
-            "callable_call": lambda x, training: encoder(x, training=training),
-            "callable_name": arch.CALLABLE,
-            "callable_inputs": inputs["features"],
-        }
+    callables = (
+        {arch.CALLABLE: (lambda x, training: encoder(x, training=training), inputs["features"])}
         if encoder is not None
-        else {}
+        else None
     )
     return tf_truth(
         call=lambda x, training: model(x, training=training),
@@ -80,5 +76,5 @@ def keras_truth(model: Any, encoder: Any, kind: str, inputs: Any, variable: Any)
         state=[variable(w) for w in model.non_trainable_variables],
         regularization=lambda: arch.l2(*(k.numpy() for k in kernels)),
         stochastic_training=kind == "rich",
-        **callable_kwargs,
+        callables=callables,
     )

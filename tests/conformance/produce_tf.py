@@ -7,11 +7,11 @@ from typing import Any
 
 import tensorflow as tf
 
+from conformance import architecture as arch
+from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import examples
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.produced import Produced
-from reusable_savedmodel.adapters.exchange.tf_native import tf_truth
+from reusable_savedmodel.adapters.crosscheck.truth import tf_truth
 
 
 class _Encoder(rsm.ReusableModule):
@@ -85,19 +85,15 @@ def build(kind: str) -> Produced:
         state=[v for v in model.variables if not v.trainable],
         regularization=lambda: arch.l2(encoder.dense.kernel.numpy(), model.head.kernel.numpy()),
         stochastic_training=kind == "rich",
-        **_callable(kind, encoder, inputs),
+        callables=_callables(kind, encoder, inputs),
     )
     return Produced(in_process=model, save=lambda path: rsm.save(model, path), truth=truth, inputs=inputs)
 
 
-def _callable(kind: str, encoder: _Encoder, inputs: Any) -> dict[str, Any]:
+def _callables(kind: str, encoder: _Encoder, inputs: Any) -> dict[str, Any]:
     if kind != "rich":
         return {}
-    return {
-        "callable_call": lambda x, training: encoder(x, training=training),
-        "callable_name": arch.CALLABLE,
-        "callable_inputs": inputs["features"],
-    }
+    return {arch.CALLABLE: (lambda x, training: encoder(x, training=training), inputs["features"])}
 
 
 def _text() -> Produced:

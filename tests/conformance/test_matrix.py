@@ -1,4 +1,4 @@
-"""The exchange matrix: every producer x consumer x route passes, or fails exactly as documented."""
+"""The conformance matrix: every producer x consumer x route passes, or fails exactly as documented."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reusable_savedmodel.adapters.exchange import matrix, table
-from reusable_savedmodel.adapters.exchange.cells import Cell, run_cell
-from reusable_savedmodel.adapters.exchange.registry import CONSUMERS, PRODUCERS
+from conformance import matrix, table
+from conformance.cells import Cell
+from conformance.producers import CONSUMERS, PRODUCERS
+from reusable_savedmodel.adapters.crosscheck.checks import run_checks
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -25,7 +26,7 @@ def test_row_passes_or_fails_as_documented_and_matches_the_readme(producer, tmp_
     readme = [row for row in table.readme_rows(README) if row.startswith(f"| {producer.name} |")]
     assert readme == table.rows(cells), (
         "README's compatibility rows differ from this run; regenerate them with "
-        "`python -m reusable_savedmodel.adapters.exchange --readme README.md`"
+        "`PYTHONPATH=tests python -m conformance --readme README.md`"
     )
 
 
@@ -36,13 +37,14 @@ def test_checks_catch_a_consumer_that_deviates_from_the_truth():
     truth = produced.truth
     wrong = dataclasses.replace(
         truth,
-        outputs={False: truth.outputs[False], True: truth.outputs[True] + 1e-2},
+        outputs={False: truth.outputs[False], True: [leaf + 1e-2 for leaf in truth.outputs[True]]},
         gradients=[(value, 2.0 * grad) for value, grad in truth.gradients],
         regularization=truth.regularization * 1.01,
     )
     consumer = next(c for c in CONSUMERS if c.name == "Piece")
 
-    cell = run_cell(Cell(producer.name, "mlp", "Piece", "in process"), consumer, produced.in_process, wrong, produced.inputs)
+    cell = Cell("Piece", producer=producer.name, kind="mlp", route="in process")
+    run_checks(cell, consumer, produced.in_process, wrong, produced.inputs)
 
     assert set(cell.failed_checks) == {"outputs (training=True)", "gradients", "regularization"}
     assert matrix.verdict(cell) is not None

@@ -8,10 +8,10 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from conformance import architecture as arch
+from conformance.produce_jax import jax_truth, signature
+from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.produce_jax import jax_truth, signature
-from reusable_savedmodel.adapters.exchange.produced import Produced
 from reusable_savedmodel.adapters.flax import from_flax
 
 

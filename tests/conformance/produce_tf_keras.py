@@ -11,9 +11,9 @@ import os
 import tensorflow as tf
 import tf_keras
 
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.keras_family import build_model, keras_truth
-from reusable_savedmodel.adapters.exchange.produced import Produced
+from conformance import architecture as arch
+from conformance.keras_family import build_model, keras_truth
+from conformance.produced import Produced
 
 
 def build(kind: str) -> Produced:

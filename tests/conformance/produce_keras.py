@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
+from conformance import architecture as arch
+from conformance.keras_family import build_model, keras_truth
+from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.keras_family import build_model, keras_truth
-from reusable_savedmodel.adapters.exchange.produced import Produced
 from reusable_savedmodel.adapters.keras import from_keras
 
 

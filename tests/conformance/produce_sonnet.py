@@ -6,10 +6,10 @@ import numpy as np
 import sonnet as snt
 import tensorflow as tf
 
+from conformance import architecture as arch
+from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.exchange import architecture as arch
-from reusable_savedmodel.adapters.exchange.produced import Produced
-from reusable_savedmodel.adapters.exchange.tf_native import tf_truth
+from reusable_savedmodel.adapters.crosscheck.truth import tf_truth
 from reusable_savedmodel.adapters.sonnet import from_sonnet
 
 _FEATURES = tf.TensorSpec([None, arch.FEATURES], tf.float32)
@@ -64,15 +64,7 @@ def build(kind: str) -> Produced:
         model, input_signature=signature, regularizers={"*/w": snt.regularizers.L2(arch.L2)}, callables=callables
     )
     inputs = arch.inputs(kind)
-    callable_kwargs = (
-        {
-            "callable_call": lambda x, training: model.encoder(tf.constant(x), training),
-            "callable_name": arch.CALLABLE,
-            "callable_inputs": inputs["features"],
-        }
-        if kind == "rich"
-        else {}
-    )
+    encoder_call = lambda x, training: model.encoder(tf.constant(x), training)  # noqa: E731
     truth = tf_truth(
         call=lambda x, training: model(tf.nest.map_structure(tf.constant, x), training),
         inputs=inputs,
@@ -80,6 +72,6 @@ def build(kind: str) -> Produced:
         state=[v for v in model.variables if not v.trainable],
         regularization=lambda: arch.l2(model.encoder.linear.w.numpy(), model.head.w.numpy()),
         stochastic_training=kind == "rich",
-        **callable_kwargs,
+        callables={arch.CALLABLE: (encoder_call, inputs["features"])} if kind == "rich" else None,
     )
     return Produced(in_process=piece, save=lambda path: rsm.save(piece, path), truth=truth, inputs=inputs)
