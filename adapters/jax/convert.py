@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import flatten
+from reusable_savedmodel.adapters.jax import flatten, gradients
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
 from reusable_savedmodel.interface import NonConformingError, ReusableError
 from reusable_savedmodel.interface.kit import TraceSpec
@@ -131,7 +131,8 @@ class Converter:
         Raises:
           UnconvertibleError: if the trace uses operations that cannot be converted.
         """
-        flat_def = flatten.inline_calls(concrete.graph.as_graph_def())
+        custom = gradients.collect(concrete.graph)
+        flat_def = flatten.inline_calls(concrete.graph.as_graph_def(), gradients.captures_by_type(custom))
         num_args = len(concrete.inputs) - len(concrete.captured_inputs)
         arguments = concrete.inputs[:num_args]
         captures = list(zip(concrete.inputs[num_args:], concrete.captured_inputs))
@@ -174,7 +175,7 @@ class Converter:
         structure = jax.tree_util.tree_structure(
             tf.nest.map_structure(lambda _: 0, concrete.structured_outputs)
         )
-        with self._explained(what):
+        with self._explained(what), gradients.converting(custom):
             fn, _ = tf2jax.convert(flat, specs)
             # tf2jax converts control-flow bodies on first use: build them all now.
             jax.eval_shape(

@@ -9,11 +9,17 @@ through a wrapper `tf.function` (the usual way to call tf2jax on a loaded model)
 every SavedModel whose traces call nested functions (tf_keras saves one per layer), puts
 the batch-norm updates inside such a call. Inlining all calls into one flat graph moves
 the assignments to the top level, where tf2jax maps them back to captured variables.
+
+Custom gradients (`tf.custom_gradient`, and so `tf.nn.silu`/swish) are `IdentityN` nodes
+whose registered gradient function captures tensors of the graph the node was traced in,
+by name. Inlining renames those tensors, so the caller says which tensors each gradient
+captures (`gradient_captures`) and each such node gets them as extra inputs (and outputs),
+renamed with everything else: the converter reads them there (see `gradients.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -24,6 +30,12 @@ from reusable_savedmodel.interface import compat
 # OpDef; TensorFlow's own SavedModel loader uses it for the same purpose.
 
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+GRADIENT_ATTR = "_gradient_op_type"
+#: How many data inputs were appended to a custom-gradient node: its gradient's captures.
+CAPTURES_ATTR = "_rsm_gradient_captures"
+
+#: A gradient's captured tensor: its name in the node's graph, and its dtype.
+Capture = tuple[str, tf.DType]
 # Colocation hints name nodes that inlining renames; they carry no meaning for JAX.
 _DROPPED_ATTRS = ("_class",)
 
@@ -61,12 +73,14 @@ def _copy(node: tf.compat.v1.NodeDef) -> tf.compat.v1.NodeDef:
 
 
 def _inline_call(
-    call: tf.compat.v1.NodeDef, functions: Mapping[str, tf.compat.v1.FunctionDef]
+    call: tf.compat.v1.NodeDef,
+    functions: Mapping[str, tf.compat.v1.FunctionDef],
+    gradient_captures: Mapping[bytes, Sequence[Capture]],
 ) -> tuple[list[tf.compat.v1.NodeDef], list[str], list[str]]:
     """Inlines one call node: returns its body nodes, output tensors and control outputs."""
     fdef = functions[call.attr["f"].func.name]
     body_def, nested_to_flat = compat.function_def_to_graph_def(fdef)
-    body = _inline_nodes(body_def.node, functions)
+    body = _inline_nodes(body_def.node, functions, gradient_captures)
     data_inputs = [r for r in call.input if not r.startswith("^")]
     call_controls = [r for r in call.input if r.startswith("^")]
     arguments = {arg.name: data_inputs[i] for i, arg in enumerate(fdef.signature.input_arg)}
@@ -97,16 +111,32 @@ def _inline_call(
     return nodes, outputs, controls
 
 
+def _with_captures(node: tf.compat.v1.NodeDef, gradient_captures: Mapping[bytes, Sequence[Capture]]) -> tf.compat.v1.NodeDef:
+    """A copy of `node`; a custom-gradient node also gets its gradient's captures as inputs."""
+    out = _copy(node)
+    captures = gradient_captures.get(node.attr[GRADIENT_ATTR].s) if GRADIENT_ATTR in node.attr else None
+    if node.op in CALL_OPS or not captures or CAPTURES_ATTR in node.attr:
+        return out
+    data = [r for r in out.input if not r.startswith("^")]
+    controls = [r for r in out.input if r.startswith("^")]
+    out.input[:] = data + [name for name, _ in captures] + controls
+    out.attr["T"].list.type.extend(dtype.as_datatype_enum for _, dtype in captures)
+    out.attr[CAPTURES_ATTR].i = len(captures)
+    return out
+
+
 def _inline_nodes(
-    nodes: Iterable[tf.compat.v1.NodeDef], functions: Mapping[str, tf.compat.v1.FunctionDef]
+    nodes: Iterable[tf.compat.v1.NodeDef],
+    functions: Mapping[str, tf.compat.v1.FunctionDef],
+    gradient_captures: Mapping[bytes, Sequence[Capture]],
 ) -> list[tf.compat.v1.NodeDef]:
     out: list[tf.compat.v1.NodeDef] = []
     aliases: dict[str, str] = {}
     for node in nodes:
         if node.op not in CALL_OPS:
-            out.append(_copy(node))
+            out.append(_with_captures(node, gradient_captures))
             continue
-        body, outputs, controls = _inline_call(node, functions)
+        body, outputs, controls = _inline_call(node, functions, gradient_captures)
         out.extend(body)
         for k, tensor in enumerate(outputs):
             aliases[f"{node.name}:{k}"] = tensor
@@ -120,20 +150,45 @@ def _inline_nodes(
     return out
 
 
-def inline_calls(graph_def: tf.compat.v1.GraphDef) -> tf.compat.v1.GraphDef:
+def _referenced_functions(
+    nodes: Iterable[tf.compat.v1.NodeDef], functions: Mapping[str, tf.compat.v1.FunctionDef]
+) -> set[str]:
+    """Names of the library functions that `nodes` (e.g. control flow) reference, recursively."""
+    found: set[str] = set()
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        for value in node.attr.values():
+            names = [value.func.name] if value.HasField("func") else [f.name for f in value.list.func]
+            for name in names:
+                if name in functions and name not in found:
+                    found.add(name)
+                    pending.extend(functions[name].node_def)
+    return found
+
+
+def inline_calls(
+    graph_def: tf.compat.v1.GraphDef, gradient_captures: Mapping[bytes, Sequence[Capture]] | None = None
+) -> tf.compat.v1.GraphDef:
     """Returns a copy of `graph_def` with every (Stateful)PartitionedCall inlined, recursively.
 
-    Functions that other ops reference (control flow bodies, gradients) stay in the library.
+    Functions that other ops reference (control flow bodies) stay in the library; the
+    inlined bodies and gradient functions leave it (tf2jax finds gradients by op type).
 
     Args:
       graph_def: A graph, e.g. a trace's `graph.as_graph_def()`.
+      gradient_captures: Custom-gradient op type -> the tensors (names in the graph the
+        node was traced in) its gradient function captures.
 
     Returns:
-      The flat graph; call nodes become NoOps of the same name (for control edges).
+      The flat graph; call nodes become NoOps of the same name (for control edges); a
+      custom-gradient node whose gradient captures tensors takes them as its last inputs
+      (their number in its `CAPTURES_ATTR`).
     """
     functions = {f.signature.name: f for f in graph_def.library.function}
     flat = tf.compat.v1.GraphDef()
     flat.versions.CopyFrom(graph_def.versions)
-    flat.library.CopyFrom(graph_def.library)
-    flat.node.extend(_inline_nodes(graph_def.node, functions))
+    flat.node.extend(_inline_nodes(graph_def.node, functions, gradient_captures or {}))
+    kept = _referenced_functions(flat.node, functions)
+    flat.library.function.extend(f for f in graph_def.library.function if f.signature.name in kept)
     return flat

@@ -1,0 +1,161 @@
+"""Custom gradients (`tf.custom_gradient`, swish, restored SavedModel gradients) in JAX.
+
+TensorFlow marks a custom gradient with an `IdentityN` node: its inputs are the forward
+results followed by the arguments, and the function registered for its
+`_gradient_op_type` maps the results' cotangents to the arguments' gradients, reading
+tensors of the graph the node sits in (captures). tf2jax 0.3.8 handles these only one per
+graph and by the captures' names, which inlining changes; so the converter does it here:
+`flatten.inline_calls` appends each gradient's captures to its node's inputs, and while
+tf2jax converts, such a node becomes a `jax.custom_vjp` identity whose backward pass is the
+registered gradient, converted to JAX on its own. The forward results get a zero
+cotangent, as in TensorFlow, so only the custom gradient reaches the arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import tensorflow as tf
+import tf2jax
+
+from reusable_savedmodel.adapters.jax import compat, flatten
+
+
+class CustomGradient:
+    """One registered custom gradient, traced on the shapes of a node that uses it.
+
+    Args:
+      op_type: The node's `_gradient_op_type`.
+      op: A node using it (its inputs give the gradient's argument specs).
+      gradient: The registered gradient function, `gradient(op, *dys)`.
+
+    Raises:
+      ValueError: if the gradient reads variables (not supported).
+    """
+
+    def __init__(self, op_type: bytes, op: Any, gradient: Any):
+        self.op_type = op_type
+        self._dy_specs = [tf.TensorSpec(t.shape, t.dtype) for t in op.inputs]
+        self._traced = tf.function(lambda *dys: gradient(None, *dys), autograph=False).get_concrete_function(
+            *self._dy_specs
+        )
+        captured = self._traced.captured_inputs
+        if any(t.dtype == tf.resource for t in captured):
+            raise ValueError(f"custom gradient {op_type.decode()} of {op.name} reads variables")
+        # Graph tensors (not constants) are what inlining renames.
+        self._renamed = [i for i, t in enumerate(captured) if not hasattr(t, "numpy")]
+        #: The captured graph tensors: (name in the node's graph, dtype).
+        self.captures: list[flatten.Capture] = [(captured[i].name, captured[i].dtype) for i in self._renamed]
+        self._jax: Any = None
+
+    def _convert(self) -> Any:
+        """The gradient as a JAX function of `(dys..., captures...)` (converted once)."""
+        if self._jax is not None:
+            return self._jax
+        traced = self._traced
+        flat_def = flatten.inline_calls(traced.graph.as_graph_def())
+        # Control edges on the arguments order nothing once they are inputs; tf2jax would
+        # try to evaluate the placeholders they name.
+        arguments = {n.name for n in flat_def.node if n.op == "Placeholder"}
+        for node in flat_def.node:
+            node.input[:] = [r for r in node.input if not (r.startswith("^") and r[1:] in arguments)]
+        placeholders = [t.name for t in traced.inputs]
+        self._outputs = tf.nest.flatten(traced.structured_outputs)
+        names = [t.name for t in self._outputs if t is not None]
+        capture_specs = [tf.TensorSpec(traced.captured_inputs[i].shape, dtype) for i, (_, dtype) in zip(self._renamed, self.captures)]
+        num_dys = len(self._dy_specs)
+
+        @tf.function(autograph=False, input_signature=[self._dy_specs + capture_specs])
+        def explicit(args):
+            graph = tf.compat.v1.get_default_graph()
+            given = dict(zip(self._renamed, args[num_dys:]))
+            captured = [given[i] if i in given else graph.capture(t) for i, t in enumerate(traced.captured_inputs)]
+            return tf.graph_util.import_graph_def(
+                flat_def,
+                input_map=dict(zip(placeholders, list(args[:num_dys]) + captured)),
+                return_elements=names,
+                name="gradient",
+            )
+
+        self._jax, self._params = tf2jax.convert(explicit, self._dy_specs + capture_specs)
+        return self._jax
+
+    def identity(self, num_captures: int) -> Any:
+        """The JAX function for a node: identity forward, this gradient backward."""
+        num_inputs = len(self._dy_specs)
+        convert = self._convert
+
+        @jax.custom_vjp
+        def identity(*xs):
+            return tuple(xs)
+
+        def forward(*xs):
+            return tuple(xs), tuple(xs[num_inputs:])
+
+        def backward(captures, cotangents):
+            dys = list(cotangents[:num_inputs])
+            values = iter(convert()(self._params, [*dys, *captures])[0])
+            grads = [None if t is None else next(values) for t in self._outputs]
+            if len(grads) != num_inputs:
+                raise ValueError(
+                    f"custom gradient {self.op_type.decode()} returned {len(grads)} gradients "
+                    f"for {num_inputs} inputs"
+                )
+            inputs = [jnp.zeros_like(dy) if g is None else jnp.reshape(g, jnp.shape(dy)) for g, dy in zip(grads, dys)]
+            return tuple(inputs) + tuple(jnp.zeros_like(c) for c in captures)
+
+        identity.defvjp(forward, backward)
+        del num_captures  # the captures ride along as extra inputs and outputs
+        return identity
+
+
+def collect(graph: Any) -> dict[bytes, CustomGradient]:
+    """Every custom gradient used in `graph` or the functions it calls, by op type.
+
+    Gradients that are not registered (a SavedModel saved without
+    `experimental_custom_gradients`) are left out: TensorFlow itself then differentiates
+    the forward pass, and so does JAX.
+    """
+    found: dict[bytes, CustomGradient] = {}
+    pending, seen = [graph], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        pending.extend(compat.function_graphs(current))
+        for op in current.get_operations():
+            if op.type != "IdentityN":
+                continue
+            try:
+                op_type = op.get_attr(flatten.GRADIENT_ATTR)
+            except ValueError:
+                continue
+            gradient = compat.registered_gradient(op_type)
+            if gradient is not None and op_type not in found:
+                found[op_type] = CustomGradient(op_type, op, gradient)
+    return found
+
+
+def captures_by_type(gradients: Mapping[bytes, CustomGradient]) -> dict[bytes, Sequence[flatten.Capture]]:
+    """What `flatten.inline_calls` needs: op type -> the tensors its gradient captures."""
+    return {t: g.captures for t, g in gradients.items() if g.captures}
+
+
+@contextlib.contextmanager
+def converting(gradients: Mapping[bytes, CustomGradient]) -> Iterator[None]:
+    """While tf2jax converts: `gradients`' nodes become `CustomGradient.identity`."""
+
+    def parse(proto: Any, original: Any) -> Any:
+        found = gradients.get(proto.attr[flatten.GRADIENT_ATTR].s) if flatten.GRADIENT_ATTR in proto.attr else None
+        if found is None:
+            return original(proto)
+        count = proto.attr[flatten.CAPTURES_ATTR].i if flatten.CAPTURES_ATTR in proto.attr else 0
+        return found.identity(count)
+
+    with tf2jax.override_config("convert_custom_gradient", False), compat.identity_n_parser(parse):
+        yield

@@ -1,0 +1,101 @@
+"""Builds SavedModels with their producers' own code, each in a separate process.
+
+A model reaches a user from another program: building it in a subprocess keeps the
+producer's in-process state (registered gradients, traced functions) out of the consumer.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+_QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def produce(directory: Path, name: str, script: str, *, timeout: int = 600) -> str:
+    """Runs `script` (which writes a SavedModel to `sys.argv[1]`) in a new interpreter.
+
+    Returns:
+      The SavedModel's path, `directory / name`.
+    """
+    path = directory / name
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **_QUIET},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"producer {name!r} failed:\n{result.stderr[-4000:]}")
+    return str(path)
+
+
+#: A custom gradient that differs from autodiff on purpose (7x instead of 3x^2), and swish.
+CUSTOM_GRADIENT = """
+import sys
+import tensorflow as tf
+from reusable_savedmodel import interface as rsm
+
+@tf.custom_gradient
+def cubed(x):
+    def grad(dy):
+        return dy * 7.0 * x
+    return x * x * x, grad
+
+class Model(rsm.ReusableModule):
+    def __init__(self):
+        super().__init__(tf.TensorSpec([None, 2], tf.float32))
+        self.w = tf.Variable([[1.0, 2.0], [0.5, -1.0]], name="w")
+
+    def call(self, x, training=False):
+        return cubed(tf.matmul(x, self.w)) + tf.nn.silu(x * 2.0)
+
+model = Model()
+model.finalize_reusable()
+tf.saved_model.save(model, sys.argv[1], options=tf.saved_model.SaveOptions(experimental_custom_gradients=True))
+"""
+
+#: tf_keras: swish, batch norm, one function per layer (nested calls).
+TF_KERAS_SWISH = """
+import os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import tensorflow as tf
+import tf_keras
+tf_keras.utils.set_random_seed(0)
+model = tf_keras.Sequential([
+    tf_keras.layers.InputLayer((3,)),
+    tf_keras.layers.Dense(4, activation="swish"),
+    tf_keras.layers.BatchNormalization(),
+    tf_keras.layers.Dense(2),
+])
+tf.saved_model.save(model, sys.argv[1])
+"""
+
+#: Keras 3 with activation="swish", exported with from_keras.
+KERAS3_SWISH = """
+import sys
+import keras
+import tensorflow as tf
+from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.keras import from_keras
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="swish"), keras.layers.Dense(2)])
+rsm.save(from_keras(model, input_signature=tf.TensorSpec([None, 3], tf.float32)), sys.argv[1])
+"""
+
+
+def tf_keras_application(name: str, size: int) -> str:
+    """A tf_keras application (no weights, small input) saved with `tf.saved_model.save`."""
+    return f"""
+import os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import tensorflow as tf
+import tf_keras
+tf_keras.utils.set_random_seed(0)
+model = tf_keras.applications.{name}(input_shape=({size}, {size}, 3), weights=None, classes=5)
+tf.saved_model.save(model, sys.argv[1])
+"""
