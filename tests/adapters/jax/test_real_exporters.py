@@ -5,15 +5,15 @@ Each model is built in a separate process with its producer's own code (see `pro
 
 from __future__ import annotations
 
+import gradient_producers as producers
 import jax
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.jax import to_jax
 from reusable_savedmodel.adapters.jax.convert import variable_paths
-import gradient_producers as producers
-from fixtures.tolerances import assert_close
 
 
 def _tape(raw, x, **kwargs):
