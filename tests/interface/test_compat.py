@@ -7,7 +7,6 @@ Also: no project module outside the compat modules reaches a private framework A
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 from pathlib import Path
 
@@ -24,10 +23,8 @@ PRIVATE_PATHS = re.compile(r"\bkeras\.src\b|\btensorflow\.python\b")
 
 @pytest.mark.parametrize(("module", "name"), compat.PRIVATE_SYMBOLS, ids=".".join)
 def test_private_symbol_resolves(module, name):
-    try:
-        value = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as error:
-        pytest.fail(f"private TensorFlow symbol {module}.{name} is gone in TF {tf.__version__}: {error}")
+    # `private_symbol` raises an ImportError naming the symbol when a release moved it.
+    value = compat.private_symbol(module, name, framework="TensorFlow", version=tf.__version__)
     assert callable(value), f"{module}.{name} is no longer callable"
 
 
