@@ -153,8 +153,9 @@ def resolve_remote(
       The cached SavedModel directory.
 
     Raises:
-      HandleError: if `sha256` is not 64 hex digits, the handle asks for another TF Hub
-        format, a local archive is missing, or the archive holds no SavedModel.
+      HandleError: if `sha256` is not 64 hex digits, the handle or
+        `$TFHUB_MODEL_LOAD_FORMAT` asks for another TF Hub format, a local archive is
+        missing, or the archive holds no SavedModel.
       DownloadError: if the archive cannot be fetched, verified or unpacked safely, if
         offline and it is not cached, or if the cache is not writable.
     """
