@@ -69,7 +69,7 @@ def add_commands(subparsers: Any) -> None:
     scan.set_defaults(run=_scan)
 
     fetch = subparsers.add_parser("fetch", help="download a handle into the cache; print its path")
-    fetch.add_argument("handle", help="http(s):// URL or archive")
+    fetch.add_argument("handle", help="http(s)://, kaggle:// or hf:// handle, or an archive")
     fetch.add_argument("--sha256", help="expected hex sha256 of the archive")
     fetch.set_defaults(run=_fetch)
 

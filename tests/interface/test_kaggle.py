@@ -140,3 +140,14 @@ def test_uncompressed_load_format_is_refused_clearly(kaggle_env, monkeypatch):
         rsm.resolve(FORMS[0])
     assert kaggle_env.hits[ARCHIVE] == 0
 
+
+
+def test_cli_fetch_and_cache_clear_take_any_form(kaggle_env, mul_tgz, capsys):
+    from reusable_savedmodel.adapters import cli
+
+    kaggle_env.route(ARCHIVE, ok(mul_tgz))
+    assert cli.main(["fetch", FORMS[1]]) == 0
+    assert capsys.readouterr().out.strip() == str(rsm.resolve(FORMS[0]))
+    assert cli.main(["cache", "clear", FORMS[2]]) == 0
+    assert "removed 1 entry" in capsys.readouterr().out
+    assert cache_lib.Cache().entries() == [] and kaggle_env.hits[ARCHIVE] == 1
