@@ -92,7 +92,9 @@ class FlaxModule(nnx.Module):
             training = not self.deterministic
         params, state = self._values()
         rng = _key(rngs if rngs is not None else self.rngs) if training else None
-        outputs, new_state = self.piece.apply(params, state, inputs, training=training, rng=rng, **kwargs)
+        # Compiled even outside `nnx.jit`, so an eager call does not run op by op; under a
+        # transformation it traces into the enclosing computation like `apply`.
+        outputs, new_state = self.piece.jit_apply(params, state, inputs, training=training, rng=rng, **kwargs)
         if training:
             for name, value in new_state.items():
                 self.state[name].value = value

@@ -24,6 +24,14 @@ TraceBuilder = Callable[[int], JaxTrace]
 Params = dict[str, jax.Array]
 
 
+def _keeps_dtypes(nest: Any) -> bool:
+    """Whether every leaf is an array whose dtype `jax.jit` keeps (e.g. not int64 without x64)."""
+    return all(
+        hasattr(leaf, "dtype") and jax.dtypes.canonicalize_dtype(leaf.dtype) == leaf.dtype
+        for leaf in jax.tree_util.tree_leaves(nest)
+    )
+
+
 class JaxPiece:
     """A pure-JAX version of a piece: `apply` is jit-, grad- and vmap-able.
 
@@ -55,6 +63,8 @@ class JaxPiece:
         self._build_regularization = build_regularization
         self._traces: dict[int, JaxTrace] = {}
         self._regularization: tuple[JaxTrace, ...] | None = None
+        #: `jit_apply`'s compiled functions, by `training` and Python-valued kwargs.
+        self._compiled: dict[tuple[Any, ...], Callable[..., tuple[Any, Params]]] = {}
 
     @property
     def num_converted(self) -> int:
@@ -131,9 +141,80 @@ class JaxPiece:
             )
         return outputs, {**state, **{n: updated[n] for n in updated if n in state}}
 
-    def __call__(self, inputs: Any, *, training: bool = False, rng: jax.Array | None = None, **kwargs: Any) -> Any:
-        """Runs `apply` with the piece's own `params` and `state`; returns only the outputs."""
-        return self.apply(self.params, self.state, inputs, training=training, rng=rng, **kwargs)[0]
+    def jit_apply(
+        self,
+        params: Mapping[str, Any],
+        state: Mapping[str, Any],
+        inputs: Any,
+        *,
+        training: bool = False,
+        rng: jax.Array | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, Params]:
+        """`apply` compiled with `jax.jit`: the same results, without running op by op.
+
+        One compiled function per `training` value and set of Python-valued keyword
+        arguments (arrays are traced); `jax.jit` compiles it again per input shape. Inside
+        another transformation (`jax.jit`, `nnx.jit`, `jax.grad`) it traces like `apply`.
+
+        Args:
+          params: As for `apply`.
+          state: As for `apply`.
+          inputs: As for `apply`.
+          training: As for `apply`.
+          rng: As for `apply`.
+          **kwargs: As for `apply`.
+
+        Returns:
+          `(outputs, new_state)`, as `apply` returns them.
+
+        Raises:
+          NoTraceError: if the arguments match no trace.
+          RngRequiredError: if the trace needs `rng` and none is given.
+          UnconvertibleError: if the trace is converted now and cannot be.
+          TypeError: if `training` is not a Python bool.
+        """
+        python = tuple(sorted((k, v) for k, v in kwargs.items() if not hasattr(v, "shape")))
+        key = (training, python)
+        try:
+            hash(key)
+        except TypeError:  # an unhashable Python value (or a traced flag): apply reports it
+            return self.apply(params, state, inputs, training=training, rng=rng, **kwargs)
+        if not _keeps_dtypes((inputs, [v for v in kwargs.values() if hasattr(v, "shape")])):
+            # jax.jit would turn these into other types before a trace is selected.
+            return self.apply(params, state, inputs, training=training, rng=rng, **kwargs)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            static = dict(python)
+
+            def run(params: Any, state: Any, inputs: Any, arrays: Any, rng: Any) -> tuple[Any, Params]:
+                return self.apply(params, state, inputs, training=training, rng=rng, **static, **arrays)
+
+            compiled = self._compiled[key] = jax.jit(run)
+        arrays = {k: v for k, v in kwargs.items() if hasattr(v, "shape")}
+        return compiled(params, state, inputs, arrays, rng)
+
+    def __call__(
+        self, inputs: Any, *, training: bool = False, rng: jax.Array | None = None, jit: bool = True, **kwargs: Any
+    ) -> Any:
+        """Runs the forward pass with the piece's own `params` and `state`.
+
+        Args:
+          inputs: An array, a list or a dict of arrays, as the piece's inputs.
+          training: A Python bool: selects the training or the inference trace.
+          rng: A JAX PRNG key, for traces that draw random numbers.
+          jit: Compile the call (`jit_apply`, the default); False runs `apply` op by op,
+            which starts sooner only for a call made once on a tiny model.
+          **kwargs: The piece's extra keyword arguments.
+
+        Returns:
+          Only the outputs (the state the training trace assigns is not kept).
+
+        Raises:
+          NoTraceError, RngRequiredError, UnconvertibleError: as `apply`.
+        """
+        run = self.jit_apply if jit else self.apply
+        return run(self.params, self.state, inputs, training=training, rng=rng, **kwargs)[0]
 
     def regularization_loss(self, params: Mapping[str, Any]) -> jax.Array:
         """The sum of the piece's regularization losses at `params` (0.0 when none).
