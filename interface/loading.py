@@ -12,7 +12,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from reusable_savedmodel.interface.custom_ops import require_ops
 from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import scanning
+from reusable_savedmodel.interface.handles import saved_model_files, scanning
 from reusable_savedmodel.interface.handles.resolve import Handle, is_tf1_hub_module, resolve
 from reusable_savedmodel.interface.piece import Piece
 
@@ -78,10 +78,13 @@ def load(
       MissingOpError: if the graphs use ops this process has not registered (TF Text's
         are imported when installed; the message names what to install).
       DownloadError: if a remote handle cannot be fetched, verified or unpacked.
-      UnsafeModelError: if `scan="strict"` flags any op.
+      UnsafeModelError: if an asset path leads outside the model's `assets/`, or if
+        `scan="strict"` flags any op.
     """
     text = os.fspath(handle)
     path = resolve(handle, **remote_options)
+    # Before TensorFlow reads anything: typed errors for bad files, no asset outside assets/.
+    saved_model_files.check_before_load(path, text)
     if scan is not None:
         scanning.enforce(path, text, scan)
     tf1_hub_module = is_tf1_hub_module(path)

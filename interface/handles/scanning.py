@@ -1,11 +1,19 @@
-"""`scan`: ops in a SavedModel that touch files, run code or talk to the network.
+"""`scan`: an allowlist scan of everything a SavedModel can run, before anything runs.
 
-The scan reads `saved_model.pb` without loading it (loading already runs restore and
-initializer functions), and looks at every node of the top-level graph and of every function
-in the library, so ops hidden in nested functions (`tf.cond` branches, loop bodies, calls) are
-found too. Every SavedModel's own saver functions write and read checkpoints with `SaveV2`,
-`RestoreV2`, `MergeV2Checkpoints`, `ShardedFilename` and `StringJoin`: those ops are not
-flagged there (and only there), or every model would be.
+Loading a SavedModel runs code: TF1 restore ops, TF2 resource initializers and restore
+functions run inside `tf.saved_model.load`, before any call. So the scan reads
+`saved_model.pb` without loading it and looks at every node of the top-level graph and of
+every library function (`tf.cond` branches, loop bodies and called functions included).
+
+An op passes only if it is on the reviewed list of pure-computation ops (`op_allowlist`);
+every other op is flagged, as *known-dangerous* when its effect is known (`op_dangerous`:
+files, processes, network) or as *unknown* otherwise (custom kernels, ops nobody reviewed,
+graphs serialized inside tensors that `*FromGraph` ops would run). A few ops pass only in a
+shape checked here: the saver's checkpoint ops and asset-backed vocabulary files
+(`saver_check`), `PrintV2` to the terminal, proto codecs with built-in descriptors, and
+`XlaCallModule` programs without Python callbacks. Each finding names the op, its
+function and node, and the entry points (`__call__`, a named callable, a signature, an
+initializer, the restore path, ...) that reach it (`graph_walk`).
 """
 
 from __future__ import annotations
@@ -15,106 +23,88 @@ import enum
 import json
 import logging
 import os
+import re
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import tensorflow as tf
-from google.protobuf import text_format
-from google.protobuf.message import DecodeError
 from tensorflow.core.framework import node_def_pb2
-from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
 
 from reusable_savedmodel.interface import compat
-from reusable_savedmodel.interface.errors import HandleError, UnsafeModelError
+from reusable_savedmodel.interface.errors import UnsafeModelError
+from reusable_savedmodel.interface.handles import graph_walk, saved_model_files
+from reusable_savedmodel.interface.handles.graph_walk import TOP_LEVEL, Entry, Reach
+from reusable_savedmodel.interface.handles.op_allowlist import ALLOWED_OPS
+from reusable_savedmodel.interface.handles.op_dangerous import (
+    DANGEROUS_OPS,
+    FROM_GRAPH_REASON,
+    Category,
+)
 from reusable_savedmodel.interface.handles.resolve import resolve
+from reusable_savedmodel.interface.handles.saver_check import (
+    ASSET_READERS,
+    CHECKPOINT_OPS,
+    SaverCheck,
+)
 from reusable_savedmodel.interface.piece import Piece
+
+__all__ = ["Category", "Kind", "Risk", "ScanFinding", "ScanMode", "ScanReport", "TOP_LEVEL",
+           "enforce", "scan", "scan_saved_model"]
 
 _log = logging.getLogger(__name__)
 
 #: What `load(..., scan=...)` does with findings: log them, or refuse the model.
 ScanMode = Literal["warn", "strict"]
 
-#: Where top-level graph nodes are reported (functions are reported by name).
-TOP_LEVEL = "<graph>"
+# PrintV2 streams that stay in the process's terminal or log (anything else is a file).
+_TERMINAL_STREAMS = ("stderr", "stdout", "log(info)", "log(warning)", "log(error)")
+# Custom-call targets through which an XLA program calls back into Python.
+_PYTHON_CALLBACK = re.compile(rb"python\w*callback")
 
 
 class Risk(str, enum.Enum):
-    """How much harm an op can do: running code > writing or networking > reading."""
+    """How much harm a finding can do: running code > writing or networking > reading."""
 
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
 
 
-class Category(str, enum.Enum):
-    """What an op reaches outside the computation."""
+class Kind(str, enum.Enum):
+    """Whether a flagged op is known to reach outside, or was simply never reviewed."""
 
-    PROCESS = "process"
-    FILE_WRITE = "file-write"
-    FILE_READ = "file-read"
-    NETWORK = "network"
-    UNKNOWN = "unknown-op"
+    DANGEROUS = "known-dangerous"
+    UNKNOWN = "unknown"
 
 
 _RISK = {
     Category.PROCESS: Risk.CRITICAL,
     Category.FILE_WRITE: Risk.HIGH,
     Category.NETWORK: Risk.HIGH,
+    Category.SAVER: Risk.HIGH,
     Category.FILE_READ: Risk.MEDIUM,
     Category.UNKNOWN: Risk.MEDIUM,
 }
-
-
-def _ops(category: Category, reason: str, names: str) -> dict[str, tuple[Category, str]]:
-    return {name: (category, reason) for name in names.split()}
-
-
-#: Op type -> (category, why). Every name is a registered TensorFlow op (a test checks).
-RISKY_OPS: dict[str, tuple[Category, str]] = {
-    **_ops(Category.PROCESS, "runs arbitrary Python code in the loading process",
-           "PyFunc PyFuncStateless EagerPyFunc"),
-    **_ops(Category.FILE_WRITE, "writes files (checkpoints, datasets, summaries, debug dumps)",
-           "WriteFile Save SaveSlices SaveV2 MergeV2Checkpoints SaveDataset SaveDatasetV2 "
-           "DatasetToTFRecord ExperimentalDatasetToTFRecord CreateSummaryFileWriter "
-           "CreateSummaryDbWriter SnapshotDataset SnapshotDatasetV2 CacheDataset CacheDatasetV2 "
-           "DebugIdentity DebugIdentityV2 DebugIdentityV3 DebugNanCount DebugNumericSummary "
-           "DebugNumericSummaryV2 FileSystemSetConfiguration"),
-    **_ops(Category.FILE_READ, "reads files (any path, also remote ones such as gs://)",
-           "ReadFile MatchingFiles Restore RestoreSlice RestoreV2 ImmutableConst "
-           "TFRecordDataset TFRecordDatasetV2 TextLineDataset FixedLengthRecordDataset "
-           "FixedLengthRecordDatasetV2 CSVDataset CSVDatasetV2 ExperimentalCSVDataset "
-           "LMDBDataset ExperimentalLMDBDataset LoadDataset MatchingFilesDataset "
-           "ExperimentalMatchingFilesDataset SnapshotDatasetReader SnapshotNestedDatasetReader "
-           "TFRecordReader TFRecordReaderV2 TextLineReader TextLineReaderV2 "
-           "FixedLengthRecordReader FixedLengthRecordReaderV2 WholeFileReader WholeFileReaderV2 "
-           "LMDBReader InitializeTableFromTextFile InitializeTableFromTextFileV2 "
-           "GenerateVocabRemapping LoadAndRemapMatrix RecordInput"),
-    **_ops(Category.NETWORK, "connects to a database, a tf.data service or an RPC peer",
-           "SqlDataset ExperimentalSqlDataset DataServiceDataset DataServiceDatasetV2 "
-           "DataServiceDatasetV3 DataServiceDatasetV4 RegisterDataset RegisterDatasetV2 "
-           "DistributedSave RpcClient RpcServer RpcServerStart RpcServerRegister RpcCall"),
-}
-
-#: Ops the saver functions use for checkpoints; not flagged inside those functions.
-CHECKPOINT_OPS = frozenset(
-    {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "StringJoin"}
-)
+_ORDER = {Risk.CRITICAL: 0, Risk.HIGH: 1, Risk.MEDIUM: 2}
 
 
 @dataclasses.dataclass(frozen=True)
 class ScanFinding:
-    """One risky op.
+    """One flagged op (or asset).
 
     Attributes:
       function: The library function holding it, or `<graph>` for the top-level graph.
-      node: The node's name.
-      op: The op type.
+      node: The node's name (for an asset: its filename).
+      op: The op type (`<asset>` for an asset).
       category: What it reaches (`process`, `file-write`, `file-read`, `network`,
-        `unknown-op`).
+        `forged-saver`, `unknown-op`).
       risk: `critical`, `high` or `medium`.
-      reason: What the op does.
+      reason: What the op does, or why it is not exempt.
+      kind: `known-dangerous` or `unknown`.
+      entries: The entry points that reach it (`__call__`, `callable NAME`,
+        `signature KEY`, `initializer PATH`, `restore`, `save`, `function PATH`, ...).
     """
 
     function: str
@@ -123,8 +113,10 @@ class ScanFinding:
     category: Category
     risk: Risk
     reason: str
+    kind: Kind = Kind.DANGEROUS
+    entries: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         """Returns the JSON-able form."""
         return {
             "function": self.function,
@@ -132,20 +124,19 @@ class ScanFinding:
             "op": self.op,
             "category": self.category.value,
             "risk": self.risk.value,
+            "kind": self.kind.value,
+            "entries": list(self.entries),
             "reason": self.reason,
         }
 
 
-_ORDER = {Risk.CRITICAL: 0, Risk.HIGH: 1, Risk.MEDIUM: 2}
-
-
 @dataclasses.dataclass(frozen=True)
 class ScanReport:
-    """The risky ops of one SavedModel.
+    """What a scan of one SavedModel flagged.
 
     Attributes:
       target: What was scanned (a handle, or the path of a saved in-process object).
-      findings: The risky ops, most severe first, then by function and node.
+      findings: The flagged ops, most severe first, then by function and node.
       functions: How many graphs were scanned (library functions plus the top level).
       nodes: How many nodes they hold.
     """
@@ -157,8 +148,18 @@ class ScanReport:
 
     @property
     def safe(self) -> bool:
-        """True when no op was flagged."""
+        """True when nothing was flagged."""
         return not self.findings
+
+    @property
+    def unknown_ops(self) -> frozenset[str]:
+        """The flagged op types that nobody reviewed (not known to be dangerous)."""
+        return frozenset(f.op for f in self.findings if f.kind is Kind.UNKNOWN)
+
+    @property
+    def dangerous_ops(self) -> frozenset[str]:
+        """The flagged op types known to reach files, processes or the network."""
+        return frozenset(f.op for f in self.findings if f.kind is Kind.DANGEROUS)
 
     def by_function(self) -> dict[str, tuple[ScanFinding, ...]]:
         """Findings grouped by the function holding them."""
@@ -171,8 +172,8 @@ class ScanReport:
         """Raises `UnsafeModelError` listing the findings, if there are any."""
         if not self.safe:
             raise UnsafeModelError(
-                f"{self.target}: refused by the strict scan: expected no ops that touch files, "
-                f"run code or use the network, found {len(self.findings)}:\n{self.table()}"
+                f"{self.target}: refused by the strict scan: expected only reviewed pure-"
+                f"computation ops, found {len(self.findings)} flagged:\n{self.table()}"
             )
 
     def to_json(self) -> dict[str, Any]:
@@ -182,6 +183,8 @@ class ScanReport:
             "safe": self.safe,
             "functions": self.functions,
             "nodes": self.nodes,
+            "unknown_ops": sorted(self.unknown_ops),
+            "dangerous_ops": sorted(self.dangerous_ops),
             "findings": [f.to_json() for f in self.findings],
         }
 
@@ -191,57 +194,24 @@ class ScanReport:
 
     def table(self) -> str:
         """The findings as an aligned text table, grouped by function."""
-        rows = [("risk", "category", "op", "node", "reason")]
+        rows = [("risk", "kind", "op", "node", "reached from", "reason")]
         for function, items in self.by_function().items():
-            rows.append((f"{function}:", "", "", "", ""))
-            rows += [("  " + f.risk.value, f.category.value, f.op, f.node, f.reason) for f in items]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+            rows.append((f"{function}:", "", "", "", "", ""))
+            rows += [
+                ("  " + f.risk.value, f.kind.value, f.op, f.node, ", ".join(f.entries), f.reason)
+                for f in items
+            ]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
         return "\n".join(
-            "  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows
+            "  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows
         ).rstrip()
 
     def __str__(self) -> str:
         head = (
             f"scan {self.target}: {'SAFE' if self.safe else 'RISKY'} ({len(self.findings)} "
-            f"flagged ops in {self.functions} graphs, {self.nodes} nodes)"
+            f"flagged in {self.functions} graphs, {self.nodes} nodes)"
         )
         return head if self.safe else head + "\n" + self.table()
-
-
-def _node_name(tensor: str) -> str:
-    """`^a`, `a:0` and `a:out:0` all name node `a`."""
-    return tensor.lstrip("^").split(":")[0]
-
-
-def _called(node: node_def_pb2.NodeDef, library: dict[str, Any]) -> set[str]:
-    """The library functions a node calls: as its op, or through function attributes."""
-    names = {node.op} & library.keys()
-    for value in node.attr.values():
-        names.add(value.func.name)
-        names.update(f.name for f in value.list.func)
-    return names & library.keys()
-
-
-def _saver_functions(meta_graph: meta_graph_pb2.MetaGraphDef, library: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The saver's top-level nodes and the functions they call, transitively."""
-    nodes = {n.name: n for n in meta_graph.graph_def.node}
-    saver = meta_graph.saver_def
-    pending = [_node_name(t) for t in (saver.save_tensor_name, saver.restore_op_name) if t]
-    saver_nodes: set[str] = set()
-    while pending:  # the saver's subgraph: everything its outputs depend on
-        name = pending.pop()
-        if name in saver_nodes or name not in nodes:
-            continue
-        saver_nodes.add(name)
-        pending += [_node_name(i) for i in nodes[name].input]
-    functions: set[str] = set()
-    calls = [f for n in saver_nodes for f in _called(nodes[n], library)]
-    while calls:
-        name = calls.pop()
-        if name not in functions:
-            functions.add(name)
-            calls += [f for n in library[name].node_def for f in _called(n, library)]
-    return saver_nodes, functions
 
 
 def _string_attr(node: node_def_pb2.NodeDef, name: str) -> str:
@@ -249,46 +219,88 @@ def _string_attr(node: node_def_pb2.NodeDef, name: str) -> str:
     return node.attr[name].s.decode(errors="replace") if name in node.attr else ""
 
 
-def _classify(node: node_def_pb2.NodeDef, library: dict[str, Any]) -> tuple[Category, str] | None:
-    if node.op in RISKY_OPS:
-        return RISKY_OPS[node.op]
-    # These reach files only when an attribute says so.
-    stream = _string_attr(node, "output_stream")
-    if node.op == "PrintV2" and stream.startswith("file://"):
-        return Category.FILE_WRITE, f"prints to {stream}"
-    source = _string_attr(node, "descriptor_source")
-    if node.op in ("DecodeProtoV2", "EncodeProto") and source not in ("", "local://"):
-        return Category.FILE_READ, f"reads proto descriptors from {source}"
-    if node.op not in library and not compat.is_registered_op(node.op):
-        return Category.UNKNOWN, (
+def _conditional(node: node_def_pb2.NodeDef) -> tuple[Category, str] | None | bool:
+    """Ops pure only with some attributes: a finding, None (pure), or False (not one of them)."""
+    if node.op == "PrintV2":
+        stream = _string_attr(node, "output_stream") or "stderr"
+        return None if stream in _TERMINAL_STREAMS else (Category.FILE_WRITE, f"prints to {stream}")
+    if node.op in ("DecodeProtoV2", "EncodeProto"):
+        source = _string_attr(node, "descriptor_source")
+        return None if source in ("", "local://") else (
+            Category.FILE_READ, f"reads proto descriptors from {source}"
+        )
+    if node.op == "XlaCallModule":
+        module = node.attr["module"].s if "module" in node.attr else b""
+        return (Category.PROCESS, "its XLA program calls back into Python") if _PYTHON_CALLBACK.search(module) else None
+    return False
+
+
+def _classify(
+    graph: str, node: node_def_pb2.NodeDef, reach: Reach, saver: SaverCheck
+) -> tuple[Category, Kind, str] | None:
+    """None for an op that may run; else what it reaches, whether that is known, and why."""
+    if node.op in ALLOWED_OPS or node.op in reach.library:
+        return None
+    conditional = _conditional(node)
+    if conditional is not False:
+        return None if conditional is None else (conditional[0], Kind.DANGEROUS, conditional[1])
+    problem = None
+    if node.op in CHECKPOINT_OPS:
+        problem = saver.checkpoint_problem(graph, node)
+    elif node.op in ASSET_READERS:
+        problem = saver.asset_problem(graph, node)
+    else:
+        problem = ""
+    if problem is None:
+        return None
+    if node.op in DANGEROUS_OPS:
+        category, reason = DANGEROUS_OPS[node.op]
+        return category, Kind.DANGEROUS, f"{reason}; {problem}" if problem else reason
+    if node.op.endswith("FromGraph"):
+        return Category.UNKNOWN, Kind.UNKNOWN, FROM_GRAPH_REASON
+    if not compat.is_registered_op(node.op):
+        return Category.UNKNOWN, Kind.UNKNOWN, (
             "not a registered TensorFlow op: a custom kernel whose effects cannot be checked"
         )
-    return None
+    return Category.UNKNOWN, Kind.UNKNOWN, "not on the reviewed list of pure-computation ops"
+
+
+def _finding(graph: str, node: node_def_pb2.NodeDef, found: tuple[Category, Kind, str], entries: set[Entry]) -> ScanFinding:
+    category, kind, reason = found
+    return ScanFinding(
+        function=graph,
+        node=node.name,
+        op=node.op,
+        category=category,
+        risk=_RISK[category],
+        reason=reason,
+        kind=kind,
+        entries=tuple(sorted({str(e) for e in entries})),
+    )
 
 
 def _scan_meta_graph(meta_graph: meta_graph_pb2.MetaGraphDef) -> tuple[list[ScanFinding], int, int]:
-    library = {f.signature.name: f for f in meta_graph.graph_def.library.function}
-    saver_nodes, saver_functions = _saver_functions(meta_graph, library)
-    graphs: list[tuple[str, Iterable[node_def_pb2.NodeDef], bool]] = [
-        (TOP_LEVEL, meta_graph.graph_def.node, False)
-    ]
-    graphs += [(name, f.node_def, name in saver_functions) for name, f in library.items()]
+    reach = graph_walk.walk(meta_graph)
+    saver = SaverCheck(reach)
     findings, count = [], 0
-    for where, nodes, is_saver in graphs:
+    graphs = [(TOP_LEVEL, list(meta_graph.graph_def.node))]
+    graphs += [(name, list(f.node_def)) for name, f in reach.library.items()]
+    for graph, nodes in graphs:
         for node in nodes:
             count += 1
-            in_saver = is_saver or (where == TOP_LEVEL and node.name in saver_nodes)
-            if in_saver and node.op in CHECKPOINT_OPS:
-                continue
-            found = _classify(node, library)
+            found = _classify(graph, node, reach, saver)
             if found is not None:
-                category, reason = found
-                findings.append(ScanFinding(where, node.name, node.op, category, _RISK[category], reason))
+                entries = reach.top[node.name] if graph == TOP_LEVEL else reach.functions[graph]
+                findings.append(_finding(graph, node, found, entries))
+    for node, reason in saver.restore_problems():
+        findings.append(
+            _finding(TOP_LEVEL, node, (Category.SAVER, Kind.DANGEROUS, reason), reach.top[node.name])
+        )
     return findings, len(graphs), count
 
 
 def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
-    """Scans a SavedModel directory's graphs without loading it.
+    """Scans a SavedModel directory's graphs and asset paths without loading it.
 
     Args:
       path: The directory holding `saved_model.pb` (or `saved_model.pbtxt`).
@@ -298,22 +310,24 @@ def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
       The report over every meta graph, function and node.
 
     Raises:
-      HandleError: if there is no readable SavedModel protocol buffer.
+      HandleError: if there is no readable SavedModel protocol buffer with at least one
+        meta graph (an empty or truncated file is an error, never "SAFE").
     """
     target = target or str(path)
-    proto = saved_model_pb2.SavedModel()
-    pb, pbtxt = path / "saved_model.pb", path / "saved_model.pbtxt"
-    if not (pb.exists() or pbtxt.exists()):
-        raise HandleError(f"{target}: expected saved_model.pb in {path}, found none.")
-    try:
-        if pb.exists():
-            proto.ParseFromString(pb.read_bytes())
-        else:
-            text_format.Parse(pbtxt.read_text(), proto)
-    except (DecodeError, text_format.ParseError) as error:
-        name = pb.name if pb.exists() else pbtxt.name
-        raise HandleError(f"{target}: {name} is corrupt ({error}).") from error
-    findings, functions, nodes = [], 0, 0
+    proto = saved_model_files.read_saved_model(path, target)
+    findings: list[ScanFinding] = [
+        ScanFinding(
+            function=TOP_LEVEL,
+            node=name,
+            op="<asset>",
+            category=Category.FILE_READ,
+            risk=_RISK[Category.FILE_READ],
+            reason=f"asset path outside {saved_model_files.ASSETS_DIR}/: loading would read it",
+            entries=("load",),
+        )
+        for name in saved_model_files.escaping_assets(proto)
+    ]
+    functions = nodes = 0
     for meta_graph in proto.meta_graphs:
         f, g, n = _scan_meta_graph(meta_graph)
         findings += f
@@ -324,7 +338,7 @@ def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
 
 
 def scan(x: Any, **remote_options: Any) -> ScanReport:
-    """Lists the ops in a model's graphs that touch files, run code or use the network.
+    """Flags every op in a model's graphs that is not reviewed pure computation.
 
     Args:
       x: A handle (directory, `file://`, archive or http(s) URL), a Piece, or a loaded or
