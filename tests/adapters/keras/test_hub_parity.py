@@ -153,3 +153,13 @@ def test_safe_mode_refuses_configs_naming_hub_handles(handle):
     config = {"name": "hub", "trainable": False, "dtype": "float32", "handle": handle}
     with pytest.raises(ValueError, match="Refusing to load the KerasLayer handle .* in Keras safe mode"):
         KerasLayer.from_config(config)
+
+
+def test_input_shape_starts_a_float_sequential_like_hubs_feature_extractor(zoo_path):
+    path = zoo_path("mlp")
+    model = keras.Sequential([KerasLayer(path, input_shape=(4,)), keras.layers.Dense(2)])
+    assert tuple(model.inputs[0].shape) == (None, 4) and model.inputs[0].dtype == "float32"
+    oracle = tf_keras.Sequential([hub.KerasLayer(path, input_shape=(4,)), tf_keras.layers.Dense(2)])
+    assert tuple(oracle.inputs[0].shape) == tuple(model.inputs[0].shape)
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_array_equal(model.layers[0](x), oracle.layers[0](tf.constant(x)))
