@@ -31,16 +31,12 @@ ApplyFn = Callable[..., tuple[Any, dict[str, Any]]]
 
 
 def _unique_names(variables: Sequence[keras.Variable]) -> list[str]:
-    """The variables' Keras paths, with `_1`, `_2`... on repeats."""
-    names: list[str] = []
-    taken: set[str] = set()
-    for variable in variables:
-        name, suffix = variable.path, 0
-        while name in taken:
-            suffix += 1
-            name = f"{variable.path}_{suffix}"
-        taken.add(name)
-        names.append(name)
+    """The variables' Keras paths; a path two variables share gets the position appended."""
+    paths = [variable.path for variable in variables]
+    repeated = {path for path in paths if paths.count(path) > 1}
+    names = [f"{path}_{i}" if path in repeated else path for i, path in enumerate(paths)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"from_keras: cannot name the model's variables uniquely: {names}")
     return names
 
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -108,3 +109,10 @@ def test_backends_outside_tensorflow_and_jax_are_refused(monkeypatch, zoo_path):
         consume.KerasLayer(zoo_path("mul"))
     with pytest.raises(rsm_keras.UnsupportedBackendError, match="tensorflow and jax.*'torch'"):
         produce.from_keras(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+
+
+def test_export_names_variables_by_keras_path_and_numbers_shared_paths():
+    from reusable_savedmodel.adapters.keras.jax_produce import _unique_names  # no Keras classes
+
+    variables = [SimpleNamespace(path=p) for p in ("a/kernel", "b/kernel", "a/kernel")]
+    assert _unique_names(variables) == ["a/kernel_0", "b/kernel", "a/kernel_2"]
