@@ -51,7 +51,8 @@ class Truth:
         `weighted_sum(outputs)`; order does not matter.
       regularization: The sum of the regularization losses.
       state_after_training: Every non-trainable variable's value after one training
-        call (e.g. batch-norm moving statistics), or None when the model has none.
+        call (e.g. batch-norm moving statistics), or None when the model has none or
+        they change at random (not comparable: the check is then "n/a").
       callables: Named callable -> its reference outputs.
     """
 

@@ -61,9 +61,7 @@ def tf_truth(
         with tf.GradientTape() as tape:
             loss = weighted_sum(call(inputs, gradient_training))
         gradients = gradient_pairs(trainables, tape.gradient(loss, list(trainables)))
-    with Snapshot(everything):
-        call(inputs, True)
-        state_after = [v.numpy() for v in state] if state else None
+    state_after = _state_after_training(call, inputs, everything, state) if state else None
     callable_truths = {
         name: CallableTruth(callable_inputs, _deterministic_outputs(native, callable_inputs, everything))
         for name, (native, callable_inputs) in (callables or {}).items()
@@ -77,6 +75,20 @@ def tf_truth(
         state_after_training=state_after,
         callables=callable_truths,
     )
+
+
+def _state_after_training(
+    call: NativeCall, inputs: Any, variables: Sequence[tf.Variable], state: Sequence[tf.Variable]
+) -> list[Any] | None:
+    """`state` after one training call; None when two calls disagree (e.g. batch norm
+    after dropout): no framework's random stream reproduces another's, so random
+    updates cannot be compared."""
+    results = []
+    for _ in range(2):
+        with Snapshot(variables):
+            call(inputs, True)
+            results.append([v.numpy() for v in state])
+    return results[0] if close(*results) else None
 
 
 def is_stochastic(call: NativeCall, inputs: Any, variables: Sequence[tf.Variable]) -> bool:
