@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import os
 import urllib.parse
 from pathlib import Path
@@ -208,11 +209,40 @@ def local_copy(model: KaggleModel) -> Path | None:
     return _in_notebook_mount(model) or _in_kagglehub_cache(model)
 
 
-def auth_headers() -> dict[str, str]:
-    """HTTP basic credentials from `$KAGGLE_USERNAME` and `$KAGGLE_KEY`, if both are set."""
+def credentials_file() -> Path:
+    """Kaggle's API token file: `$KAGGLE_CONFIG_DIR/kaggle.json`, else `~/.kaggle/kaggle.json`."""
+    return Path(os.environ.get("KAGGLE_CONFIG_DIR") or Path.home() / ".kaggle") / "kaggle.json"
+
+
+def _credentials() -> tuple[str, str] | None:
+    """(username, key) from `$KAGGLE_USERNAME`/`$KAGGLE_KEY`, else from `credentials_file()`."""
     username, key = os.environ.get("KAGGLE_USERNAME"), os.environ.get("KAGGLE_KEY")
-    if not (username and key):
+    if username and key:
+        return username, key
+    path = credentials_file()
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return str(data["username"]), str(data["key"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise DownloadError(
+            f"{path}: expected Kaggle's API token file, a JSON object with \"username\" and "
+            f"\"key\" (downloaded from https://www.kaggle.com/settings), got unreadable "
+            f"content ({type(error).__name__}: {error})."
+        ) from error
+
+
+def auth_headers() -> dict[str, str]:
+    """HTTP basic credentials from `$KAGGLE_USERNAME`/`$KAGGLE_KEY` or kaggle.json, if any.
+
+    Raises:
+      DownloadError: if the kaggle.json file exists but is not a token file.
+    """
+    found = _credentials()
+    if found is None:
         return {}
+    username, key = found
     token = base64.b64encode(f"{username}:{key}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
 
@@ -233,9 +263,9 @@ def explain(error: HTTPStatusError, model: KaggleModel) -> ReusableError:
         sent = "were sent: check them" if auth_headers() else "are not set: set them"
         return DownloadError(
             f"{model.canonical}: Kaggle answered HTTP {status} ({error.url}): the model needs "
-            f"authentication or accepting its terms. KAGGLE_USERNAME and KAGGLE_KEY (an API "
-            f"token from https://www.kaggle.com/settings) {sent}, and accept the model's terms "
-            f"at {model.page()}."
+            f"authentication or accepting its terms. KAGGLE_USERNAME and KAGGLE_KEY (or "
+            f"{credentials_file()}; an API token from https://www.kaggle.com/settings) {sent}, "
+            f"and accept the model's terms at {model.page()}."
         )
     if status == 404:
         return HandleError(

@@ -30,6 +30,7 @@ def kaggle_env(server, cache, monkeypatch, tmp_path):
     monkeypatch.setenv("RSM_KAGGLE_ENDPOINT", server.url(""))
     monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
     monkeypatch.setenv("KAGGLE_CACHE_MOUNT_FOLDER", str(tmp_path / "kaggle-input"))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
     for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "TFHUB_MODEL_LOAD_FORMAT"):
         monkeypatch.delenv(name, raising=False)
     return server
@@ -96,7 +97,7 @@ def test_tfhub_dev_handle_works_through_its_redirect_to_kaggle(kaggle_env, mul_t
 
 def test_403_names_the_status_and_how_to_authenticate(kaggle_env):
     kaggle_env.route(ARCHIVE, Step(status=403))
-    with pytest.raises(rsm.ReusableError, match=r"HTTP 403 .*KAGGLE_USERNAME and KAGGLE_KEY .* are not set: set them.*accept the model's terms") as info:
+    with pytest.raises(rsm.ReusableError, match=r"HTTP 403 .*KAGGLE_USERNAME and KAGGLE_KEY \(or .*kaggle.json; .*\) are not set: set them.*accept the model's terms") as info:
         rsm.load(FORMS[1])
     assert isinstance(info.value, rsm.DownloadError) and kaggle_env.hits[ARCHIVE] == 1
 
@@ -151,3 +152,13 @@ def test_cli_fetch_and_cache_clear_take_any_form(kaggle_env, mul_tgz, capsys):
     assert cli.main(["cache", "clear", FORMS[2]]) == 0
     assert "removed 1 entry" in capsys.readouterr().out
     assert cache_lib.Cache().entries() == [] and kaggle_env.hits[ARCHIVE] == 1
+
+
+def test_credentials_come_from_kaggle_json_when_the_variables_are_unset(kaggle_env, tmp_path):
+    token = tmp_path / "kaggle-config" / "kaggle.json"
+    token.parent.mkdir()
+    token.write_text('{"username": "ann", "key": "secret"}')
+    assert kaggle.auth_headers() == {"Authorization": "Basic YW5uOnNlY3JldA=="}
+    token.write_text('{"user": "ann"}')
+    with pytest.raises(rsm.DownloadError, match=r"kaggle.json: expected Kaggle's API token file"):
+        kaggle.auth_headers()
