@@ -16,9 +16,11 @@ from reusable_savedmodel.interface.errors import (
     DownloadError,
     HandleError,
     InputMismatchError,
+    MissingOpError,
     NonConformingError,
     ReusableError,
     UnsafeModelError,
+    UnsupportedError,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ __all__ = [
     "Finding",
     "HandleError",
     "InputMismatchError",
+    "MissingOpError",
     "KwargSpec",
     "NonConformingError",
     "Piece",
@@ -94,6 +97,7 @@ __all__ = [
     "Structure",
     "TraceSpec",
     "UnsafeModelError",
+    "UnsupportedError",
     "as_piece",
     "check",
     "load",

@@ -66,7 +66,8 @@ def save(
     Args:
       x: A Piece, an object implementing the protocol, or a handle.
       path: The directory to write.
-      signatures: As for `tf.saved_model.save`.
+      signatures: As for `tf.saved_model.save`; by default the piece's own signatures
+        (`piece.signatures`, e.g. a loaded model's `serving_default`).
       check: Whether to check the reloaded model (recommended).
       overwrite: Whether to replace an existing directory at `path`.
       options: `tf.saved_model.SaveOptions`; by default custom gradients are saved.
@@ -88,7 +89,9 @@ def save(
         tf.saved_model.save(
             export_root(piece),
             str(staging),
-            signatures=signatures,
+            # A loaded model's signatures are kept unless others are given: TF Serving
+            # users re-export fine-tuned models.
+            signatures=signatures if signatures is not None else (dict(piece.signatures) or None),
             options=options or tf.saved_model.SaveOptions(experimental_custom_gradients=True),
         )
         if check:

@@ -13,7 +13,11 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import backends, compat, fast_path, hub_args
 from reusable_savedmodel.adapters.keras import config as config_lib
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
-from reusable_savedmodel.interface.kit import coerce
+from reusable_savedmodel.interface.kit import (
+    TF1_HUB_DEFAULT_OUTPUT,
+    TF1_HUB_DEFAULT_SIGNATURE,
+    coerce,
+)
 
 
 def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
@@ -62,6 +66,33 @@ def _symbolic_inputs(shape: Any, spec: Any) -> Any:
     if isinstance(spec, Mapping):
         return {k: _symbolic_inputs(shape[k], spec[k]) for k in shape}
     return [_symbolic_inputs(s, t) for s, t in zip(shape, spec, strict=True)]
+
+
+def _tf1_hub_defaults(
+    root: rsm.Piece,
+    trainable: bool,
+    callable: str | None,
+    signature: str | None,
+    output_key: str | None,
+    outputs_as_dict: bool | None,
+) -> tuple[str, str | None]:
+    """`(signature, output_key)` for a TF1 Hub module, with TF Hub's defaults filled in.
+
+    Raises:
+      UnsupportedError: for `trainable=True` or `callable=`: TF1 Hub modules run for
+        inference only, through their signatures.
+    """
+    if trainable or callable is not None:
+        raise rsm.UnsupportedError(
+            f"{root.name} is a TF1 Hub module: it loads for inference only, through its "
+            f"signatures ({', '.join(root.signatures)}); "
+            + ("fine-tuning it (trainable=True)" if trainable else f"callable={callable!r}")
+            + " is out of scope. Use the model's TF2 SavedModel version to fine-tune it."
+        )
+    signature = signature or TF1_HUB_DEFAULT_SIGNATURE
+    if output_key is None and not outputs_as_dict:
+        output_key = TF1_HUB_DEFAULT_OUTPUT
+    return signature, output_key
 
 
 @keras.saving.register_keras_serializable(package="reusable_savedmodel")
@@ -123,7 +154,10 @@ class KerasLayer(keras.layers.Layer):
         named callable or signature (the message lists them), or is signature-only and no
         `signature` was given.
       InputMismatchError: if `arguments` names a keyword the piece does not take.
-      ValueError: for `trainable=True` with `signature`, `output_key` without
+      UnsupportedError: for `trainable=True` with `signature`, or for a TF1 Hub module
+        (inference only: its signature, by default `"default"` with output `"default"`,
+        as in TF Hub) with `trainable=True` or `callable`.
+      ValueError: for `output_key` without
         `signature`, both `callable` and `signature`, `tags`/`load_options` with an
         object rather than a handle, `signature_outputs_as_dict=True` without `signature`
         or with `output_key`, or disagreeing `input_shape` and `batch_input_shape`.
@@ -153,7 +187,7 @@ class KerasLayer(keras.layers.Layer):
     ):
         backends.check(self._BACKEND, "KerasLayer")
         if signature is not None and trainable:
-            raise ValueError(
+            raise rsm.UnsupportedError(
                 f"KerasLayer(signature={signature!r}) is inference only: signatures have no "
                 f"training mode or trainable variables. Pass trainable=False, or use the "
                 f"model's __call__ (no signature=) to fine-tune."
@@ -166,7 +200,6 @@ class KerasLayer(keras.layers.Layer):
             raise ValueError(
                 f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both."
             )
-        hub_args.check_signature_outputs(signature, output_key, signature_outputs_as_dict)
         # Kept from Keras (which would start a Sequential with a float input): see `input_shape`.
         self._input_shape = hub_args.input_shape(input_shape, batch_input_shape)
         handle = config_lib.handle_string(handle_or_piece)
@@ -180,6 +213,12 @@ class KerasLayer(keras.layers.Layer):
             root = rsm.load(handle, tags=tags, options=load_options)
         else:
             root = rsm.as_piece(handle_or_piece)
+        if root.tf1_hub_module:
+            signature, output_key = _tf1_hub_defaults(
+                root, trainable, callable, signature, output_key, signature_outputs_as_dict
+            )
+        # After TF1 Hub's defaults: hub checks the signature it will actually call.
+        hub_args.check_signature_outputs(signature, output_key, signature_outputs_as_dict)
         piece = root.callable(callable) if callable is not None else root
         self._handle = handle
         self._piece = piece
@@ -204,6 +243,11 @@ class KerasLayer(keras.layers.Layer):
                 raise rsm.NonConformingError(
                     f"{piece.name} is signature-only (no __call__): pass signature= one of "
                     f"{', '.join(piece.signatures)} to use it for inference."
+                    if piece.is_signature_only
+                    else f"{piece.name} has no __call__: pass callable= one of "
+                    f"{', '.join([*piece.callables, *piece.functions])}"
+                    + (f", or signature= one of {', '.join(piece.signatures)}" if piece.signatures else "")
+                    + "."
                 )
             self._signature = None
             self._arguments = _tensor_arguments(piece, arguments or {})
@@ -269,9 +313,10 @@ class KerasLayer(keras.layers.Layer):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         if value and getattr(self, "_signature", None) is not None:
-            raise ValueError(
+            raise rsm.UnsupportedError(
                 f"{self.name}: a KerasLayer calling signature {self._options['signature']!r} "
-                f"is inference only and cannot be made trainable."
+                f"is inference only and cannot be made trainable"
+                + (" (fine-tuning a TF1 Hub module is out of scope)." if self._piece.tf1_hub_module else ".")
             )
         keras.layers.Layer.trainable.fset(self, value)
 

@@ -30,11 +30,17 @@ def _input_signature_of(layer: keras.layers.Layer, hint: str = "Pass input_signa
     try:
         inputs = layer.input
     except (AttributeError, ValueError) as error:
-        raise ValueError(
-            f"from_keras: cannot tell the inputs of {type(layer).__name__} {layer.name!r} "
-            f"(it was not built on keras.Input: {error}). {hint}, e.g. "
-            f"tf.TensorSpec([None, 4], tf.float32)."
-        ) from error
+        # Keras 3's Sequential raises on `.input` even when it starts with keras.Input
+        # (it is never "called"); its `.inputs` lists that one input.
+        listed = getattr(layer, "inputs", None)
+        if isinstance(listed, (list, tuple)) and len(listed) == 1:
+            inputs = listed[0]
+        else:
+            raise ValueError(
+                f"from_keras: cannot tell the inputs of {type(layer).__name__} {layer.name!r} "
+                f"(it was not built on keras.Input: {error}). {hint}, e.g. "
+                f"tf.TensorSpec([None, 4], tf.float32)."
+            ) from error
     return keras.tree.map_structure(
         lambda t: tf.TensorSpec((None, *t.shape[1:]), tf.as_dtype(t.dtype)), inputs
     )

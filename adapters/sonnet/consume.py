@@ -10,7 +10,51 @@ import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import compat
-from reusable_savedmodel.interface.kit import validate_training
+from reusable_savedmodel.interface.kit import (
+    TF1_HUB_DEFAULT_OUTPUT,
+    TF1_HUB_DEFAULT_SIGNATURE,
+    SignatureCall,
+    validate_training,
+)
+
+
+def _signature_choice(
+    root: rsm.Piece,
+    trainable: bool | None,
+    callable: str | None,
+    signature: str | None,
+    output_key: str | None,
+) -> tuple[str | None, str | None]:
+    """`(signature, output_key)` to call, TF Hub's defaults filled in for a TF1 Hub module.
+
+    Raises:
+      UnsupportedError: for `trainable=True` with a signature or a TF1 Hub module, or
+        `callable` with a TF1 Hub module.
+      ValueError: for both `callable` and `signature`, or `output_key` without one.
+    """
+    if callable is not None and signature is not None:
+        raise ValueError(f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both.")
+    if root.tf1_hub_module:
+        if trainable or callable is not None:
+            raise rsm.UnsupportedError(
+                f"{root.name} is a TF1 Hub module: it loads for inference only, through its "
+                f"signatures ({', '.join(root.signatures)}); "
+                + ("fine-tuning it (trainable=True)" if trainable else f"callable={callable!r}")
+                + " is out of scope. Use the model's TF2 SavedModel version to fine-tune it."
+            )
+        signature = signature or TF1_HUB_DEFAULT_SIGNATURE
+        output_key = output_key or TF1_HUB_DEFAULT_OUTPUT
+    if output_key is not None and signature is None:
+        raise ValueError(
+            f"output_key={output_key!r} selects a signature output: pass signature= too."
+        )
+    if signature is not None and trainable:
+        raise rsm.UnsupportedError(
+            f"SonnetModule(signature={signature!r}) is inference only: signatures have no "
+            f"training mode or trainable variables. Leave trainable unset (or False), or use "
+            f"the model's __call__ (no signature=) to fine-tune."
+        )
+    return signature, output_key
 
 
 class SonnetModule(snt.Module):
@@ -33,7 +77,15 @@ class SonnetModule(snt.Module):
     Named callables of the piece are reachable with `callable=` and, one level deep, as
     sub-modules: `module.encoder`, `module.callables["encoder"]` (same `trainable`).
     They are not tracked as sub-modules because a named callable may declare a
-    different trainable subset than the piece itself.
+    different trainable subset than the piece itself. `callable=` also selects a bare
+    `tf.function` of the root (e.g. jax2tf's `f`): its variables are what it captures.
+
+    With `signature=` the module runs that signature for inference only (Keras 3's
+    `model.export()`, TF Serving models, TF1 Hub modules): it is frozen, with no
+    trainable variables and no regularization loss; `output_key=` picks one output.
+    A TF1 Hub module runs its `"default"` signature's `"default"` output unless told
+    otherwise, as in TF Hub. The SavedModel's variable names are kept (it is loaded
+    outside this module's name scope).
 
     Example:
       encoder = SonnetModule("/path/to/saved_model", callable="encoder")
@@ -49,17 +101,23 @@ class SonnetModule(snt.Module):
         for every Sonnet module: Sonnet has no frozen flag, a module's variables train
         whenever the optimizer is given `module.trainable_variables`. A frozen module
         (False) has no trainable variables, no regularization loss and always runs the
-        inference trace.
-      callable: The name of a named callable to use instead of `__call__`.
+        inference trace. Unset (None), True unless a signature runs (then always False).
+      callable: The name of a named callable (or bare tf.function) to use instead of
+        `__call__`.
       arguments: Keyword arguments passed on every call (e.g. `{"dropout_rate": 0.2}`);
         those given to a call take precedence.
       name: The module name (a Python identifier); by default the callable's name, or
         `sonnet_module`.
+      signature: The name of a signature to call instead of `__call__` (inference only).
+      output_key: With `signature`, the one output to return (else the whole dict).
 
     Raises:
       HandleError: if a handle cannot be loaded.
-      NonConformingError: if the object does not implement the protocol, or has no
-        named callable `callable` (the message lists them).
+      NonConformingError: if the object does not implement the protocol, has no named
+        callable `callable` or signature `signature` (the message lists them).
+      UnsupportedError: for `trainable=True` with a signature or a TF1 Hub module
+        (inference only), or `callable` with a TF1 Hub module.
+      ValueError: for both `callable` and `signature`, or `output_key` without a signature.
     """
 
     # Attributes tf.Module tracking skips: variables that must not train and the named
@@ -73,28 +131,35 @@ class SonnetModule(snt.Module):
         self,
         handle_or_piece: Any,
         *,
-        trainable: bool = True,
+        trainable: bool | None = None,
         callable: str | None = None,  # the fixed public name, though it shadows a builtin
         arguments: Mapping[str, Any] | None = None,
         name: str | None = None,
+        signature: str | None = None,
+        output_key: str | None = None,
     ):
-        super().__init__(name=name or callable)
+        # Loaded before `snt.Module.__init__` opens this module's name scope, which would
+        # otherwise prefix every restored variable's name.
         root = rsm.as_piece(handle_or_piece)
+        signature, output_key = _signature_choice(root, trainable, callable, signature, output_key)
+        super().__init__(name=name or callable)
         self._piece = root.callable(callable) if callable is not None else root
-        self._is_trainable = bool(trainable)
+        self._signature = SignatureCall(root, signature, output_key) if signature else None
+        self._is_trainable = self._signature is None and trainable is not False
         self._arguments = dict(arguments or {})
         snt.allow_empty_variables(self)  # a frozen or stateless piece has none
 
         piece = self._piece
         train = piece.trainable_variables if self._is_trainable else ()
         train_ids = {id(v) for v in train}
+        variables = self.variables
         # Kept as attributes because tracking does not descend into a restored object.
         self._trainable_variables = tuple(train)
         self._non_trainable_variables = tuple(
-            v for v in piece.variables if id(v) not in train_ids and not v.trainable
+            v for v in variables if id(v) not in train_ids and not v.trainable
         )
         self._hidden_variables = tuple(
-            v for v in piece.variables if id(v) not in train_ids and v.trainable
+            v for v in variables if id(v) not in train_ids and v.trainable
         )
         # Created in the constructor so their name scopes nest under this module's.
         self._callables = (
@@ -102,7 +167,7 @@ class SonnetModule(snt.Module):
                 attr: SonnetModule(sub, trainable=trainable, name=attr)
                 for attr, sub in root.callables.items()
             }
-            if callable is None
+            if callable is None and signature is None
             else {}
         )
 
@@ -122,8 +187,15 @@ class SonnetModule(snt.Module):
         return dict(self._callables)
 
     @property
+    def signature(self) -> SignatureCall | None:
+        """The signature this module calls (inference only), or None."""
+        return self._signature
+
+    @property
     def variables(self) -> tuple[tf.Variable, ...]:
-        """All the piece's variables, trainable or not, in the piece's order."""
+        """All the piece's variables (the signature's, with one), in the piece's order."""
+        if self._signature is not None:
+            return tuple(self._signature.variables)
         return tuple(self._piece.variables)
 
     def __getattr__(self, name: str) -> Any:
@@ -155,7 +227,7 @@ class SonnetModule(snt.Module):
           InputMismatchError: if `is_training` is not a bool or scalar boolean Tensor, if
             `training` is passed, or if the arguments match no trace of the piece (the
             message lists the accepted inputs).
-          NonConformingError: if the piece is signature-only.
+          NonConformingError: if the piece has no `__call__` and no `signature` was given.
         """
         if type(is_training) is not bool:
             validate_training(is_training, where=self.name, argument="is_training")
@@ -167,6 +239,8 @@ class SonnetModule(snt.Module):
             is_training = False
         if self._arguments:
             kwargs = {**self._arguments, **kwargs}
+        if self._signature is not None:
+            return self._signature(inputs, kwargs)
         # Name scopes only name graph ops; eagerly they have no effect, so the (measurable)
         # cost of entering one is only paid while tracing.
         if tf.inside_function():
@@ -184,10 +258,11 @@ class SonnetModule(snt.Module):
         piece = self._piece
         return (
             f"SonnetModule(name={self.name!r}, piece={piece.name!r}, "
-            f"trainable={self._is_trainable}, variables={len(piece.variables)}, "
+            f"trainable={self._is_trainable}, variables={len(self.variables)}, "
             f"trainable_variables={len(self._trainable_variables)}, "
             f"regularization_losses={len(piece.regularization_losses) if self._is_trainable else 0}"
             + (f", callables={list(self._callables)}" if self._callables else "")
             + (f", arguments={sorted(self._arguments)}" if self._arguments else "")
+            + (", signature (inference only)" if self._signature else "")
             + ")"
         )

@@ -122,24 +122,43 @@ def _bind(regularizer: Regularizer, variables: list[tf.Variable]) -> Callable[[]
 
 def _build(
     module: snt.Module, method: str, input_signature: Any, training_arg: str | None, hint: str
-) -> None:
+) -> str | None:
     """Creates the variables `module.<method>` uses (running no update).
+
+    Returns:
+      The training argument to pass: `training_arg`, or None when the method has that
+      parameter but refuses any value for it (`snt.nets.MLP` without dropout raises on
+      `is_training`): then one trace without it serves both `training` values.
 
     Raises:
       ValueError: if the method has no parameter `training_arg` (`hint` says what to do).
     """
-    build_kwargs = {training_arg: False} if training_arg is not None else {}
+    method_fn = getattr(module, method)
+    if training_arg is None:
+        snt.build(method_fn, input_signature)
+        return None
     try:
-        snt.build(getattr(module, method), input_signature, **build_kwargs)
+        snt.build(method_fn, input_signature, **{training_arg: False})
+        return training_arg
     except TypeError as error:
         # Sonnet's method wrappers hide the signature, so the call itself tells.
-        if training_arg is None or f"unexpected keyword argument '{training_arg}'" not in str(
-            error
-        ):
+        if f"unexpected keyword argument '{training_arg}'" not in str(error):
             raise
         raise ValueError(
             f"{module.name}.{method} has no parameter {training_arg!r}; {hint}"
         ) from error
+    except ValueError as error:
+        if training_arg not in str(error):
+            raise
+        refusal = error
+    try:
+        snt.build(method_fn, input_signature)
+    except Exception as error:
+        raise ValueError(
+            f"{module.name}.{method} refuses {training_arg}=False ({refusal}) and fails "
+            f"without it ({error}); {hint}"
+        ) from error
+    return None
 
 
 def _method_of(target: Any) -> tuple[snt.Module | None, str]:
@@ -174,7 +193,7 @@ def _callable_export(
             f"from_sonnet: the target of {where} must be an snt.Module or a method of one "
             f"(e.g. module.encode), got {type(target).__name__}."
         )
-    _build(
+    training_arg = _build(
         module,
         method,
         input_signature,
@@ -240,7 +259,9 @@ def from_sonnet(
       input_signature: A nest of `tf.TensorSpec` for the positional input (a spec, a
         list or a dict of specs); None for dimensions that vary (the batch).
       training_arg: The name of the module's training flag, passed the protocol's
-        `training`; None for modules without one (both traces are then the same).
+        `training`; None for modules without one (both traces are then the same). A
+        module that has the parameter but refuses it (`snt.nets.MLP` without dropout
+        raises on `is_training`) is traced without it, as for None.
       regularizers: `{name_pattern: regularizer}` as described above.
       trainable_variables: The variables to fine-tune, if not all the used variables
         with `trainable=True` (leave out what must not be fine-tuned).
@@ -259,7 +280,7 @@ def from_sonnet(
       TypeError: if `module` is not an `snt.Module`, a regularizer key is not a str, or
         a callable is not such a tuple or its target not a module or a module's method.
       ValueError: if `module.__call__` (or a callable's target) has no parameter
-        `training_arg`, a regularizer pattern matches no trainable variable, a declared
+        `training_arg` (or refuses it and fails without it), a regularizer pattern matches no trainable variable, a declared
         trainable variable is not used or not trainable, a callable's name is not
         admissible, or a callable uses variables the module's call does not.
     """
@@ -272,7 +293,7 @@ def from_sonnet(
                 f"regularizers keys are variable name patterns (str) such as 'mlp/linear_0/w' "
                 f"or '*/w', got {type(key).__name__} {key!r}."
             )
-    _build(
+    training_arg = _build(
         module,
         "__call__",
         input_signature,

@@ -113,7 +113,8 @@ def test_an_adam_step_matches_the_same_step_on_the_raw_object(mlp):
     moving = {id(v) for v in module.variables if not v.trainable}
     assert changed == set(ids(module.trainable_variables)) | moving
     # Batch-norm statistics, from the weights before the step: momentum 0.9, from zero.
-    names = [v.name.split("/", 1)[1] for v in module.variables]
+    names = [v.name for v in module.variables]
+    assert names == [v.name for v in raw.variables]  # the SavedModel's names, kept
     old = dict(zip(names, before, strict=True))
     pre_norm = (X * old["encoder/input_scale:0"]) @ old["encoder/dense/kernel:0"] + old[
         "encoder/dense/bias:0"
@@ -165,8 +166,9 @@ def test_named_callables_by_name_and_as_sub_modules(mlp):
 def test_name_scopes_follow_sonnet_conventions(mlp):
     module = SonnetModule(mlp, name="features")
     assert module.name == "features" and SonnetModule(mlp).name == "sonnet_module"
-    # Loaded in the constructor, so the variables are named under the module's scope.
-    assert all(v.name.startswith("features/") for v in module.variables)
+    # Loaded outside the module's name scope: the SavedModel's names are kept (so that
+    # re-exporting and to_jax see the same names).
+    assert [v.name for v in module.variables] == [v.name for v in tf.saved_model.load(mlp).variables]
     graph = tf.function(module).get_concrete_function(tf.TensorSpec([None, 4], tf.float32)).graph
     calls = [op.name for op in graph.get_operations() if "PartitionedCall" in op.type]
     assert calls and all(name.startswith("features/") for name in calls)
