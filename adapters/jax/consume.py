@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
+
+import jax
+import jax.numpy as jnp
+import tensorflow as tf
 
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
@@ -31,7 +36,27 @@ def _hint(piece: Piece, root: Piece) -> str:
     return "This piece has no named callables; run it in TensorFlow (e.g. with jax2tf.call_tf)."
 
 
-def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | None = None) -> JaxPiece:
+#: Dtypes JAX takes over from a TensorFlow tensor as they are (without x64, JAX would
+#: narrow 64-bit ones, which `jnp.asarray` does).
+_SHARED_DTYPES = frozenset({tf.float16, tf.bfloat16, tf.float32, tf.int32})
+
+
+def _jax_value(variable: tf.Variable) -> jax.Array:
+    value = variable.read_value()
+    if value.dtype in _SHARED_DTYPES and value.device.endswith("CPU:0"):
+        # Shares the buffer of the value read (no copy of the weights): TensorFlow copies
+        # on write when the variable is assigned later, so the JAX array never changes.
+        return jax.dlpack.from_dlpack(value)
+    return jnp.asarray(value.numpy())
+
+
+def _jax_values(variables: Sequence[tf.Variable]) -> list[jax.Array]:
+    return [_jax_value(v) for v in variables]
+
+
+def to_jax(
+    handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | None = None, keep_tf: bool = True
+) -> JaxPiece:
     """Converts a Reusable SavedModel to pure JAX.
 
     TensorFlow is needed to convert, never to call: each trace of `__call__` (one per
@@ -40,6 +65,9 @@ def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | 
     Args:
       handle_or_piece: A handle, a loaded or in-process object, or a `rsm.Piece`.
       callable: The name of a named callable to convert instead of `__call__`.
+      keep_tf: False converts every trace (and regularization loss) now and lets go of
+        the TensorFlow object (`JaxPiece.detach`), so that only the JAX weights stay in
+        memory once the caller drops its own references to it.
 
     Returns:
       A `JaxPiece` whose `params` are the piece's `trainable_variables` and `state` its
@@ -60,11 +88,13 @@ def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | 
         )
     found = embedded.read(piece)
     if found is not None:
-        return found
+        return found if keep_tf else found.detach()
     names = variable_paths(piece.variables)
     trainable = {id(v) for v in piece.trainable_variables}
-    params = {n: v.numpy() for v, n in zip(piece.variables, names) if id(v) in trainable}
-    state = {n: v.numpy() for v, n in zip(piece.variables, names) if id(v) not in trainable}
+    values = dict(zip(names, _jax_values(piece.variables)))
+    params = {n: values[n] for v, n in zip(piece.variables, names) if id(v) in trainable}
+    state = {n: values[n] for v, n in zip(piece.variables, names) if id(v) not in trainable}
+    del values
     converter = Converter(piece.variables, names, piece.name, _hint(piece, root))
     concretes = kit.pristine_concrete_functions(piece.function)
     defaults = kit.argument_defaults(piece.function)
@@ -84,7 +114,7 @@ def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | 
             for i, loss in enumerate(piece.regularization_losses)
         ]
 
-    return JaxPiece(
+    converted = JaxPiece(
         name=piece.name,
         params=params,
         state=state,
@@ -92,3 +122,4 @@ def to_jax(handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | 
         build=build,
         build_regularization=build_regularization,
     )
+    return converted if keep_tf else converted.detach()

@@ -32,6 +32,13 @@ def _keeps_dtypes(nest: Any) -> bool:
     )
 
 
+def _detached(name: str) -> Callable[..., Any]:
+    def build(*_: Any) -> Any:
+        raise RuntimeError(f"{name}: detached, yet a trace was not built (a bug: detach builds them all)")
+
+    return build
+
+
 class JaxPiece:
     """A pure-JAX version of a piece: `apply` is jit-, grad- and vmap-able.
 
@@ -76,6 +83,27 @@ class JaxPiece:
         if index not in self._traces:
             self._traces[index] = self._build(index)
         return self._traces[index]
+
+    def detach(self) -> JaxPiece:
+        """Converts every trace and regularization loss now, then lets go of their source.
+
+        A piece from `to_jax` keeps the TensorFlow object to convert traces on first use;
+        once detached it holds only JAX values and functions, so the TensorFlow object is
+        freed when nothing else refers to it. Calls, `save` and `regularization_loss` work
+        as before.
+
+        Returns:
+          The piece itself.
+
+        Raises:
+          UnconvertibleError: if a trace cannot be converted.
+        """
+        for index in range(len(self.keys)):
+            self.trace(index)
+        _ = self.regularization_traces
+        self._build = _detached(self.name)
+        self._build_regularization = _detached(self.name)
+        return self
 
     @property
     def regularization_traces(self) -> tuple[JaxTrace, ...]:

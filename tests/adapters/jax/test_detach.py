@@ -1,0 +1,49 @@
+"""to_jax's memory: weights shared with TF until TF writes, and keep_tf=False lets the TF object go."""
+
+import gc
+import weakref
+
+import jax
+import numpy as np
+import tensorflow as tf
+
+from fixtures import models
+from fixtures.tolerances import assert_close
+from reusable_savedmodel.adapters.jax import to_jax
+
+X = models.example_inputs("mlp", batch=4)
+
+
+def test_detached_piece_converted_everything_and_lets_the_tf_object_go():
+    obj = models.build("mlp")
+    want = obj(X).numpy()
+    want_regularization = sum(float(loss()) for loss in obj.regularization_losses)
+    gone = weakref.ref(obj)
+    piece = to_jax(obj, keep_tf=False)
+    assert piece.num_converted == len(piece.keys)
+    del obj
+    gc.collect()
+    assert gone() is None
+    assert_close(np.asarray(piece(X)), want)
+    assert_close(float(piece.regularization_loss(piece.params)), want_regularization)
+    outputs, _ = piece.apply(piece.params, piece.state, X, training=True, rng=jax.random.key(0), dropout_rate=0.0)
+    assert outputs.shape == want.shape
+
+
+def test_a_kept_piece_holds_the_tf_object():
+    obj = models.build("mlp")
+    gone = weakref.ref(obj)
+    piece = to_jax(obj)
+    del obj
+    gc.collect()
+    assert gone() is not None and piece.num_converted == 0
+
+
+def test_jax_values_do_not_follow_later_tf_writes(zoo_path):
+    obj = tf.saved_model.load(zoo_path("mlp"))
+    piece = to_jax(obj)
+    before = {k: np.array(v) for k, v in piece.params.items()}
+    for variable in obj.variables:
+        variable.assign_add(tf.ones_like(variable))
+    for name, value in piece.params.items():
+        np.testing.assert_array_equal(np.asarray(value), before[name])
