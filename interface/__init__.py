@@ -25,7 +25,7 @@ from reusable_savedmodel.interface.errors import (
 
 if TYPE_CHECKING:
     from reusable_savedmodel.interface.authoring import ReusableModule
-    from reusable_savedmodel.interface.check import RULES, Finding, Report, Rule, Severity, check
+    from reusable_savedmodel.interface.checking import RULES, Finding, Report, Rule, Severity, check
     from reusable_savedmodel.interface.handles.resolve import resolve
     from reusable_savedmodel.interface.handles.scanning import ScanFinding, ScanReport, scan
     from reusable_savedmodel.interface.loading import as_piece, load
@@ -44,10 +44,11 @@ if TYPE_CHECKING:
         TraceSpec,
     )
 
-#: Public name -> the module (under this package) that defines it.
+#: Public name -> the module (under this package) that defines it. No module may share a
+#: public name: importing a submodule binds its name on the package, hiding the lazy one.
 _LAZY = {
     "ReusableModule": "authoring",
-    **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "check"),
+    **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "checking"),
     "resolve": "handles.resolve",
     **dict.fromkeys(("ScanFinding", "ScanReport", "scan"), "handles.scanning"),
     **dict.fromkeys(("as_piece", "load"), "loading"),

@@ -10,7 +10,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface.check import check as check_piece
+from reusable_savedmodel.interface.checking import check as check_piece
 from reusable_savedmodel.interface.errors import CheckFailedError, HandleError
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
