@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 # 2 workers: the CI machine has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench conformance lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP_DEV)
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks
+
+# Rewrites the README's compatibility table from a fresh run of the exchange matrix.
+conformance: $(STAMP_DEV)
+	PYTHONPATH=tests $(BIN)/python -m conformance --readme README.md
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check interface adapters tests benchmarks
