@@ -11,7 +11,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface import functions
+from reusable_savedmodel.interface import functions, text_tasks
 from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.errors import CheckFailedError, NonConformingError, ReusableError
 from reusable_savedmodel.interface.loading import as_piece
@@ -285,7 +285,7 @@ def _check_regularization(loss: Any, where: str, out: _Findings) -> None:
             )
 
 
-_TASKS: dict[str, Callable[[spec_lib.CallSpec], str | None]] = {}
+_TASKS: dict[str, Callable[[Piece], str | None]] = {}
 
 
 def _task(name: str):
@@ -301,7 +301,8 @@ def _task(name: str):
 
 @_task("image_feature_vector")
 @_task("image_classification")
-def _image_task(call: spec_lib.CallSpec) -> str | None:
+def _image_task(piece: Piece) -> str | None:
+    call = spec_lib.call_spec(piece.function)
     for inputs, outputs in zip(call.inputs, call.outputs):
         ok_in = isinstance(inputs, tf.TensorSpec) and inputs.dtype == tf.float32 and inputs.shape.rank == 4 and inputs.shape[-1] in (3, None)
         ok_out = isinstance(outputs, tf.TensorSpec) and outputs.shape.rank == 2
@@ -312,7 +313,8 @@ def _image_task(call: spec_lib.CallSpec) -> str | None:
 
 
 @_task("text_embedding")
-def _text_task(call: spec_lib.CallSpec) -> str | None:
+def _text_task(piece: Piece) -> str | None:
+    call = spec_lib.call_spec(piece.function)
     for inputs, outputs in zip(call.inputs, call.outputs):
         ok_in = isinstance(inputs, tf.TensorSpec) and inputs.dtype == tf.string and inputs.shape.rank == 1
         ok_out = isinstance(outputs, tf.TensorSpec) and outputs.shape.rank == 2
@@ -320,6 +322,10 @@ def _text_task(call: spec_lib.CallSpec) -> str | None:
             return (f"expected string[batch] -> [batch,N], got "
                     f"{spec_lib.format_spec(inputs)} -> {spec_lib.format_spec(outputs)}")
     return None
+
+
+_task("bert_encoder")(text_tasks.bert_encoder_problem)
+_task("bert_preprocessor")(text_tasks.bert_preprocessor_problem)
 
 
 def _check_piece(piece: Piece, out: _Findings, *, nested: bool) -> None:
@@ -342,7 +348,8 @@ def check(x: Any, *, task: str | None = None) -> Report:
     Args:
       x: A handle, a loaded or in-process object, or a Piece.
       task: Optionally a Common SavedModel API task to check shapes for:
-        `image_feature_vector`, `image_classification` or `text_embedding`.
+        `image_feature_vector`, `image_classification`, `text_embedding`,
+        `bert_encoder` or `bert_preprocessor` (see `text_tasks`).
 
     Returns:
       A `Report`; `report.ok` is False when an error-level rule fired.
@@ -362,8 +369,12 @@ def check(x: Any, *, task: str | None = None) -> Report:
         _check_not_callable(x, out)
         return Report(target=type(x).__name__, findings=tuple(out.items))
     _check_piece(piece, out, nested=False)
-    if task is not None and piece.function is not None:
-        problem = _TASKS[task](spec_lib.call_spec(piece.function))
+    if task is not None:
+        problem = (
+            _TASKS[task](piece)
+            if piece.function is not None
+            else "the task's interface is __call__, which this model does not have"
+        )
         if problem:
             out.add("RSM150", "__call__", f"task {task}: {problem}")
     return Report(target=piece.name, findings=tuple(out.items))

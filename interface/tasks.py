@@ -11,4 +11,7 @@ TASKS: dict[str, str] = {
     "image_feature_vector": "float32[batch,height,width,3] -> [batch,N] features",
     "image_classification": "float32[batch,height,width,3] -> [batch,N] logits",
     "text_embedding": "string[batch] -> [batch,N] embeddings",
+    "bert_encoder": "{input_word_ids,input_mask,input_type_ids} -> {pooled_output,"
+    "sequence_output,encoder_outputs,default}; optional mlm",
+    "bert_preprocessor": "string[batch] -> encoder inputs; tokenize, bert_pack_inputs(seq_length=)",
 }

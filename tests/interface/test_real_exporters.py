@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from fixtures import bert_standins
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import custom_ops
@@ -161,3 +162,36 @@ def test_text_vectorization_model_none_variable_is_flagged_and_ignored(real_mode
     (grad,) = _gradients(piece, piece.trainable_variables, ["the cat sat", "a dog"])
     (raw_grad,) = _gradients(raw, [v for v in raw.trainable_variables if v is not None], ["the cat sat", "a dog"])
     assert_close(grad, raw_grad)
+
+
+# -- item 10: the BERT text contracts ---------------------------------------------------
+
+
+def test_bert_encoder_contract(tmp_path):
+    encoder = bert_standins.BertEncoder()
+    assert rsm.check(encoder, task="bert_encoder").ok
+    saved = rsm.save(encoder, tmp_path / "encoder")
+    report = rsm.check(saved, task="bert_encoder")
+    assert report.ok and "RSM150" not in report.codes()
+    broken = rsm.check(bert_standins.BertEncoder(broken=True), task="bert_encoder")
+    assert not broken.ok and broken.codes() == {"RSM150"}
+    assert "['pooled_output'] missing" in broken.findings[0].message
+    assert "string[batch]" in rsm.check(encoder, task="bert_preprocessor").findings[0].message
+
+
+def test_bert_preprocessor_contract_and_its_output_feeds_the_encoder(tmp_path):
+    preprocessor = rsm.save(bert_standins.BertPreprocessor(), tmp_path / "preprocessor")
+    assert rsm.check(preprocessor, task="bert_preprocessor").codes() == set()
+    text = tf.constant(["hello world", "a b c"])
+    inputs = preprocessor(text)
+    assert inputs["input_word_ids"].shape == (2, bert_standins.SEQ)
+    tokens = preprocessor.callable("tokenize")(text)
+    packed = preprocessor.callable("bert_pack_inputs")([tokens], seq_length=bert_standins.SEQ)
+    for key in ("input_word_ids", "input_mask", "input_type_ids"):
+        np.testing.assert_array_equal(packed[key], inputs[key])
+    assert rsm.check(bert_standins.BertEncoder(), task="bert_encoder").ok
+    assert bert_standins.BertEncoder()(inputs)["pooled_output"].shape == (2, bert_standins.WIDTH)
+    without = bert_standins.BertPreprocessor()
+    del without.tokenize
+    report = rsm.check(without, task="bert_preprocessor")
+    assert "no named callable 'tokenize'" in report.findings[0].message
