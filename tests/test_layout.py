@@ -29,8 +29,9 @@ FRAMEWORKS = frozenset(
     {"keras", "sonnet", "jax", "jaxlib", "flax", "tf_keras", "tensorflow_hub", "tf2jax", "optax", "orbax", "torch"}
 )
 FRAMEWORK_ADAPTERS = ("keras", "sonnet", "jax", "flax")
-#: Adapter -> the other adapters it may import.
-ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
+#: Adapter -> the other adapters it may import: Flax is a JAX library, and Keras on the JAX
+#: backend runs pieces through `to_jax`/`from_jax` (only its JAX-backend modules do).
+ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}, "keras": {"jax"}}
 
 
 @dataclasses.dataclass(frozen=True)
