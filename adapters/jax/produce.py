@@ -97,7 +97,12 @@ class JaxExport(ReusableModule):
     def __init__(self, apply_fn: ApplyFn, variables: JaxVariables, *, input_signature: Any):
         super().__init__(input_signature)
         self._apply_fn = apply_fn
-        self._takes_rng = "rng" in inspect.signature(apply_fn).parameters
+        parameters = inspect.signature(apply_fn).parameters
+        self._takes_rng = "rng" in parameters
+        # A plain inference function (no `training` parameter) serves both traces.
+        self._takes_training = "training" in parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+        )
         self._jax_variables = variables
         self.params = list(variables.params)
         self.state = list(variables.state)
@@ -125,7 +130,7 @@ class JaxExport(ReusableModule):
 
         def f(param_leaves, state_leaves, inputs, rng):
             params = trees.param_tree.unflatten(param_leaves)
-            kwargs: dict[str, Any] = {"training": training}
+            kwargs: dict[str, Any] = {"training": training} if self._takes_training else {}
             if self._takes_rng:
                 kwargs["rng"] = rng if training else None
             if not trees.has_state:
@@ -253,7 +258,8 @@ def from_jax(
 
     Args:
       apply_fn: With `state`: `apply_fn(params, state, inputs, *, training) -> (outputs,
-        new_state)`; without: `apply_fn(params, inputs, *, training) -> outputs`. If it
+        new_state)`; without: `apply_fn(params, inputs, *, training) -> outputs` (a
+        function without a `training` parameter serves both traces). If it
         has an `rng` parameter it gets a fresh PRNG key in training and None otherwise.
         `JaxPiece.apply` has this form, so a converted piece exports back.
       params: A pytree of arrays: becomes `trainable_variables`.

@@ -113,3 +113,15 @@ def test_apply_without_state_or_rng():
     piece = from_jax(lambda p, x, *, training: x * p["scale"], {"scale": np.float32(2.0)}, input_signature=tf.TensorSpec([None], tf.float32))
     np.testing.assert_allclose(piece(np.array([1.0, 2.0], np.float32)).numpy(), [2.0, 4.0])
     assert not piece.non_trainable_variables
+
+
+def test_an_inference_function_without_training_serves_both_traces(tmp_path):
+    params = {"w": np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)}
+    piece = from_jax(
+        lambda p, x: jnp.tanh(x @ p["w"]), params, input_signature=tf.TensorSpec([None, 4], tf.float32)
+    )
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    assert piece.spec.call.training_values == (False, True)
+    for training in (False, True):
+        assert_close(piece(x, training=training), np.tanh(x @ params["w"]))
+    assert_close(rsm.save(piece, tmp_path / "m")(x), np.tanh(x @ params["w"]))
