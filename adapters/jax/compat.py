@@ -8,9 +8,12 @@ imports every symbol in `PRIVATE_SYMBOLS`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import jax
+import jax.extend.mlir
 import tensorflow as tf
 import tf2jax
 
@@ -20,6 +23,11 @@ from reusable_savedmodel.interface.compat import private_symbol
 PRIVATE_SYMBOLS = (
     ("tensorflow.python.framework.ops", "gradient_registry"),
     ("tf2jax._src.ops", "_jax_ops"),
+    ("jax._src.interpreters", "mlir"),
+    ("jax._src.lib.mlir", "ir"),
+    ("jax._src.lib.mlir.dialects", "func"),
+    ("jax._src.lib.mlir.dialects", "hlo"),
+    ("jax._src.export._export", "_module_to_bytecode"),
 )
 
 # Custom gradients (`tf.custom_gradient`, and the gradients a SavedModel restores) are
@@ -27,6 +35,13 @@ PRIVATE_SYMBOLS = (
 _gradient_registry = private_symbol(*PRIVATE_SYMBOLS[0], framework="TensorFlow", version=tf.__version__)
 # tf2jax's op-type -> parser table (see `identity_n_parser`).
 _tf2jax_ops = private_symbol(*PRIVATE_SYMBOLS[1], framework="tf2jax", version=tf2jax.__version__)
+# JAX's MLIR context and shape refinement, and the MLIR bindings it ships.
+_jax_mlir = private_symbol(*PRIVATE_SYMBOLS[2], framework="JAX", version=jax.__version__)
+_ir = private_symbol(*PRIVATE_SYMBOLS[3], framework="JAX", version=jax.__version__)
+_func = private_symbol(*PRIVATE_SYMBOLS[4], framework="JAX", version=jax.__version__)
+_stablehlo = private_symbol(*PRIVATE_SYMBOLS[5], framework="JAX", version=jax.__version__)
+# What `jax.export` serializes its modules with (a StableHLO portable artifact).
+_module_to_bytecode = private_symbol(*PRIVATE_SYMBOLS[6], framework="JAX", version=jax.__version__)
 
 
 def registered_gradient(op_type: bytes | str) -> Callable[..., Any] | None:
@@ -44,14 +59,95 @@ def function_graphs(graph: Any) -> list[Any]:
 
 
 @contextlib.contextmanager
-def identity_n_parser(parse: Callable[[Any, Callable[[Any], Any]], Any]) -> Iterator[None]:
-    """Temporarily routes tf2jax's parsing of `IdentityN` nodes through `parse(proto, original)`.
+def op_parsers(parsers: dict[str, Callable[[Any, Callable[[Any], Any] | None], Any]]) -> Iterator[None]:
+    """Temporarily routes tf2jax's parsing of some op types through `parse(proto, original)`.
 
-    tf2jax has no public hook for custom gradients beyond its own (one per graph).
+    tf2jax has no public hook for its op table: custom gradients (it handles one per
+    graph) and `XlaCallModule` (its own needs an older JAX) are converted here instead.
     """
-    original = _tf2jax_ops["IdentityN"]
-    _tf2jax_ops["IdentityN"] = lambda proto: parse(proto, original)
+    originals = {op: _tf2jax_ops.get(op) for op in parsers}
+    for op, parse in parsers.items():
+        _tf2jax_ops[op] = functools.partial(parse, original=originals[op])
     try:
         yield
     finally:
-        _tf2jax_ops["IdentityN"] = original
+        for op, original in originals.items():
+            if original is None:
+                del _tf2jax_ops[op]
+            else:
+                _tf2jax_ops[op] = original
+
+
+def exported(
+    *, name: str, in_avals: Sequence[Any], out_avals: Sequence[Any], platforms: Sequence[str], module: bytes, version: int
+) -> Any:
+    """A `jax.export.Exported` for a serialized StableHLO module with static shapes.
+
+    `jax.export` builds these only from a JAX function or its own serialization format;
+    its constructor takes private sharding fields, set here to "unspecified", one device.
+    """
+    count, results = len(in_avals), len(out_avals)
+    return jax.export.Exported(
+        fun_name=name,
+        in_tree=jax.tree_util.tree_structure((tuple(range(count)), {})),
+        in_avals=tuple(in_avals),
+        out_tree=jax.tree_util.tree_structure(tuple(range(results))),
+        out_avals=tuple(out_avals),
+        _has_named_shardings=False,
+        _in_named_shardings=(None,) * count,
+        _out_named_shardings=(None,) * results,
+        in_shardings_hlo=(None,) * count,
+        out_shardings_hlo=(None,) * results,
+        nr_devices=1,
+        platforms=tuple(platforms),
+        ordered_effects=(),
+        unordered_effects=(),
+        disabled_safety_checks=(),
+        mlir_module_serialized=module,
+        calling_convention_version=version,
+        module_kept_var_idx=tuple(range(count)),
+        uses_global_constants=False,
+        _get_vjp=None,
+    )
+
+
+def static_module(module: bytes, in_avals: Sequence[tuple[tuple[int, ...], str]]) -> tuple[bytes, list[tuple[int, ...]]]:
+    """A serialized StableHLO module specialized to static argument shapes, and its result shapes.
+
+    A shape-polymorphic module (jax2tf's `polymorphic_shapes`) declares dynamic result
+    dimensions; `jax.export` knows them only symbolically from the JAX function. Here a new
+    `main` with static argument types calls the original one, and JAX's own shape
+    refinement resolves the rest.
+
+    Raises:
+      ValueError: if the module cannot be refined for these shapes.
+    """
+    context = _jax_mlir.make_ir_context()
+    with context, _ir.Location.unknown(context):
+        parsed = jax.extend.mlir.deserialize_portable_artifact(module)
+        symbols = _ir.SymbolTable(parsed.operation)
+        original = symbols["main"]
+        signature = _ir.FunctionType(_ir.TypeAttr(original.attributes["function_type"]).value)
+        symbols.set_symbol_name(original, "_rsm_original_main")
+        original.attributes["sym_visibility"] = _ir.StringAttr.get("private")
+        # A new `main` with static argument types calls the original one.
+        static = [
+            _ir.RankedTensorType.get(list(shape), _ir.RankedTensorType(t).element_type)
+            for (shape, _), t in zip(in_avals, signature.inputs)
+        ]
+        main = _func.FuncOp("main", _ir.FunctionType.get(static, list(signature.results)),
+                            ip=_ir.InsertionPoint.at_block_begin(parsed.body))
+        main.attributes["sym_visibility"] = _ir.StringAttr.get("public")
+        block = main.add_entry_block()
+        with _ir.InsertionPoint(block):
+            arguments = [
+                value if value.type == wanted else _stablehlo.ConvertOp(wanted, value).result
+                for value, wanted in zip(block.arguments, signature.inputs)
+            ]
+            call = _func.CallOp(list(signature.results), _ir.FlatSymbolRefAttr.get("_rsm_original_main"), arguments)
+            _func.ReturnOp(call.results)
+        refined = _jax_mlir.refine_polymorphic_shapes(parsed)
+    with refined.context:
+        main = _ir.SymbolTable(refined.operation)["main"]
+        types = _ir.FunctionType(_ir.TypeAttr(main.attributes["function_type"]).value).results
+        return _module_to_bytecode(refined), [tuple(_ir.RankedTensorType(t).shape) for t in types]

@@ -133,6 +133,7 @@ class Converter:
         """
         custom = gradients.collect(concrete.graph)
         flat_def = flatten.inline_calls(concrete.graph.as_graph_def(), gradients.captures_by_type(custom))
+        gradients.cut_forward_regions(flat_def, custom, [t.name for t in concrete.outputs])
         num_args = len(concrete.inputs) - len(concrete.captured_inputs)
         arguments = concrete.inputs[:num_args]
         captures = list(zip(concrete.inputs[num_args:], concrete.captured_inputs))

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import compat, flatten
+from reusable_savedmodel.adapters.jax import compat, flatten, xla_call_module
 
 
 class CustomGradient:
@@ -51,6 +51,9 @@ class CustomGradient:
         #: The captured graph tensors: (name in the node's graph, dtype).
         self.captures: list[flatten.Capture] = [(captured[i].name, captured[i].dtype) for i in self._renamed]
         self._jax: Any = None
+        outputs = tf.nest.flatten(self._traced.structured_outputs)
+        #: How many of the node's inputs are forward results (their gradients are None).
+        self.num_results = next((i for i, t in enumerate(outputs) if t is not None), len(outputs))
 
     def _convert(self) -> Any:
         """The gradient as a JAX function of `(dys..., captures...)` (converted once)."""
@@ -81,13 +84,15 @@ class CustomGradient:
                 name="gradient",
             )
 
-        self._jax, self._params = tf2jax.convert(explicit, self._dy_specs + capture_specs)
+        with converting({}):  # e.g. jax2tf's gradients are `XlaCallModule` ops too
+            self._jax, self._params = tf2jax.convert(explicit, self._dy_specs + capture_specs)
         return self._jax
 
     def identity(self, num_captures: int) -> Any:
         """The JAX function for a node: identity forward, this gradient backward."""
         num_inputs = len(self._dy_specs)
         convert = self._convert
+        convert()  # now, while the caller's conversion reports errors
 
         @jax.custom_vjp
         def identity(*xs):
@@ -141,6 +146,78 @@ def collect(graph: Any) -> dict[bytes, CustomGradient]:
     return found
 
 
+def _split(ref: str) -> tuple[str, str]:
+    """`(node name, tensor name)` of a data input."""
+    name, _, index = ref.partition(":")
+    return name, f"{name}:{index or 0}"
+
+
+def cut_forward_regions(
+    graph_def: tf.compat.v1.GraphDef, gradients: Mapping[bytes, CustomGradient], outputs: Sequence[str]
+) -> None:
+    """Makes each custom gradient's forward computation read its arguments through StopGradient.
+
+    TensorFlow never differentiates the forward part of a custom gradient; JAX would (with
+    a zero cotangent), which fails where that part has no derivative in JAX (a jax2tf
+    `XlaCallModule` without a VJP). Nodes that also feed something outside the region are
+    left alone (autodiff through them is then needed, and correct).
+
+    Args:
+      graph_def: The flat graph (changed in place).
+      gradients: The custom gradients by op type.
+      outputs: The graph's output tensors (what is not computed for them does not count).
+    """
+    nodes = {n.name: n for n in graph_def.node}
+    live, pending = set(), [_split(r)[0] for r in outputs]
+    while pending:
+        name = pending.pop()
+        if name not in live and name in nodes:
+            live.add(name)
+            pending.extend(r.lstrip("^").partition(":")[0] for r in nodes[name].input)
+    consumers: dict[str, set[str]] = {}
+    for node in graph_def.node:
+        for ref in node.input:
+            if node.name in live and not ref.startswith("^"):
+                consumers.setdefault(ref.partition(":")[0], set()).add(node.name)
+    for node in list(graph_def.node):
+        found = gradients.get(node.attr[flatten.GRADIENT_ATTR].s) if flatten.GRADIENT_ATTR in node.attr else None
+        if node.op != "IdentityN" or found is None:
+            continue
+        data = [r for r in node.input if not r.startswith("^")]
+        count = node.attr[flatten.CAPTURES_ATTR].i if flatten.CAPTURES_ATTR in node.attr else 0
+        arguments = {_split(r)[1] for r in data[found.num_results : len(data) - count]}
+        region: set[str] = set()
+        pending = [_split(r)[0] for r in data[: found.num_results] if _split(r)[1] not in arguments]
+        while pending:
+            name = pending.pop()
+            if name in region or name not in nodes:
+                continue
+            region.add(name)
+            pending.extend(
+                _split(r)[0] for r in nodes[name].input if not r.startswith("^") and _split(r)[1] not in arguments
+            )
+        if any(consumers.get(n, set()) - region - {node.name} for n in region):
+            continue
+        stops: dict[str, str] = {}
+        for name in region:
+            inner = nodes[name]
+            for i, ref in enumerate(inner.input):
+                if ref.startswith("^") or _split(ref)[1] not in arguments:
+                    continue
+                tensor = _split(ref)[1]
+                if tensor not in stops:
+                    stop = graph_def.node.add(name=f"{node.name}/rsm_stop_{len(stops)}", op="StopGradient", input=[tensor])
+                    stop.attr["T"].type = _dtype_of(graph_def, nodes, tensor, node)
+                    stops[tensor] = f"{stop.name}:0"
+                inner.input[i] = stops[tensor]
+
+
+def _dtype_of(graph_def: Any, nodes: Mapping[str, Any], tensor: str, identity: Any) -> int:
+    """The dtype enum of an argument tensor of a custom-gradient `IdentityN` node."""
+    data = [_split(r)[1] for r in identity.input if not r.startswith("^")]
+    return identity.attr["T"].list.type[data.index(tensor)]
+
+
 def captures_by_type(gradients: Mapping[bytes, CustomGradient]) -> dict[bytes, Sequence[flatten.Capture]]:
     """What `flatten.inline_calls` needs: op type -> the tensors its gradient captures."""
     return {t: g.captures for t, g in gradients.items() if g.captures}
@@ -148,7 +225,8 @@ def captures_by_type(gradients: Mapping[bytes, CustomGradient]) -> dict[bytes, S
 
 @contextlib.contextmanager
 def converting(gradients: Mapping[bytes, CustomGradient]) -> Iterator[None]:
-    """While tf2jax converts: `gradients`' nodes become `CustomGradient.identity`."""
+    """While tf2jax converts: `gradients`' nodes become `CustomGradient.identity`, and
+    `XlaCallModule` ops run through `xla_call_module`."""
 
     def parse(proto: Any, original: Any) -> Any:
         found = gradients.get(proto.attr[flatten.GRADIENT_ATTR].s) if flatten.GRADIENT_ATTR in proto.attr else None
@@ -157,5 +235,9 @@ def converting(gradients: Mapping[bytes, CustomGradient]) -> Iterator[None]:
         count = proto.attr[flatten.CAPTURES_ATTR].i if flatten.CAPTURES_ATTR in proto.attr else 0
         return found.identity(count)
 
-    with tf2jax.override_config("convert_custom_gradient", False), compat.identity_n_parser(parse):
+    def run_module(proto: Any, original: Any) -> Any:
+        return xla_call_module.parse(proto)
+
+    parsers = {"IdentityN": parse, "XlaCallModule": run_module}
+    with tf2jax.override_config("convert_custom_gradient", False), compat.op_parsers(parsers):
         yield
