@@ -131,7 +131,8 @@ class KerasLayer(consume.KerasLayer):
         jax_piece = self._jax_piece
         trace = jax_piece.trace(jax_piece.select(inputs, training, **kwargs))
         rng = self._seed_generator.next() if trace.needs_rng else None
-        outputs, new_state = jax_piece.apply(
+        # Compiled when called eagerly; inside Keras's own jit or grad it traces like apply.
+        outputs, new_state = jax_piece.jit_apply(
             params, state, inputs, training=training, rng=rng, **kwargs
         )
         if training:
