@@ -10,7 +10,8 @@ the concrete function's own, so results are identical.
 
 Only the plainest calls take this path: inputs that are one eager Tensor, or a flat list,
 tuple or dict of distinct eager Tensors, a Python-bool `training` and no other keyword
-arguments, eagerly, with `tf.config.run_functions_eagerly` off. Everything else, and
+arguments, eagerly, outside distribution strategies, with `tf.config.run_functions_eagerly`
+off. Everything else, and
 the first call of each signature, goes through the `tf.function`.
 """
 
@@ -81,7 +82,9 @@ class EagerDispatch:
           The outputs.
         """
         found = _flat_inputs(inputs) if tf.executing_eagerly() else None
-        if found is None or tf.config.functions_run_eagerly():
+        # Under a distribution strategy the tf.function resolves distributed variables per
+        # replica; a concrete function called directly would read (and tape) the wrong ones.
+        if found is None or tf.config.functions_run_eagerly() or tf.distribute.has_strategy():
             return slow()
         key, flat = found
         key = (training, key)
