@@ -53,9 +53,17 @@ def registered_gradient(op_type: bytes | str) -> Callable[..., Any] | None:
 
 
 def function_graphs(graph: Any) -> list[Any]:
-    """The graphs of the library functions a graph holds (nested calls, gradients)."""
-    # A graph lists its functions only in the private `_functions` map.
-    return [f.graph for f in graph._functions.values() if hasattr(f, "graph")]  # noqa: SLF001
+    """`graph` and the graphs of every library function it holds, recursively (calls, gradients)."""
+    found, pending, seen = [], [graph], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        # A graph lists its functions only in the private `_functions` map.
+        pending.extend(f.graph for f in current._functions.values() if hasattr(f, "graph"))  # noqa: SLF001
+    return found
 
 
 @contextlib.contextmanager

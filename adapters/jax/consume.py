@@ -13,6 +13,7 @@ import tensorflow as tf
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
     UnconvertibleError,
+    merge_ops,
     trace_key,
     unconvertible_ops,
     variable_paths,
@@ -20,18 +21,41 @@ from reusable_savedmodel.adapters.jax.convert import (
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization import embedded
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
-from reusable_savedmodel.interface import Piece, as_piece, kit
+from reusable_savedmodel.interface import Piece, ReusableError, as_piece, kit
 
 _NO_INPUTS = TraceKey(inputs=[], training=None, kwargs=())
 
 
+def _converts(candidate: Piece) -> bool:
+    """Whether a named callable converts: no unconvertible ops, and its first trace converts."""
+    if candidate.function is None:
+        return False
+    concretes = kit.pristine_concrete_functions(candidate.function)
+    if not concretes or any(unconvertible_ops(c.graph) for c in concretes):
+        return False
+    key = trace_key(candidate.spec.call.traces[0], kit.argument_defaults(candidate.function))
+    converter = Converter(candidate.variables, variable_paths(candidate.variables), candidate.name, str)
+    try:
+        converter.convert(concretes[0], key, "trace 0")
+    except ReusableError:
+        return False
+    return True
+
+
 def _hint(piece: Piece, root: Piece) -> str:
+    """What to do instead: the named callables that do convert (each tried), if any."""
     names = [n for n in root.callables if root.callables[n] is not piece]
-    if names:
+    working = [n for n in names if _converts(root.callables[n])]
+    if working:
         return (
             f"Convert a named callable that avoids them instead, e.g. "
-            f"to_jax(handle, callable={names[0]!r}) (named callables: {', '.join(names)}), and "
-            f"run the rest (e.g. text preprocessing) in TensorFlow."
+            f"to_jax(handle, callable={working[0]!r}) (named callables that convert: "
+            f"{', '.join(working)}), and run the rest (e.g. text preprocessing) in TensorFlow."
+        )
+    if names:
+        return (
+            f"None of its named callables ({', '.join(names)}) converts either; run it in "
+            f"TensorFlow (e.g. with jax2tf.call_tf)."
         )
     return "This piece has no named callables; run it in TensorFlow (e.g. with jax2tf.call_tf)."
 
@@ -95,13 +119,13 @@ def to_jax(
     params = {n: values[n] for v, n in zip(piece.variables, names) if id(v) in trainable}
     state = {n: values[n] for v, n in zip(piece.variables, names) if id(v) not in trainable}
     del values
-    converter = Converter(piece.variables, names, piece.name, _hint(piece, root))
+    converter = Converter(piece.variables, names, piece.name, lambda: _hint(piece, root))
     concretes = kit.pristine_concrete_functions(piece.function)
     defaults = kit.argument_defaults(piece.function)
     keys = [trace_key(t, defaults) for t in piece.spec.call.traces]
 
     # One error up front, listing every op of every trace that cannot be converted.
-    bad = sorted({op for c in concretes for op in unconvertible_ops(c.graph)})
+    bad = merge_ops([unconvertible_ops(c.graph) for c in concretes])
     if bad:
         raise converter.unconvertible("`__call__`", bad)
 

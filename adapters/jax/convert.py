@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import flatten, gradients
+from reusable_savedmodel.adapters.jax import compat, flatten, gradients, xla_call_module
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
 from reusable_savedmodel.interface import NonConformingError, ReusableError
 from reusable_savedmodel.interface.kit import TraceSpec
@@ -87,20 +87,31 @@ def _node_defs(graph_def: tf.compat.v1.GraphDef) -> Iterator[Any]:
         yield from function.node_def
 
 
-def unconvertible_ops(graph: tf.Graph) -> list[str]:
-    """Op types in a graph no JAX conversion can express: string tensors, lookup tables.
+def unconvertible_ops(graph: tf.Graph) -> dict[str, list[str]]:
+    """Op types in a graph (and the functions it calls) that no JAX conversion can express:
+    string tensors, lookup tables; each with where it sits (`function: node`).
 
-    Plumbing (placeholders, constants, identities) is left out of the list: it is not
-    what the user must avoid.
+    Plumbing (placeholders, constants, identities) and function calls are left out: they
+    are not what the user must avoid (the ops inside the called functions are listed).
     """
-    found = set()
-    for op in graph.get_operations():
-        if op.type in _PLUMBING:
-            continue
-        tensors = [*op.inputs, *op.outputs]
-        if op.type.startswith(_TABLE_OP_PREFIXES) or any(t.dtype == tf.string for t in tensors):
-            found.add(op.type)
-    return sorted(found)
+    found: dict[str, list[str]] = {}
+    for current in compat.function_graphs(graph):
+        for op in current.get_operations():
+            if op.type in _PLUMBING or op.type in flatten.CALL_OPS:
+                continue
+            tensors = [*op.inputs, *op.outputs]
+            if op.type.startswith(_TABLE_OP_PREFIXES) or any(t.dtype == tf.string for t in tensors):
+                found.setdefault(op.type, []).append(f"{current.name}: {op.name}")
+    return found
+
+
+def merge_ops(found: Sequence[Mapping[str, list[str]]]) -> dict[str, list[str]]:
+    """Merges `unconvertible_ops` results (of several traces)."""
+    merged: dict[str, list[str]] = {}
+    for ops in found:
+        for op, where in ops.items():
+            merged.setdefault(op, []).extend(w for w in where if w not in merged.get(op, []))
+    return merged
 
 
 def _graph_ops(graph_def: tf.compat.v1.GraphDef) -> set[str]:
@@ -110,18 +121,26 @@ def _graph_ops(graph_def: tf.compat.v1.GraphDef) -> set[str]:
 class Converter:
     """Converts traces of one piece, sharing its variable names."""
 
-    def __init__(self, variables: Sequence[tf.Variable], names: Sequence[str], piece_name: str, hint: str):
+    def __init__(
+        self, variables: Sequence[tf.Variable], names: Sequence[str], piece_name: str, hint: Callable[[], str]
+    ):
         self._names = {v.handle.ref(): n for v, n in zip(variables, names)}
         self._variables = {v.handle.ref(): v for v in variables}
         self._piece_name = piece_name
         self._hint = hint
 
-    def unconvertible(self, what: str, ops: Sequence[str], cause: Exception | None = None) -> UnconvertibleError:
-        """The one error for `what`: the offending ops and what to convert instead."""
-        listing = ", ".join(ops)
+    def unconvertible(
+        self, what: str, ops: Mapping[str, Sequence[str]] | Sequence[str], cause: Exception | None = None
+    ) -> UnconvertibleError:
+        """The one error for `what`: the offending ops (and where they sit), and what to convert instead."""
+        listing = "; ".join(
+            f"{op} (at {', '.join(ops[op][:2])}{', ...' if len(ops[op]) > 2 else ''})"
+            if isinstance(ops, Mapping) else op
+            for op in sorted(ops)
+        )
         return UnconvertibleError(
             f"{self._piece_name}: cannot convert {what} to JAX: it uses operations JAX "
-            f"cannot express or tf2jax does not support: {listing}. {self._hint}"
+            f"cannot express or tf2jax does not support: {listing}. {self._hint()}"
             + (f"\n(tf2jax: {cause})" if cause is not None else "")
         )
 
@@ -200,6 +219,8 @@ class Converter:
         """Turns tf2jax's unsupported-op error into one `UnconvertibleError`."""
         try:
             yield
+        except xla_call_module.XlaCallModuleError as error:
+            raise self.unconvertible(what, ["XlaCallModule"], error) from error
         except ValueError as error:
             text = str(error)
             if not text.startswith(_UNSUPPORTED_PREFIX):

@@ -126,13 +126,7 @@ def collect(graph: Any) -> dict[bytes, CustomGradient]:
     the forward pass, and so does JAX.
     """
     found: dict[bytes, CustomGradient] = {}
-    pending, seen = [graph], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        pending.extend(compat.function_graphs(current))
+    for current in compat.function_graphs(graph):
         for op in current.get_operations():
             if op.type != "IdentityN":
                 continue

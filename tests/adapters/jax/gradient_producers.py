@@ -99,3 +99,50 @@ tf_keras.utils.set_random_seed(0)
 model = tf_keras.applications.{name}(input_shape=({size}, {size}, 3), weights=None, classes=5)
 tf.saved_model.save(model, sys.argv[1])
 """
+
+#: Two BERT-preprocessor-like models (string ops and a lookup table in `tokenize`), written
+#: to `sys.argv[1]/convertible_pack` (`bert_pack_inputs` is integer-only) and
+#: `sys.argv[1]/string_pack` (it formats strings too).
+TEXT_PREPROCESSORS = """
+import os, sys
+import tensorflow as tf
+from reusable_savedmodel import interface as rsm
+
+class Tokenize(rsm.ReusableModule):
+    def __init__(self):
+        super().__init__(tf.TensorSpec([None], tf.string))
+        words = tf.constant(["the", "cat", "sat"])
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(words, tf.range(3, dtype=tf.int64) + 3), default_value=1)
+
+    def call(self, inputs, training=False):
+        words = tf.strings.split(tf.strings.lower(inputs)).to_tensor(default_value="", shape=[None, 4])
+        return self.table.lookup(words)
+
+class Pack(rsm.ReusableModule):
+    def __init__(self, strings):
+        super().__init__(tf.TensorSpec([None, 4], tf.int64))
+        self.strings = strings
+
+    def call(self, ids, training=False):
+        if self.strings:
+            ids = tf.strings.to_number(tf.strings.as_string(ids), out_type=tf.int64)
+        batch = tf.shape(ids)[0:1]
+        cls = tf.fill(tf.concat([batch, [1]], 0), tf.constant(101, tf.int64))
+        sep = tf.fill(tf.concat([batch, [1]], 0), tf.constant(102, tf.int64))
+        return tf.concat([cls, ids, sep], axis=1)
+
+class Preprocessor(rsm.ReusableModule):
+    def __init__(self, strings):
+        super().__init__(tf.TensorSpec([None], tf.string))
+        self.tokenize = Tokenize()
+        self.bert_pack_inputs = Pack(strings)
+
+    def call(self, inputs, training=False):
+        return self.bert_pack_inputs.call(self.tokenize.call(inputs))
+
+for name, strings in (("convertible_pack", False), ("string_pack", True)):
+    model = Preprocessor(strings)
+    model.finalize_reusable()
+    tf.saved_model.save(model, os.path.join(sys.argv[1], name))
+"""

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.jax import to_jax
+from reusable_savedmodel.adapters.jax import UnconvertibleError, to_jax
 from reusable_savedmodel.adapters.jax.convert import variable_paths
 
 
@@ -117,3 +117,42 @@ def test_jax2tf_export_with_gradient(real_model):
     assert_close(jgrad_params, grad_vars)
     # Another batch size: the shape-polymorphic module is specialized per call shape.
     assert_close(jp(x[:2]), raw.f(tf.constant(x[:2])))
+
+
+def test_text_vectorization_names_the_string_ops_and_where(real_model):
+    with pytest.raises(UnconvertibleError) as info:
+        to_jax(real_model("text_vectorization"))
+    message = str(info.value)
+    assert "StringLower" in message and "LookupTableFindV2" in message
+    assert "text_vectorization/StringLower" in message  # where it sits
+    assert "StatefulPartitionedCall" not in message  # a call wrapper is not the obstacle
+
+
+@pytest.fixture(scope="module")
+def preprocessors(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text")
+    producers.produce(root, "", producers.TEXT_PREPROCESSORS)
+    return root
+
+
+def test_preprocessor_error_suggests_only_callables_that_convert(preprocessors):
+    path = str(preprocessors / "convertible_pack")
+    with pytest.raises(UnconvertibleError) as info:
+        to_jax(path)
+    message = str(info.value)
+    assert "LookupTableFindV2" in message and "StringSplitV2" in message
+    assert "StatefulPartitionedCall" not in message
+    assert "callable='bert_pack_inputs'" in message and "'tokenize'" not in message
+    # The suggestion works: it converts and matches TensorFlow.
+    raw = tf.saved_model.load(path)
+    ids = np.array([[3, 4, 1, 0]], np.int64)
+    expected = raw.bert_pack_inputs(tf.constant(ids), training=False).numpy()
+    np.testing.assert_array_equal(to_jax(path, callable="bert_pack_inputs")(ids), expected)
+
+
+def test_preprocessor_error_when_no_callable_converts(preprocessors):
+    with pytest.raises(UnconvertibleError) as info:
+        to_jax(str(preprocessors / "string_pack"))
+    message = str(info.value)
+    assert "None of its named callables (bert_pack_inputs, tokenize) converts" in message
+    assert "callable=" not in message
