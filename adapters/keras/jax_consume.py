@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.jax import JaxPiece, to_jax
+from reusable_savedmodel.adapters.jax import JaxPiece, UnconvertibleError, to_jax
 from reusable_savedmodel.adapters.keras import consume
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
 
@@ -99,13 +99,20 @@ class KerasLayer(consume.KerasLayer):
     ) -> None:
         """Creates Keras variables from the converted piece's params and state."""
         del variables, trainable_variables  # the converted piece names and orders them
-        if self._signature is not None:
-            self._signature = JaxSignatureCall(
-                self._piece, self._options["signature"], self._options["output_key"]
-            )
-            jax_piece = self._signature.jax_piece
-        else:
-            jax_piece = to_jax(self._piece)
+        try:
+            if self._signature is not None:
+                self._signature = JaxSignatureCall(
+                    self._piece, self._options["signature"], self._options["output_key"]
+                )
+                jax_piece = self._signature.jax_piece
+            else:
+                jax_piece = to_jax(self._piece)
+        except UnconvertibleError as error:
+            raise UnconvertibleError(
+                f"{error} On Keras's JAX backend KerasLayer runs the piece as JAX: do that "
+                f"part outside the model (e.g. text preprocessing in tf.data), or use "
+                f"KERAS_BACKEND=tensorflow."
+            ) from error
         self._jax_piece: JaxPiece = jax_piece
         self._arguments = {k: _to_jax_value(v) for k, v in self._arguments.items()}
         self._param_names = list(jax_piece.params)

@@ -173,6 +173,20 @@ def callables_arguments_signatures(paths) -> None:
     assert_close(model.predict(sx, verbose=0), raw_signature(x=tf.constant(sx))["y"])
 
 
+def unconvertible_piece(paths) -> None:
+    """A piece JAX cannot run (strings, lookup tables) fails at construction, saying why."""
+    from reusable_savedmodel.adapters.jax import UnconvertibleError
+
+    text_path = paths["work"] / "text"
+    models.export("text", text_path)
+    try:
+        KerasLayer(str(text_path))
+    except UnconvertibleError as error:
+        assert "LookupTableFindV2" in str(error) and "KERAS_BACKEND=tensorflow" in str(error), error
+    else:
+        raise AssertionError("a string model was accepted on the JAX backend")
+
+
 def keras_file_round_trip(paths) -> None:
     """A fine-tuned model saves to `.keras` and loads back (safe mode: scanned, local only)."""
     keras.utils.set_random_seed(2)
@@ -289,6 +303,7 @@ SCENARIOS = {
         mlp_fit_and_state,
         frozen_layer,
         callables_arguments_signatures,
+        unconvertible_piece,
         keras_file_round_trip,
         from_keras_export,
         other_implementations_refuse,

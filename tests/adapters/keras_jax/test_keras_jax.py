@@ -35,6 +35,7 @@ SCENARIOS = (
     "mlp_fit_and_state",
     "frozen_layer",
     "callables_arguments_signatures",
+    "unconvertible_piece",
     "keras_file_round_trip",
     "from_keras_export",
     "other_implementations_refuse",
