@@ -35,13 +35,17 @@ class FlaxModule(nnx.Module):
         `JaxPiece` (used as is). There is no `trainable` flag: as for any nnx module, what
         trains is what the optimizer is given (`wrt=nnx.Param`).
       callable: A named callable to use instead of `__call__` (not for a `JaxPiece`).
+      signature: A signature to run instead of `__call__` (not for a `JaxPiece`), for
+        inference only: the module is frozen (no `nnx.Param`s; the signature's variables
+        are `nnx.BatchStat`s that never change) and always runs the inference trace.
+      output_key: With `signature`, return only this output of the signature's dict.
       rngs: Random streams for training calls that pass none (its `dropout` stream, or
         `default`); needed for `from_flax` to export a training trace that draws random
         numbers.
 
     Raises:
       UnconvertibleError: if the piece cannot be converted to JAX.
-      ValueError: if `callable` is given with a `JaxPiece`.
+      ValueError: if `callable` or `signature` is given with a `JaxPiece`.
     """
 
     def __init__(
@@ -49,21 +53,25 @@ class FlaxModule(nnx.Module):
         handle_or_piece: str | os.PathLike | JaxPiece | Any,
         *,
         callable: str | None = None,
+        signature: str | None = None,
+        output_key: str | None = None,
         rngs: nnx.Rngs | None = None,
     ):
         if isinstance(handle_or_piece, JaxPiece):
-            if callable is not None:
+            if callable is not None or signature is not None:
                 raise ValueError("`callable` selects a named callable to convert; a JaxPiece is converted already.")
             piece = handle_or_piece
         else:
             from reusable_savedmodel.adapters.jax.consume import to_jax  # needs TensorFlow
 
-            piece = to_jax(handle_or_piece, callable=callable)
+            piece = to_jax(handle_or_piece, callable=callable, signature=signature, output_key=output_key)
         self.piece = nnx.static(piece)
         self.params = nnx.data({k: nnx.Param(v) for k, v in piece.params.items()})
         self.state = nnx.data({k: nnx.BatchStat(v) for k, v in piece.state.items()})
         self.rngs = rngs
         self.deterministic = True
+        #: A signature runs for inference only, whatever the mode or `training` says.
+        self.frozen = signature is not None
 
     def _values(self) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
         return {k: v[...] for k, v in self.params.items()}, {k: v[...] for k, v in self.state.items()}
@@ -90,6 +98,7 @@ class FlaxModule(nnx.Module):
         """
         if training is None:
             training = not self.deterministic
+        training = training and not self.frozen
         params, state = self._values()
         rng = _key(rngs if rngs is not None else self.rngs) if training else None
         # Compiled even outside `nnx.jit`, so an eager call does not run op by op; under a

@@ -20,6 +20,7 @@ from reusable_savedmodel.adapters.jax.convert import (
 )
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization import embedded
+from reusable_savedmodel.adapters.jax.signature import signature_to_jax
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import Piece, ReusableError, as_piece, kit
 
@@ -79,7 +80,12 @@ def _jax_values(variables: Sequence[tf.Variable]) -> list[jax.Array]:
 
 
 def to_jax(
-    handle_or_piece: str | os.PathLike | Piece | Any, *, callable: str | None = None, keep_tf: bool = True
+    handle_or_piece: str | os.PathLike | Piece | Any,
+    *,
+    callable: str | None = None,
+    signature: str | None = None,
+    output_key: str | None = None,
+    keep_tf: bool = True,
 ) -> JaxPiece:
     """Converts a Reusable SavedModel to pure JAX.
 
@@ -88,7 +94,13 @@ def to_jax(
 
     Args:
       handle_or_piece: A handle, a loaded or in-process object, or a `rsm.Piece`.
-      callable: The name of a named callable to convert instead of `__call__`.
+      callable: The name of a named callable (or of a bare `tf.function` at the root,
+        as jax2tf exports put `f`) to convert instead of `__call__`.
+      signature: The name of a signature (e.g. "serving_default") to convert instead of
+        `__call__`, for inference only: the result is frozen (`params` is empty, every
+        variable the signature reads is in `state`) and has only the `training=False`
+        trace; it returns the signature's dict of outputs.
+      output_key: With `signature`, return only this output.
       keep_tf: False converts every trace (and regularization loss) now and lets go of
         the TensorFlow object (`JaxPiece.detach`), so that only the JAX weights stay in
         memory once the caller drops its own references to it.
@@ -100,15 +112,27 @@ def to_jax(
     Raises:
       UnconvertibleError: if a trace uses ops JAX cannot express (strings, lookup
         tables, ops tf2jax lacks); the message lists them and names the named callables.
-      NonConformingError: for a signature-only model, or a missing named callable.
+      NonConformingError: for a missing named callable, signature or output.
       HandleError: if the handle cannot be loaded.
+      ValueError: for `signature` together with `callable`, or `output_key` without
+        `signature`.
     """
+    if signature is not None and callable is not None:
+        raise ValueError("to_jax: pass `callable` or `signature`, not both.")
+    if output_key is not None and signature is None:
+        raise ValueError("to_jax: `output_key` picks an output of a `signature`; pass signature= too.")
     root = as_piece(handle_or_piece)
+    if signature is not None:
+        converted = signature_to_jax(root, signature, output_key, _jax_values)
+        return converted if keep_tf else converted.detach()
     piece = root.callable(callable) if callable is not None else root
     if piece.function is None:
         raise UnconvertibleError(
-            f"{piece.name} is signature-only: it has no `__call__` to convert (signatures "
-            f"are inference-only); run it in TensorFlow."
+            f"{piece.name} has no `__call__` to convert; pick an entry point: "
+            f"to_jax(handle, callable=NAME) for a named callable or tf.function (callables: "
+            f"{', '.join([*piece.callables, *piece.functions]) or 'none'}), or "
+            f"to_jax(handle, signature=NAME) for inference through a signature (signatures: "
+            f"{', '.join(piece.signatures) or 'none'})."
         )
     found = embedded.read(piece)
     if found is not None:

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.jax import UnconvertibleError, to_jax
+from reusable_savedmodel.adapters.jax import NoTraceError, UnconvertibleError, to_jax
 from reusable_savedmodel.adapters.jax.convert import variable_paths
 
 
@@ -156,3 +156,39 @@ def test_preprocessor_error_when_no_callable_converts(preprocessors):
     message = str(info.value)
     assert "None of its named callables (bert_pack_inputs, tokenize) converts" in message
     assert "callable=" not in message
+
+
+def test_signature_only_keras3_export_runs_frozen(real_model):
+    path = real_model("keras3_export")
+    raw = tf.saved_model.load(path)
+    signature = raw.signatures["serving_default"]
+    (name,) = signature.structured_input_signature[1]
+    x = np.random.RandomState(0).rand(3, 4).astype(np.float32)
+    expected = {k: v.numpy() for k, v in signature(**{name: tf.constant(x)}).items()}
+    with pytest.raises(UnconvertibleError, match="signature=NAME"):
+        to_jax(path)
+    jp = to_jax(path, signature="serving_default")
+    assert jp.params == {} and len(jp.state) == len(signature.variables)  # frozen
+    assert_close(jp({name: x}), expected)
+    (key,) = expected
+    assert_close(to_jax(path, signature="serving_default", output_key=key)({name: x}), expected[key])
+    with pytest.raises(NoTraceError):
+        jp({name: x}, training=True)  # inference only
+    # The bare tf.function `serve` Keras puts at the root is reachable with callable=.
+    assert_close(to_jax(path, callable="serve")(x), expected[key])
+
+
+def test_flax_module_on_a_signature_is_frozen(real_model):
+    from flax import nnx
+
+    from reusable_savedmodel.adapters.flax import FlaxModule
+
+    path = real_model("keras3_export")
+    signature = tf.saved_model.load(path).signatures["serving_default"]
+    (name,) = signature.structured_input_signature[1]
+    x = np.random.RandomState(1).rand(2, 4).astype(np.float32)
+    (expected,) = signature(**{name: tf.constant(x)}).values()
+    module = FlaxModule(path, signature="serving_default", output_key="output_0")
+    assert not nnx.state(module, nnx.Param)  # nothing to train
+    module.train()
+    assert_close(module({name: x}), expected)  # still the inference trace

@@ -1,0 +1,83 @@
+"""Signature-only models (Keras 3 `model.export()`, most hub SavedModels) as frozen `JaxPiece`s.
+
+A signature (`obj.signatures[name]`) is an inference-only entry point: keyword tensors in,
+a dict of tensors out, no `training`. Its `JaxPiece` is frozen: `params` is empty (there
+is nothing the protocol says may be fine-tuned) and every variable the signature reads is
+in `state`; the only trace is the inference one (`training=False`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import tensorflow as tf
+
+from reusable_savedmodel.adapters.jax.convert import Converter, unconvertible_ops, variable_paths
+from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, TraceKey
+from reusable_savedmodel.interface import NonConformingError, Piece
+
+
+def _leaf(spec: tf.TensorSpec) -> LeafSpec:
+    return LeafSpec(None if spec.shape.rank is None else tuple(spec.shape.as_list()), spec.dtype.name)
+
+
+def signature_to_jax(
+    piece: Piece, name: str, output_key: str | None, values: Callable[[list[tf.Variable]], list[jax.Array]]
+) -> JaxPiece:
+    """Converts the signature `name` of `piece` (see the module docstring).
+
+    Args:
+      piece: The loaded model.
+      name: The signature's name.
+      output_key: One output to return instead of the dict of all of them.
+      values: Reads variables' values as JAX arrays.
+
+    Raises:
+      NonConformingError: if there is no such signature or output.
+      UnconvertibleError: if the signature uses ops JAX cannot express.
+    """
+    if name not in piece.signatures:
+        raise NonConformingError(
+            f"{piece.name} has no signature {name!r}; available: {', '.join(piece.signatures) or 'none'}."
+        )
+    concrete = piece.signatures[name]
+    outputs = concrete.structured_outputs
+    if output_key is not None and output_key not in outputs:
+        raise NonConformingError(
+            f"{piece.name}: signature {name!r} has no output {output_key!r}; outputs: {', '.join(sorted(outputs))}."
+        )
+    variables = list(concrete.variables)
+    names = variable_paths(variables)
+    what = f"signature {name!r}"
+    converter = Converter(variables, names, piece.name, lambda: "Run the signature in TensorFlow.")
+    bad = unconvertible_ops(concrete.graph)
+    if bad:
+        raise converter.unconvertible(what, bad)
+    _, specs = concrete.structured_input_signature
+    # Signatures take keyword tensors: the flat inputs follow the sorted names, as a
+    # dict's leaves do in JAX.
+    key = TraceKey(inputs={k: _leaf(s) for k, s in sorted(specs.items())}, training=False, kwargs=())
+
+    def build(index: int) -> JaxTrace:
+        trace = converter.convert(concrete, key, what)
+        if output_key is None:
+            return trace
+
+        def select(*args: Any) -> tuple[Any, dict[str, Any]]:
+            result, updated = trace.fn(*args)
+            return result[output_key], updated
+
+        return dataclasses.replace(trace, fn=select)
+
+    return JaxPiece(
+        name=f"{piece.name}.signatures[{name!r}]",
+        params={},
+        state=dict(zip(names, values(variables))),
+        keys=[key],
+        build=build,
+        build_regularization=list,
+    )
