@@ -5,8 +5,8 @@ Read from the traces only (nothing runs). Each function returns what is wrong, o
 - Encoder: `__call__({"input_word_ids", "input_mask", "input_type_ids"}: int32[batch,seq])
   -> {"pooled_output": [batch,width], "sequence_output": [batch,seq,width],
   "encoder_outputs": a list of [batch,seq,width], "default": [batch,width]}`; an optional
-  named callable `mlm` also takes `masked_lm_positions` (int32[batch,num]) and also
-  returns `mlm_logits` ([batch,num,vocab]).
+  named callable `mlm` also takes `masked_lm_positions` (int32[batch,num]) and returns
+  `mlm_logits` ([batch,num,vocab]) besides the pooled, sequence and per-layer outputs.
 - Preprocessor: `__call__(string[batch]) -> the encoder's three inputs`; named callables
   `tokenize(string[batch]) -> int ragged [batch,(words),(tokens)]` and
   `bert_pack_inputs([tokenized segments], seq_length=N) -> the encoder's three inputs`.
@@ -23,7 +23,10 @@ from reusable_savedmodel.interface import spec as spec_lib
 from reusable_savedmodel.interface.piece import Piece
 
 ENCODER_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
+#: Output name -> rank, besides `encoder_outputs` (a list of rank-3 tensors).
 ENCODER_OUTPUTS = {"pooled_output": 2, "sequence_output": 3, "default": 2}
+#: What `mlm` returns: no `default` (as tf-models-official exports it), plus the logits.
+MLM_OUTPUTS = {"pooled_output": 2, "sequence_output": 3, "mlm_logits": 3}
 
 
 def _spec(value: Any) -> Any:
@@ -51,10 +54,10 @@ def _missing_encoder_inputs(inputs: Any) -> str | None:
     return None
 
 
-def _encoder_outputs_problem(outputs: Any, extra: Mapping[str, int]) -> str | None:
+def _encoder_outputs_problem(outputs: Any, ranks: Mapping[str, int]) -> str | None:
     if not isinstance(outputs, Mapping):
         return f"outputs must be a dict, got {spec_lib.format_spec(outputs)}"
-    wrong = [k for k, rank in {**ENCODER_OUTPUTS, **extra}.items() if k not in outputs or not _is(outputs[k], None, rank)]
+    wrong = [k for k, rank in ranks.items() if k not in outputs or not _is(outputs[k], None, rank)]
     layers = outputs.get("encoder_outputs")
     if not (isinstance(layers, (list, tuple)) and layers and all(_is(t, None, 3) for t in layers)):
         wrong.append("encoder_outputs")
@@ -62,7 +65,7 @@ def _encoder_outputs_problem(outputs: Any, extra: Mapping[str, int]) -> str | No
         return (
             f"outputs {wrong} missing or of the wrong rank (pooled_output/default [batch,width], "
             f"sequence_output [batch,seq,width], encoder_outputs a list of [batch,seq,width]"
-            + (", mlm_logits [batch,num,vocab]" if extra else "") + ")"
+            + (", mlm_logits [batch,num,vocab]" if "mlm_logits" in ranks else "") + ")"
         )
     return None
 
@@ -82,13 +85,15 @@ def bert_encoder_problem(piece: Piece) -> str | None:
     """What keeps `piece` from the BERT encoder contract, or None."""
 
     def root_trace(trace: spec_lib.TraceSpec) -> str | None:
-        return _missing_encoder_inputs(trace.inputs) or _encoder_outputs_problem(trace.outputs, {})
+        return _missing_encoder_inputs(trace.inputs) or _encoder_outputs_problem(
+            trace.outputs, ENCODER_OUTPUTS
+        )
 
     def mlm_trace(trace: spec_lib.TraceSpec) -> str | None:
         problem = _missing_encoder_inputs(trace.inputs)
         if problem is None and not _is(trace.inputs.get("masked_lm_positions"), tf.int32, 2):
             problem = "inputs must also have masked_lm_positions: int32[batch,num_predictions]"
-        problem = problem or _encoder_outputs_problem(trace.outputs, {"mlm_logits": 3})
+        problem = problem or _encoder_outputs_problem(trace.outputs, MLM_OUTPUTS)
         return f"mlm: {problem}" if problem else None
 
     problem = _traces_problem(piece, root_trace)

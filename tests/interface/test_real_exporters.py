@@ -2,6 +2,7 @@
 tests/fixtures/real_producers.py), each compared with the raw `tf.saved_model.load` object."""
 
 import logging
+import os
 import shutil
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from fixtures import bert_standins
+from fixtures import bert_standins, real_exporters
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import custom_ops
@@ -195,3 +196,33 @@ def test_bert_preprocessor_contract_and_its_output_feeds_the_encoder(tmp_path):
     del without.tokenize
     report = rsm.check(without, task="bert_preprocessor")
     assert "no named callable 'tokenize'" in report.findings[0].message
+
+
+def test_tf_models_official_bert_encoder_export(tmp_path):
+    site = os.environ.get(real_exporters.TF_MODELS_SITE)
+    if not site:
+        pytest.skip(
+            f"tf-models-official is installed apart (it pins an older TensorFlow): run "
+            f"`pip install --no-deps --target DIR tf-models-official gin-config` and set "
+            f"{real_exporters.TF_MODELS_SITE}=DIR to test its BERT encoder export"
+        )
+    real_exporters.run_producers(tmp_path, ("tf_models_bert_encoder",), extra_path=site)
+    path = str(tmp_path / "tf_models_bert_encoder")
+    piece, raw = rsm.load(path), tf.saved_model.load(path)
+    assert rsm.check(piece, task="bert_encoder").ok
+    ids = tf.constant([[2, 7, 8, 3, 0, 0], [2, 9, 3, 10, 11, 3]], tf.int32)
+    inputs = {"input_word_ids": ids, "input_mask": tf.cast(ids > 0, tf.int32), "input_type_ids": tf.zeros_like(ids)}
+    for training in (False, True):
+        got, expected = piece(inputs, training=training), raw(inputs, training=training)
+        if not training:  # dropout draws differ between two training calls
+            assert_close(got["pooled_output"], expected["pooled_output"])
+        assert got["sequence_output"].shape == (2, 6, 8)
+    positions = {**inputs, "masked_lm_positions": tf.constant([[1], [2]], tf.int32)}
+    assert_close(piece.callable("mlm")(positions)["mlm_logits"], raw.mlm(positions)["mlm_logits"])
+    grads = []
+    for model, variables in ((piece, piece.trainable_variables), (raw, raw.trainable_variables)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(model(inputs)["pooled_output"] ** 2)
+        grads.append([tf.convert_to_tensor(g) for g in tape.gradient(loss, list(variables))])
+    for got, expected in zip(*grads, strict=True):
+        assert_close(got, expected)
