@@ -128,7 +128,8 @@ def to_jax(
     piece = root.callable(callable) if callable is not None else root
     if piece.function is None:
         raise UnconvertibleError(
-            f"{piece.name} has no `__call__` to convert; pick an entry point: "
+            f"{piece.name} {'is signature-only' if piece.is_signature_only else 'has no `__call__`'}: "
+            f"nothing to convert by default; pick an entry point: "
             f"to_jax(handle, callable=NAME) for a named callable or tf.function (callables: "
             f"{', '.join([*piece.callables, *piece.functions]) or 'none'}), or "
             f"to_jax(handle, signature=NAME) for inference through a signature (signatures: "

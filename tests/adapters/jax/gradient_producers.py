@@ -146,3 +146,23 @@ for name, strings in (("convertible_pack", False), ("string_pack", True)):
     model.finalize_reusable()
     tf.saved_model.save(model, os.path.join(sys.argv[1], name))
 """
+
+#: jax2tf without gradients, saved the way jax2tf's examples/saved_model_lib.py does.
+JAX2TF_NO_GRADIENT = """
+import sys
+import numpy as np
+import tensorflow as tf
+import jax.numpy as jnp
+from jax.experimental import jax2tf
+
+def apply(params, x):
+    return jnp.tanh(x @ params["w"])
+
+params = {"w": np.arange(6, dtype=np.float32).reshape(3, 2) / 10}
+converted = jax2tf.convert(apply, with_gradient=False, polymorphic_shapes=[None, "(b, 3)"])
+root = tf.Module()
+root._variables = tf.nest.map_structure(lambda p: tf.Variable(p), params)
+spec = tf.TensorSpec([None, 3], tf.float32)
+root.f = tf.function(lambda x: converted(root._variables, x), autograph=False, input_signature=[spec])
+tf.saved_model.save(root, sys.argv[1], options=tf.saved_model.SaveOptions(experimental_custom_gradients=True))
+"""

@@ -192,3 +192,25 @@ def test_flax_module_on_a_signature_is_frozen(real_model):
     assert not nnx.state(module, nnx.Param)  # nothing to train
     module.train()
     assert_close(module({name: x}), expected)  # still the inference trace
+
+
+def test_mobilenet_v2_matches_tf(real_model):
+    path = real_model("mobilenet_v2")
+    raw = tf.saved_model.load(path)
+    x = np.random.RandomState(0).rand(2, 32, 32, 3).astype(np.float32)
+    y, grad_x, _ = _tape(raw, x, training=False)
+    jp = to_jax(path)
+    assert_close(jp(x), y, deep=True)
+    grad = jax.grad(lambda x: (jp(x) ** 2).sum())(x)
+    assert_close(grad, grad_x, deep=True)
+
+
+def test_jax2tf_export_without_gradient_runs_and_refuses_gradients(tmp_path):
+    path = producers.produce(tmp_path, "no_gradient", producers.JAX2TF_NO_GRADIENT)
+    raw = tf.saved_model.load(path)
+    x = np.random.RandomState(0).rand(3, 3).astype(np.float32)
+    jp = to_jax(path, callable="f")
+    assert_close(jp(x), raw.f(tf.constant(x)))
+    # As in TensorFlow, where the export prevents gradients, asking for one fails clearly.
+    with pytest.raises(LookupError, match="does not support gradients"):
+        jax.grad(lambda x: jp(x).sum())(x)
