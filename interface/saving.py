@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import os
 import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import tensorflow as tf
 
 from reusable_savedmodel.interface.checking import check as check_piece
-from reusable_savedmodel.interface.errors import CheckFailedError, HandleError
+from reusable_savedmodel.interface.errors import (
+    CheckFailedError,
+    HandleError,
+    ReusableError,
+    UnsafeModelError,
+)
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
+
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
 
 
 def _saves_lists_itself(obj: Any) -> bool:
@@ -49,6 +61,62 @@ def export_root(piece: Piece) -> Any:
     return root
 
 
+def _escaping_assets(root: Any) -> list[str]:
+    """Paths of assets reachable from `root` that climb out of their directory (`..`)."""
+    found = []
+    for trackable in tf.train.TrackableView(root).descendants():
+        if isinstance(trackable, tf.saved_model.Asset):
+            path = trackable.asset_path
+            text = path.numpy().decode() if hasattr(path, "numpy") else str(path)
+            if ".." in PurePath(text).parts:
+                found.append(text)
+    return sorted(found)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swaps two directories (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Puts `staging` at `target`; at every moment `target` holds the old model or the new one.
+
+    The old directory is swapped out atomically where the system can (then deleted); else it
+    is moved aside, the new one moved in, and the old one put back if that fails.
+    """
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging)  # now the old model
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.replace(target, aside / "model")
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(aside / "model", target)  # the old one goes back
+        raise
+    finally:
+        if target.exists():
+            shutil.rmtree(aside)
+
+
+def _storage_error(target: Path, error: Exception) -> HandleError:
+    return HandleError(
+        f"cannot save to {target}: {error}; expected a writable directory path (its parents "
+        f"must be directories, not files)."
+    )
+
+
 def save(
     x: Any,
     path: str | os.PathLike,
@@ -61,7 +129,8 @@ def save(
     """Writes a Reusable SavedModel, reloads it and checks it before it appears at `path`.
 
     The model is written to a temporary directory beside `path` and moved into place only
-    after the reloaded copy passes `check`: a failed save leaves nothing at `path`.
+    after the reloaded copy passes `check`: a failed save leaves nothing at `path`, and an
+    overwrite interrupted at any point leaves the old model or the new one there.
 
     Args:
       x: A Piece, an object implementing the protocol, or a handle.
@@ -76,18 +145,33 @@ def save(
       The reloaded Piece (loaded from `path`).
 
     Raises:
-      HandleError: if `path` exists and `overwrite` is False.
+      HandleError: if `path` exists and `overwrite` is False, or cannot be written (a
+        parent is a regular file, the place is read-only).
+      UnsafeModelError: if an asset of the model lies outside its directory (`..`): it
+        would be copied into the export.
       CheckFailedError: if the reloaded model does not conform (nothing is written).
     """
     target = Path(path)
     if target.exists() and not overwrite:
         raise HandleError(f"{target} exists; pass overwrite=True to replace it.")
+    if target.exists() and not target.is_dir():
+        raise HandleError(f"cannot save to {target}: it is a file; expected a directory path.")
     piece = as_piece(x)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent))
+    root = export_root(piece)
+    escaping = _escaping_assets(root)
+    if escaping:
+        raise UnsafeModelError(
+            f"refusing to save {piece.name} to {target}: assets must lie inside the model, "
+            f"found {', '.join(repr(e) for e in escaping)}, which would be copied into the export."
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent))
+    except OSError as error:
+        raise _storage_error(target, error) from error
     try:
         tf.saved_model.save(
-            export_root(piece),
+            root,
             str(staging),
             # A loaded model's signatures are kept unless others are given: TF Serving
             # users re-export fine-tuned models.
@@ -98,10 +182,11 @@ def save(
             report = check_piece(str(staging))
             if not report.ok:
                 raise CheckFailedError(f"refusing to save {piece.name} to {target}:\n{report}")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
+        _move_into_place(staging, target)
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        storage = isinstance(error, (OSError, tf.errors.PermissionDeniedError))
+        if storage and not isinstance(error, ReusableError):
+            raise _storage_error(target, error) from error
         raise
     return as_piece(str(target))

@@ -1,4 +1,4 @@
-"""The `rsm` commands for remote handles: `scan`, `fetch`, `cache list` and `cache clear`."""
+"""The `rsm` commands for remote handles: `scan`, `fetch`, `cache list|verify|clear`."""
 
 from __future__ import annotations
 
@@ -44,6 +44,20 @@ def _cache_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache_verify(args: argparse.Namespace) -> int:
+    from reusable_savedmodel.interface.handles.cache import Cache
+    from reusable_savedmodel.interface.handles.remote import cache_handle
+
+    cache = Cache()
+    checked = cache.verify(cache_handle(args.handle) if args.handle else None)
+    broken = [e for e in checked if e.problem is not None]
+    for e in checked:
+        name = e.manifest.handle if e.manifest else e.key
+        print(f"  {name}: {'ok' if e.problem is None else f'BROKEN ({e.problem})'}")
+    print(f"verified {counted(len(checked), 'entry', 'entries')} in {cache.root}: {len(broken)} broken")
+    return 1 if broken else 0
+
+
 def _cache_clear(args: argparse.Namespace) -> int:
     from reusable_savedmodel.interface.handles.cache import Cache
     from reusable_savedmodel.interface.handles.remote import cache_handle
@@ -61,7 +75,7 @@ def add_commands(subparsers: Any) -> None:
       subparsers: What `ArgumentParser.add_subparsers()` returned.
     """
     scan = subparsers.add_parser(
-        "scan", help="list ops that touch files, run code or use the network"
+        "scan", help="flag every op outside the reviewed pure-computation allowlist"
     )
     scan.add_argument("handle", help="directory, archive, file:// or http(s):// handle")
     scan.add_argument("--json", action="store_true", help="print JSON")
@@ -73,11 +87,14 @@ def add_commands(subparsers: Any) -> None:
     fetch.add_argument("--sha256", help="expected hex sha256 of the archive")
     fetch.set_defaults(run=_fetch)
 
-    cache = subparsers.add_parser("cache", help="list or clear the download cache")
+    cache = subparsers.add_parser("cache", help="list, verify or clear the download cache")
     actions = cache.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="list entries, valid or broken")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=_cache_list)
+    verify = actions.add_parser("verify", help="re-hash entries' files; exit 1 if any changed")
+    verify.add_argument("handle", nargs="?", help="the handle whose entry to verify")
+    verify.set_defaults(run=_cache_verify)
     clear = actions.add_parser("clear", help="remove every entry, or one handle's")
     clear.add_argument("handle", nargs="?", help="the handle whose entry to remove")
     clear.set_defaults(run=_cache_clear)

@@ -3,13 +3,16 @@
 Layout under the cache directory, for a handle whose key is `K`:
 
   K/            the SavedModel directory (renamed into place whole)
-  K.rsm.json    the manifest, written last: handle, archive size and sha256, time, file sizes
+  K.rsm.json    the manifest, written last: handle, archive size and sha256, time, and each
+                file's size and sha256
   K.rsm.lock    the lock held while the entry is built (an flock: it dies with its holder)
+  K.rsm.lock.pid  who holds (or last held) the lock: pid, host, since when
   K.rsm-tmp.*   downloads and extractions under way
 
-An entry counts only when its manifest is readable and every file it lists is present with
-its recorded size, so an entry that an OS cleaner emptied or half deleted is rebuilt, never
-loaded. Keys differ from tensorflow_hub's, so both can share `$TFHUB_CACHE_DIR`.
+An entry counts only when its manifest is readable, has the right shape, and every file it
+lists is present with its recorded size, so an entry that an OS cleaner emptied or half
+deleted is rebuilt, never loaded. Contents are re-hashed against the manifest's sha256s by
+`verify` (`rsm cache verify`) and whenever a handle is pinned with `sha256=`. Keys differ from tensorflow_hub's, so both can share `$TFHUB_CACHE_DIR`.
 """
 
 from __future__ import annotations
@@ -22,23 +25,25 @@ import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import filelock
 import platformdirs
 
 from reusable_savedmodel.interface.errors import DownloadError, ReusableError
-from reusable_savedmodel.interface.handles import extract
+from reusable_savedmodel.interface.handles import extract, limits
 from reusable_savedmodel.interface.handles.download import Fetched
 
 _log = logging.getLogger(__name__)
 
 _MANIFEST = ".rsm.json"
 _LOCK = ".rsm.lock"
+_HOLDER = ".pid"
 _TEMP = ".rsm-tmp."
 # Storage failures a retry cannot fix: reported at once, with what to do.
 _STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENOTDIR}
@@ -70,7 +75,8 @@ class Manifest:
       size: The archive's size in bytes.
       sha256: The archive's hex sha256.
       created: When the entry was completed (seconds since the epoch).
-      files: Each file of the SavedModel directory (relative POSIX path) -> its size.
+      files: Each file of the SavedModel directory (relative POSIX path) ->
+        `{"size": bytes, "sha256": hex digest}`.
       stamp: For local archives, the source file's size and mtime when it was unpacked.
     """
 
@@ -79,12 +85,38 @@ class Manifest:
     size: int
     sha256: str
     created: float
-    files: dict[str, int]
+    files: dict[str, dict[str, Any]]
     stamp: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Returns the JSON-able form."""
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Manifest:
+        """Parses a manifest, checking every field's type.
+
+        Raises:
+          ValueError: if `data` is not a manifest of this shape (valid JSON, wrong types).
+        """
+        fields = {"handle": str, "url": str, "size": int, "sha256": str, "created": (int, float), "files": dict}
+        if not isinstance(data, dict) or set(data) - {*fields, "stamp"} or not set(fields) <= set(data):
+            raise ValueError(f"expected an object with fields {sorted(fields)}")
+        for name, kind in fields.items():
+            if not isinstance(data[name], kind) or isinstance(data[name], bool):
+                raise ValueError(f"field {name!r} is {type(data[name]).__name__}")
+        if not isinstance(data.get("stamp"), (str, type(None))):
+            raise ValueError("field 'stamp' is not a string")
+        for name, entry in data["files"].items():
+            if (
+                not isinstance(entry, dict)
+                or not isinstance(entry.get("size"), int)
+                or not isinstance(entry.get("sha256"), str)
+                or ".." in PurePosixPath(name).parts
+                or PurePosixPath(name).is_absolute()
+            ):
+                raise ValueError(f"file entry {name!r} is not {{'size': int, 'sha256': str}}")
+        return cls(**data)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,9 +146,17 @@ class Entry:
         }
 
 
-def _files(root: Path) -> dict[str, int]:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(root: Path) -> dict[str, dict[str, Any]]:
     return {
-        p.relative_to(root).as_posix(): p.stat().st_size
+        p.relative_to(root).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)}
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
@@ -142,21 +182,23 @@ class Cache:
 
     Args:
       root: The cache directory (default: `cache_dir()`), created on first write.
+      lock_timeout: Seconds to wait for another process building the same entry
+        (default `$RSM_LOCK_TIMEOUT`; see `limits`).
     """
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, *, lock_timeout: float | None = None):
         self.root = cache_dir() if root is None else Path(root)
+        self.lock_timeout = lock_timeout
 
     def _manifest_path(self, k: str) -> Path:
         return self.root / (k + _MANIFEST)
 
     def _read_manifest(self, k: str) -> tuple[Manifest | None, str | None]:
         try:
-            data = json.loads(self._manifest_path(k).read_text())
-            return Manifest(**data), None
+            return Manifest.from_json(json.loads(self._manifest_path(k).read_text())), None
         except (FileNotFoundError, NotADirectoryError):
             return None, "no manifest"
-        except (ValueError, TypeError) as error:  # bad JSON, or fields that are not ours
+        except (ValueError, UnicodeDecodeError) as error:  # bad JSON, or not our shape
             return None, f"unreadable manifest ({error})"
 
     def _problem(self, k: str, manifest: Manifest | None, stamp: str | None) -> str | None:
@@ -166,13 +208,24 @@ class Cache:
         if manifest.stamp != stamp:
             return f"made from an archive that has changed since ({manifest.stamp} -> {stamp})"
         entry = self.root / k
-        for name, size in manifest.files.items():
+        for name, recorded in manifest.files.items():
             try:
                 actual = (entry / name).stat().st_size
             except (FileNotFoundError, NotADirectoryError):
                 return f"{name} is missing"
-            if actual != size:
-                return f"{name} has {actual} bytes, expected {size}"
+            if actual != recorded["size"]:
+                return f"{name} has {actual} bytes, expected {recorded['size']}"
+        return None
+
+    def _changed(self, k: str, manifest: Manifest) -> str | None:
+        """Re-hashes an entry's files: the first whose sha256 differs from the manifest's, or None."""
+        for name, recorded in manifest.files.items():
+            try:
+                actual = _sha256(self.root / k / name)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                return f"{name} is missing"
+            if actual != recorded["sha256"]:
+                return f"{name} has changed since it was downloaded (sha256 {actual}, expected {recorded['sha256']})"
         return None
 
     def lookup(self, handle: str, *, sha256: str | None = None, stamp: str | None = None) -> Path | None:
@@ -188,19 +241,44 @@ class Cache:
         """
         k = key(handle)
         manifest, _ = self._read_manifest(k)
-        if self._problem(k, manifest, stamp) is None and sha256 in (None, manifest.sha256):
-            return self.root / k
-        return None
+        if self._problem(k, manifest, stamp) is not None or sha256 not in (None, manifest.sha256):
+            return None
+        if sha256 is not None and self._changed(k, manifest) is not None:
+            return None  # pinned: the contents, not only the archive, must match
+        return self.root / k
+
+    def _holder(self, k: str) -> str:
+        """Who holds an entry's lock, as its sidecar says."""
+        try:
+            return (self.root / (k + _LOCK + _HOLDER)).read_text().strip() or "unknown"
+        except OSError:
+            return "unknown"
 
     @contextlib.contextmanager
     def _locked(self, k: str, handle: str) -> Iterator[None]:
-        lock = filelock.FileLock(self.root / (k + _LOCK))
+        path = self.root / (k + _LOCK)
+        lock = filelock.FileLock(path)
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:
-            _log.warning("%s: another process is downloading it; waiting for it to finish.", handle)
-            lock.acquire()
+            timeout = limits.setting("RSM_LOCK_TIMEOUT", self.lock_timeout)
+            _log.warning(
+                "%s: another process (%s) is downloading it; waiting up to %g s for it to finish.",
+                handle, self._holder(k), timeout,
+            )
+            try:
+                lock.acquire(timeout=timeout)
+            except filelock.Timeout as error:
+                raise DownloadError(
+                    f"{handle}: gave up after {timeout:g} s waiting for the process holding "
+                    f"{path} ({self._holder(k)}) to finish downloading it; if that process is "
+                    f"gone or stuck, stop it, or raise RSM_LOCK_TIMEOUT."
+                ) from error
         try:
+            (self.root / (k + _LOCK + _HOLDER)).write_text(
+                f"pid {os.getpid()} on {socket.gethostname()} since "
+                f"{time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+            )
             yield
         finally:
             lock.release()
@@ -227,6 +305,7 @@ class Cache:
         sha256: str | None = None,
         stamp: str | None = None,
         offline: bool = False,
+        compression: str | None = None,
     ) -> Path:
         """The SavedModel directory for `handle`, building the entry if there is no valid one.
 
@@ -239,6 +318,7 @@ class Cache:
           sha256: Expected sha256 of the archive; an entry made from another is replaced.
           stamp: For local archives, the source's current stamp; a changed one is replaced.
           offline: Serve only a valid entry; never fetch.
+          compression: The archive's compression (see `extract.extract`).
 
         Returns:
           The entry's SavedModel directory.
@@ -258,6 +338,8 @@ class Cache:
                 self._remove_temporaries(k)
                 manifest, reason = self._read_manifest(k)
                 problem = reason or self._problem(k, manifest, stamp)
+                if problem is None and sha256 is not None:
+                    problem = self._changed(k, manifest)
                 if problem is None and sha256 in (None, manifest.sha256):
                     return self.root / k  # built by the process we waited for
                 if problem is not None:
@@ -269,9 +351,18 @@ class Cache:
                         f"{handle}: RSM_OFFLINE is set and the cache {self.root} has no valid "
                         f"entry for it{wanted}; expected it fetched earlier (`rsm fetch`)."
                     )
-                return self._build(k, handle, fetch, sha256=sha256, stamp=stamp)
+                return self._build(k, handle, fetch, sha256=sha256, stamp=stamp, compression=compression)
 
-    def _build(self, k: str, handle: str, fetch: Fetch, *, sha256: str | None, stamp: str | None) -> Path:
+    def _build(
+        self,
+        k: str,
+        handle: str,
+        fetch: Fetch,
+        *,
+        sha256: str | None,
+        stamp: str | None,
+        compression: str | None,
+    ) -> Path:
         staging = Path(tempfile.mkdtemp(prefix=k + _TEMP, dir=self.root))
         try:
             archive = staging / "archive"
@@ -281,7 +372,7 @@ class Cache:
                     f"{handle}: sha256 mismatch: expected {sha256}, got {fetched.sha256} "
                     f"({fetched.size} bytes from {fetched.url})."
                 )
-            model = extract.extract(archive, staging / "tree", label=handle)
+            model = extract.extract(archive, staging / "tree", label=handle, compression=compression)
             manifest = Manifest(
                 handle=handle,
                 url=fetched.url,
@@ -331,6 +422,24 @@ class Cache:
             problem = reason or self._problem(k, manifest, manifest.stamp)
             found.append(Entry(key=k, path=self.root / k, manifest=manifest, problem=problem))
         return sorted(found, key=lambda e: (e.manifest.handle if e.manifest else "", e.key))
+
+    def verify(self, handle: str | None = None) -> list[Entry]:
+        """Re-hashes every file of one handle's entry, or of all entries, against the manifest.
+
+        Args:
+          handle: The handle whose entry to verify; None verifies all.
+
+        Returns:
+          The entries, each with `problem` set if it is broken or a file changed.
+        """
+        checked = []
+        for entry in self.entries():
+            if handle is not None and entry.key != key(handle):
+                continue
+            if entry.problem is None and entry.manifest is not None:
+                entry = dataclasses.replace(entry, problem=self._changed(entry.key, entry.manifest))
+            checked.append(entry)
+        return checked
 
     def clear(self, handle: str | None = None) -> list[Entry]:
         """Removes one handle's entry, or every entry and leftover temporary.

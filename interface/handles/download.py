@@ -1,4 +1,4 @@
-"""Fetching one archive to a local file: timeouts, bounded retries, hashing, progress.
+"""Fetching one archive to a local file: timeouts, a deadline, a size limit, bounded retries.
 
 The destination is written through a temporary file in the same directory and renamed into
 place only once it is complete and verified, so it is either whole or absent.
@@ -12,7 +12,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import requests
@@ -20,6 +21,7 @@ import urllib3
 from tqdm import tqdm
 
 from reusable_savedmodel.interface.errors import DownloadError
+from reusable_savedmodel.interface.handles import limits
 
 #: Seconds to wait for a connection, and for each read of the response.
 DEFAULT_TIMEOUT = 30.0
@@ -31,6 +33,8 @@ DEFAULT_BACKOFF = 0.5
 _CHUNK = 1 << 20
 # 408 and 429 are the two 4xx answers that say "try again later" rather than "wrong request".
 _TRANSIENT_4XX = (408, 429)
+_SCHEMES = ("http", "https")
+_MAX_REDIRECTS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +82,14 @@ def _write(
     source: str,
     total: int | None,
     progress: bool,
+    max_bytes: float = float("inf"),
+    deadline: float = float("inf"),
 ) -> Fetched:
-    """Streams `chunks` into `dest` through a temporary file, hashing them."""
+    """Streams `chunks` into `dest` through a temporary file, hashing them.
+
+    Refuses (`DownloadError`) once more than `max_bytes` arrived or `time.monotonic()`
+    passed `deadline`, checked after every chunk.
+    """
     digest = hashlib.sha256()
     size = 0
     fd, tmp = tempfile.mkstemp(prefix=f"{dest.name}.", suffix=".part", dir=dest.parent)
@@ -93,6 +103,16 @@ def _write(
                 digest.update(chunk)
                 size += len(chunk)
                 bar.update(len(chunk))
+                if size > max_bytes:
+                    raise DownloadError(
+                        f"{source}: refused: more than {max_bytes:,.0f} bytes; raise "
+                        f"RSM_MAX_DOWNLOAD_BYTES (or max_bytes=) if the model really is larger."
+                    )
+                if time.monotonic() > deadline:
+                    raise DownloadError(
+                        f"{source}: gave up: the download passed its deadline after {size:,} "
+                        f"bytes; raise RSM_DOWNLOAD_DEADLINE (or deadline=) for slow links."
+                    )
         os.replace(tmp, dest)
     except BaseException:
         os.unlink(tmp)
@@ -108,6 +128,70 @@ def _describe(error: Exception, timeout: float) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _arrived(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives (not in whole chunks), so the deadline holds on a slow drip.
+
+    Failures are raised as `requests` raises them from `iter_content`.
+    """
+    while True:
+        try:
+            chunk = response.raw.read1(_CHUNK, decode_content=True)
+        except urllib3.exceptions.ProtocolError as error:
+            raise requests.exceptions.ChunkedEncodingError(error) from error
+        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.HTTPError) as error:
+            raise requests.ConnectionError(error) from error
+        if not chunk:
+            return
+        yield chunk
+
+
+def _redirect_target(url: str, response: requests.Response, seen: list[str]) -> str:
+    """Where a 3xx answer points; refuses other schemes, loops and malformed `Location`s."""
+    location = response.headers.get("Location")
+    if not location:
+        raise DownloadError(f"{url}: HTTP {response.status_code} redirect without a Location header.")
+    try:
+        target = urllib.parse.urljoin(url, location)
+        parts = urllib.parse.urlsplit(target)
+        valid = parts.scheme in _SCHEMES and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as error:
+        raise DownloadError(f"{url}: malformed redirect Location {location!r} ({error}).") from error
+    if not valid:
+        raise DownloadError(
+            f"{url}: refused redirect to {target!r}: expected an http(s) URL with a host."
+        )
+    if target in seen:
+        raise DownloadError(f"{url}: redirect loop: {' -> '.join([*seen, target])}.")
+    if len(seen) > _MAX_REDIRECTS:
+        raise DownloadError(f"{url}: more than {_MAX_REDIRECTS} redirects: {' -> '.join(seen)}.")
+    return target
+
+
+def _get(
+    session: requests.Session, url: str, *, timeout: float, headers: Mapping[str, str]
+) -> requests.Response:
+    """GETs `url`, following only http(s) redirects, by hand (see `_redirect_target`).
+
+    Like `requests`, drops `Authorization` once a redirect leaves the first host.
+    """
+    seen = [url]
+    host = urllib.parse.urlsplit(url).hostname
+    while True:
+        sent = dict(headers)
+        if urllib.parse.urlsplit(seen[-1]).hostname != host:
+            sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+        # Identity encoding: Content-Length then counts the archive's own bytes.
+        response = session.get(
+            seen[-1], stream=True, timeout=timeout, allow_redirects=False,
+            headers={**sent, "Accept-Encoding": "identity"},
+        )
+        if not response.is_redirect:
+            return response
+        response.close()
+        seen.append(_redirect_target(seen[-1], response, seen))
+
+
 def _attempt(
     session: requests.Session,
     url: str,
@@ -115,15 +199,17 @@ def _attempt(
     *,
     timeout: float,
     progress: bool,
+    max_bytes: float,
+    deadline: float,
     headers: Mapping[str, str],
 ) -> Fetched:
+    read_timeout = max(0.1, min(timeout, deadline - time.monotonic()))
     try:
-        # Identity encoding: Content-Length then counts the archive's own bytes.
-        response = session.get(
-            url, stream=True, timeout=timeout, headers={**headers, "Accept-Encoding": "identity"}
-        )
+        response = _get(session, url, timeout=read_timeout, headers=headers)
     except (requests.ConnectionError, requests.Timeout) as error:
-        raise _Transient(_describe(error, timeout)) from error
+        raise _Transient(_describe(error, read_timeout)) from error
+    except requests.RequestException as error:  # a URL requests cannot use
+        raise DownloadError(f"{url}: {type(error).__name__}: {error}.") from error
     with response:
         status = f"HTTP {response.status_code} {response.reason}"
         if response.status_code >= 500 or response.status_code in _TRANSIENT_4XX:
@@ -136,16 +222,19 @@ def _attempt(
                 url=response.url,
             )
         length = response.headers.get("Content-Length")
+        total = int(length) if length is not None and length.isdigit() else None
+        if total is not None and total > max_bytes:
+            raise DownloadError(
+                f"{url}: refused: it announces {total:,} bytes, more than {max_bytes:,.0f}; "
+                f"raise RSM_MAX_DOWNLOAD_BYTES (or max_bytes=) if the model really is larger."
+            )
         try:
             return _write(
-                response.iter_content(_CHUNK),
-                dest,
-                source=response.url,
-                total=int(length) if length is not None else None,
-                progress=progress,
+                _arrived(response), dest, source=response.url, total=total, progress=progress,
+                max_bytes=max_bytes, deadline=deadline,
             )
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
-            raise _Transient(_describe(error, timeout)) from error
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise _Transient(_describe(error, read_timeout)) from error
 
 
 def download(
@@ -156,9 +245,11 @@ def download(
     retries: int = DEFAULT_RETRIES,
     backoff: float = DEFAULT_BACKOFF,
     progress: bool | None = None,
+    max_bytes: float | None = None,
+    deadline: float | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Fetched:
-    """Downloads `url` to `dest`, following redirects, retrying transient failures.
+    """Downloads `url` to `dest`, following http(s) redirects, retrying transient failures.
 
     Args:
       url: An http(s) URL.
@@ -167,31 +258,42 @@ def download(
       retries: Further attempts after 5xx, 408, 429, connection resets and timeouts.
       backoff: Seconds before the first retry, doubled before each next one.
       progress: Draw a progress bar; None draws one only when stderr is a terminal.
-      headers: Extra request headers (e.g. credentials; `requests` drops `Authorization`
-        on a redirect to another host).
+      max_bytes: Refuse more bytes than this (default `$RSM_MAX_DOWNLOAD_BYTES`, 8 GiB).
+      deadline: Seconds all attempts together may take (default `$RSM_DOWNLOAD_DEADLINE`,
+        one hour), however slowly the server drips.
+      headers: Extra request headers (e.g. credentials; `Authorization` is dropped on a
+        redirect to another host).
 
     Returns:
       The final URL, size and sha256 of what was written.
 
     Raises:
       HTTPStatusError: on a 4xx other than 408/429 (at once), with its status.
-      DownloadError: when every attempt failed transiently
-        (listing each failure). `dest` is then absent.
+      DownloadError: on a redirect to another scheme, a loop or a
+        malformed `Location`, too many bytes, the deadline, or when every attempt failed
+        transiently (listing each failure). `dest` is then absent.
     """
     show = show_progress() if progress is None else progress
+    limit = limits.setting("RSM_MAX_DOWNLOAD_BYTES", max_bytes)
+    seconds = limits.setting("RSM_DOWNLOAD_DEADLINE", deadline)
+    until = time.monotonic() + seconds
     failures: list[str] = []
     with requests.Session() as session:
         for attempt in range(retries + 1):
             if attempt:
-                time.sleep(backoff * 2 ** (attempt - 1))
+                time.sleep(min(backoff * 2 ** (attempt - 1), max(0.0, until - time.monotonic())))
+            if time.monotonic() > until:
+                failures.append(f"deadline of {seconds:g} s passed")
+                break
             try:
                 return _attempt(
-                    session, url, dest, timeout=timeout, progress=show, headers=headers or {}
+                    session, url, dest, timeout=timeout, progress=show, max_bytes=limit,
+                    deadline=until, headers=headers or {},
                 )
             except _Transient as error:
                 failures.append(f"attempt {attempt + 1}: {error}")
     raise DownloadError(
-        f"{url}: download failed after {retries + 1} attempts: " + "; ".join(failures)
+        f"{url}: download failed after {len(failures)} attempts: " + "; ".join(failures)
     )
 
 

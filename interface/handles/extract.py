@@ -1,4 +1,4 @@
-"""Unpacking a SavedModel archive safely.
+"""Unpacking a SavedModel archive safely and within bounds.
 
 Extraction uses tarfile's PEP 706 "data" filter. Python 3.11.7's filter has known bypasses
 (CVE-2025-4517 and siblings, fixed in 3.11.13) built from links, so every member is checked
@@ -9,18 +9,23 @@ rejects the whole archive before a byte is written.
 from __future__ import annotations
 
 import gzip
-import lzma
 import shutil
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError
+from reusable_savedmodel.interface.handles.limits import RATIO_FLOOR, ExtractLimits
 
 SAVED_MODEL_FILE = "saved_model.pb"
+GZIP_MAGIC = b"\x1f\x8b"
 
-# What tarfile and its decompressors raise on bytes that are not a whole tar archive.
-_UNREADABLE = (tarfile.ReadError, tarfile.CompressionError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError)
+# What tarfile and its decompressor raise on bytes that are not a whole tar archive.
+_UNREADABLE = (tarfile.ReadError, tarfile.CompressionError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
+class ArchiveLimitError(DownloadError):
+    """An archive would unpack to more bytes or members, or at a higher ratio, than allowed."""
 
 
 def _escapes(name: str) -> bool:
@@ -72,34 +77,88 @@ def saved_model_root(tree: Path, label: str) -> Path:
     )
 
 
-def extract(archive: Path, dest: Path, *, label: str | None = None) -> Path:
-    """Unpacks a tar archive (plain, gzip, bz2 or xz) into the new directory `dest`.
+def _mode(archive: Path, compression: str | None, label: str) -> str:
+    """The tarfile mode: gzip or plain tar only, as the handle's suffix (or TF Hub) says."""
+    with open(archive, "rb") as f:
+        gzipped = f.read(2) == GZIP_MAGIC
+    if compression is None:
+        compression = "gz" if gzipped else ""
+    if compression == "gz" and not gzipped:
+        raise DownloadError(f"{label}: expected a gzip-compressed tar archive, got other data.")
+    if compression not in ("gz", ""):
+        raise DownloadError(f"{label}: expected gzip or no compression, got {compression!r}.")
+    return f"r:{compression}"
+
+
+def _members(tar: tarfile.TarFile, packed: int, limits: ExtractLimits, label: str) -> list[tarfile.TarInfo]:
+    """Reads the member headers one by one, refusing at the first one over a limit or unsafe."""
+    members, total = [], 0
+    for member in tar:
+        members.append(member)
+        total += max(member.size, 0)
+        if len(members) > limits.max_members:
+            raise ArchiveLimitError(
+                f"{label}: refused: more than {limits.max_members:,} archive members; "
+                f"raise RSM_MAX_EXTRACT_MEMBERS (or max_members=) if this model really has more."
+            )
+        if total > limits.max_bytes:
+            raise ArchiveLimitError(
+                f"{label}: refused: members add up to more than {limits.max_bytes:,} bytes "
+                f"(at {member.name!r}); raise RSM_MAX_EXTRACT_BYTES (or max_bytes=) if this "
+                f"model really is larger."
+            )
+        if total > RATIO_FLOOR and total > limits.max_ratio * packed:
+            raise ArchiveLimitError(
+                f"{label}: refused: {total:,} bytes unpacked from {packed:,} packed exceeds "
+                f"the compression ratio {limits.max_ratio:g} (a decompression bomb?); raise "
+                f"RSM_MAX_COMPRESSION_RATIO (or max_ratio=) if this model is that compressible."
+            )
+        reason = unsafe_reason(member)
+        if reason is not None:
+            raise DownloadError(
+                f"{label}: refused unsafe archive member {member.name!r}: {reason}; "
+                f"expected regular files and directories inside the archive."
+            )
+    return members
+
+
+def extract(
+    archive: Path,
+    dest: Path,
+    *,
+    label: str | None = None,
+    compression: str | None = None,
+    limits: ExtractLimits | None = None,
+) -> Path:
+    """Unpacks a tar archive (plain or gzip) into the new directory `dest`, within limits.
+
+    Member headers are read one at a time and checked before anything is written: each
+    member's path and link target, and the running totals of members, bytes and the
+    compression ratio (see `limits`), so a bomb is refused after reading its first
+    oversized header, not after filling the disk.
 
     Args:
       archive: The archive file.
       dest: A directory to create; it must not exist yet.
       label: How to name the archive in messages (default: its path).
+      compression: `"gz"` (.tar.gz, .tgz), `""` (.tar), or None to tell gzip by its magic
+        bytes. Other compressions (bz2, xz) are refused.
+      limits: The bounds (default: `ExtractLimits.resolve()`, i.e. environment or defaults).
 
     Returns:
       The SavedModel directory inside `dest` (see `saved_model_root`).
 
     Raises:
-      DownloadError: if the archive is truncated, corrupt or not a tar archive, or has an
-        unsafe member (named in the message). Nothing is left at `dest`.
+      ArchiveLimitError: if the archive exceeds a limit. Nothing is left at `dest`.
+      DownloadError: if the archive is truncated, corrupt, not a (gzip) tar archive, or has
+        an unsafe member (named in the message). Nothing is left at `dest`.
       HandleError: if the archive holds no SavedModel. Nothing is left at `dest`.
     """
     label = label or str(archive)
+    limits = limits or ExtractLimits.resolve()
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            # Reading every header first walks the whole stream: truncation shows here.
-            members = tar.getmembers()
-            for member in members:
-                reason = unsafe_reason(member)
-                if reason is not None:
-                    raise DownloadError(
-                        f"{label}: refused unsafe archive member {member.name!r}: {reason}; "
-                        f"expected regular files and directories inside the archive."
-                    )
+        with tarfile.open(archive, _mode(archive, compression, label)) as tar:
+            members = _members(tar, archive.stat().st_size, limits, label)
             dest.mkdir()
             try:
                 tar.extractall(dest, members=members, filter="data")

@@ -11,6 +11,7 @@ from pathlib import Path
 from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import cache as cache_lib
 from reusable_savedmodel.interface.handles import download, kaggle
+from reusable_savedmodel.interface.handles.file_urls import file_url_path
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 #: TF Hub's query parameter asking a model page for its compressed archive.
@@ -91,14 +92,25 @@ def archive_url(handle: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
+def archive_compression(handle: str) -> str | None:
+    """How a handle's archive is compressed, by its suffix: `"gz"`, `""` (plain tar) or None.
+
+    None (no archive suffix, e.g. a TF Hub model page) lets `extract` tell gzip from plain
+    tar by its magic bytes; other compressions are refused either way.
+    """
+    path = urllib.parse.urlsplit(handle).path if _is_url(handle) else handle
+    if path.endswith((".tar.gz", ".tgz")):
+        return "gz"
+    return "" if path.endswith(".tar") else None
+
+
 def _is_url(handle: str) -> bool:
     return urllib.parse.urlsplit(handle).scheme in ("http", "https")
 
 
 def _local_archive(handle: str) -> Path:
     if handle.startswith("file://"):
-        parsed = urllib.parse.urlparse(handle)
-        return Path(urllib.request.url2pathname(parsed.netloc + parsed.path)).resolve()
+        return file_url_path(handle).resolve()
     return Path(handle).expanduser().resolve()
 
 
@@ -179,6 +191,7 @@ def resolve_remote(
             ),
             sha256=sha256,
             offline=is_offline() if offline is None else offline,
+            compression=archive_compression(handle),
         )
     source = _local_archive(handle)
     if not source.is_file():
@@ -190,4 +203,5 @@ def resolve_remote(
         lambda dest: download.copy(source, dest),
         sha256=sha256,
         stamp=f"{stat.st_size}:{stat.st_mtime_ns}",
+        compression=archive_compression(handle),
     )

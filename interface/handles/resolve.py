@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reusable_savedmodel.interface.errors import HandleError
+from reusable_savedmodel.interface.handles.file_urls import file_url_path
 
 Handle = str | os.PathLike
 
@@ -21,8 +22,7 @@ _REMOTE_SCHEMES = ("http", "https", "kaggle", "hf")
 def _local_path(handle: str) -> Path:
     """The path a local handle (a path or a `file://` URL) names."""
     if handle.startswith("file://"):
-        parsed = urllib.parse.urlparse(handle)
-        return Path(urllib.request.url2pathname(parsed.netloc + parsed.path))
+        return file_url_path(handle)
     return Path(handle).expanduser()
 
 

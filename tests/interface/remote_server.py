@@ -109,10 +109,10 @@ def tar_bytes(directory: str | Path, arcname: str = ".", mode: str = "w:gz") -> 
 
 
 def leftovers(cache: Path) -> list[str]:
-    """What in the cache is neither a whole entry nor a lock file: should be empty."""
+    """What in the cache is neither a whole entry nor a lock file (or its pid sidecar)."""
     if not cache.exists():
         return []
     names = {p.name for p in cache.iterdir()}
     entries = {n for n in names if (cache / n).is_dir() and n + ".rsm.json" in names}
     manifests = {n + ".rsm.json" for n in entries}
-    return sorted(n for n in names - entries - manifests if not n.endswith(".rsm.lock"))
+    return sorted(n for n in names - entries - manifests if not n.endswith((".rsm.lock", ".rsm.lock.pid")))

@@ -120,12 +120,12 @@ def test_cli_fetch_list_and_clear(server, cache, mul_tgz, capsys):
     assert (path / "saved_model.pb").is_file() and path.parent == cache
     assert cli.main(["cache", "list"]) == 0
     out = capsys.readouterr().out
-    assert f"cache {cache}: 1 entries" in out and url in out and "ok" in out
+    assert f"cache {cache}: 1 entry" in out and url in out and "ok" in out
     assert cli.main(["cache", "list", "--json"]) == 0
     [entry] = json.loads(capsys.readouterr().out)["entries"]
     assert entry["valid"] and entry["manifest"]["handle"] == url
     assert cli.main(["cache", "clear", url]) == 0
-    assert "removed 1 entries" in capsys.readouterr().out
+    assert "removed 1 entry" in capsys.readouterr().out
     assert cache_lib.Cache(cache).entries() == [] and leftovers(cache) == []
 
 
