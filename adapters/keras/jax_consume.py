@@ -58,9 +58,13 @@ class JaxSignatureCall(SignatureCall):
 
 
 def _keras_variable(value: jax.Array, name: str, trainable: bool) -> keras.Variable:
-    """A Keras variable holding a copy of `value`, named after the piece's variable."""
+    """A Keras variable holding a copy of `value`, named after the piece's variable.
+
+    A copy, not `value` itself: Keras's jit-compiled `fit` donates its variables' buffers,
+    and the piece's own arrays must outlive that (its regularization losses read them).
+    """
     return keras.Variable(
-        value, trainable=trainable, dtype=value.dtype.name, name=name.replace("/", "_")
+        np.array(value), trainable=trainable, dtype=value.dtype.name, name=name.replace("/", "_")
     )
 
 

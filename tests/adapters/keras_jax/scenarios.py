@@ -266,10 +266,16 @@ def from_keras_export(paths) -> None:
     assert_close(moving_mean, expected_mean)
     assert not np.allclose(first.numpy(), obj(X, training=True).numpy()), "dropout repeated"
 
-    # Back into Keras on JAX (the embedded JAX functions run again).
+    # Back into Keras on JAX (the embedded JAX functions run again), in process and saved;
+    # the saved one fine-tunes with a jit-compiled fit.
+    assert_close(KerasLayer(from_keras(model))(X), expected)
     layer = KerasLayer(str(path), trainable=True)
     assert_close(layer(X), expected)
     assert_close(layer.losses[0], sum(model.losses))
+    classifier = keras.Sequential([keras.Input((4,)), layer])
+    classifier.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse", jit_compile=True)
+    history = classifier.fit(X, np.ones((8, 3), np.float32), epochs=4, verbose=0).history["loss"]
+    assert history[-1] < history[0], history
     np.savez(
         paths["work"] / EXPECTED_FILE,
         outputs=np.asarray(expected),
