@@ -88,15 +88,18 @@ rsm.save(from_keras(model, input_signature=tf.TensorSpec([None, 3], tf.float32))
 """
 
 
-def tf_keras_application(name: str, size: int) -> str:
-    """A tf_keras application (no weights, small input) saved with `tf.saved_model.save`."""
+def tf_keras_application(name: str, size: int, extra: str = "") -> str:
+    """A tf_keras application (no weights, small input) saved with `tf.saved_model.save`.
+
+    `extra` adds constructor arguments, e.g. `"alpha=0.35, "`.
+    """
     return f"""
 import os, sys
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import tensorflow as tf
 import tf_keras
 tf_keras.utils.set_random_seed(0)
-model = tf_keras.applications.{name}(input_shape=({size}, {size}, 3), weights=None, classes=5)
+model = tf_keras.applications.{name}({extra}input_shape=({size}, {size}, 3), weights=None, classes=5)
 tf.saved_model.save(model, sys.argv[1])
 """
 

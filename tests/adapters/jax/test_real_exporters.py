@@ -194,15 +194,15 @@ def test_flax_module_on_a_signature_is_frozen(real_model):
     assert_close(module({name: x}), expected)  # still the inference trace
 
 
-def test_mobilenet_v2_matches_tf(real_model):
-    path = real_model("mobilenet_v2")
+def test_mobilenet_v2_matches_tf(tmp_path):
+    script = producers.tf_keras_application("MobileNetV2", 32, "alpha=0.35, ")
+    path = producers.produce(tmp_path, "mobilenet_v2", script)
     raw = tf.saved_model.load(path)
     x = np.random.RandomState(0).rand(2, 32, 32, 3).astype(np.float32)
-    y, grad_x, _ = _tape(raw, x, training=False)
     jp = to_jax(path)
-    assert_close(jp(x), y, deep=True)
-    grad = jax.grad(lambda x: (jp(x) ** 2).sum())(x)
-    assert_close(grad, grad_x, deep=True)
+    # Forward only: a deep net's gradient compiles slowly; gradients through tf_keras'
+    # nested layer functions are checked on the small swish model above.
+    assert_close(jp(x), raw(tf.constant(x), training=False), deep=True)
 
 
 def test_jax2tf_export_without_gradient_runs_and_refuses_gradients(tmp_path):
