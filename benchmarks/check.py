@@ -15,30 +15,55 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cli, loading, timing
+from benchmarks import cli, loading, memory, timing
+from benchmarks.paths import NATIVE_MODEL
 from benchmarks.run import RESULTS
 
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """`path`'s median at most `limit` times `reference`'s, same run, same model and batch."""
+    """`path`'s median at most `limit` times `reference`'s, same run, same model and batch.
+
+    `models`: where it is checked (None: `CALL_MODELS`).
+    """
 
     issue: int
     path: str
     reference: str
     limit: float
+    models: tuple[str, ...] | None = None
 
 
 #: Call-time targets; checked on the MLPs, where the call is mostly overhead (on
-#: MobileNetV2 compute hides it; its ratios are in the tables).
+#: MobileNetV2 compute hides it; its ratios are in the tables). The native baselines
+#: and training steps are measured on `keras_mlp` (see `benchmarks.native`).
 CALL_TARGETS = (
     Target(3, "KerasLayer eager", "raw obj(x)", 1.10),
     Target(3, "KerasLayer tf.function", "raw in tf.function", 1.02),
     Target(4, "SonnetModule eager", "raw obj(x)", 1.05),
     Target(4, "SonnetModule tf.function", "raw in tf.function", 1.05),
     Target(5, "to_jax + jax.jit", "raw obj(x)", 0.50),
+    # Issue 18: eager at graph speed, and adapters against the same network written natively.
+    Target(18, "Piece", "Piece tf.function", 1.10),
+    Target(18, "KerasLayer eager", "KerasLayer tf.function", 1.10),
+    Target(18, "SonnetModule eager", "SonnetModule tf.function", 1.10),
+    *(
+        Target(18, path, native, 1.05, (NATIVE_MODEL,))
+        for path, native in (
+            ("KerasLayer eager", "native Keras eager"),
+            ("KerasLayer tf.function", "native Keras tf.function"),
+            ("SonnetModule eager", "native Sonnet eager"),
+            ("SonnetModule tf.function", "native Sonnet tf.function"),
+            ("to_jax + jax.jit", "native JAX jax.jit"),
+            ("FlaxModule nnx.jit", "native Flax nnx.jit"),
+            ("KerasLayer step", "native Keras step"),
+            ("SonnetModule step", "native Sonnet step"),
+            ("to_jax step", "native JAX step"),
+            ("FlaxModule step", "native Flax step"),
+        )
+    ),
 )
-CALL_MODELS = ("tiny_mlp", "mlp")
+CALL_MODELS = ("keras_mlp", "tiny_mlp", "mlp")
 LOAD_TARGETS = (Target(6, loading.CACHE_HIT, loading.LOCAL, 1.05),)
 GPU_TARGETS = (
     Target(5, "to_jax + jax.jit", "native Flax jax.jit", 1.10),
@@ -66,7 +91,7 @@ def _verdicts(targets: tuple[Target, ...], rows: list[dict[str, Any]], keys: tup
     stats = {(*(r[k] for k in keys), r["path"]): timing.Stats.from_json(r["stats"]) for r in rows if r["stats"]}
     cases = list(dict.fromkeys(tuple(r[k] for k in keys) for r in rows))
     for target in targets:
-        for case in cases:
+        for case in (c for c in cases if target.models is None or c[0] in target.models):
             name = " batch ".join(str(k) for k in case)
             path, reference = stats.get((*case, target.path)), stats.get((*case, target.reference))
             if path is None or reference is None:
@@ -80,6 +105,48 @@ def _verdicts(targets: tuple[Target, ...], rows: list[dict[str, Any]], keys: tup
             yield Verdict(target, name, ratio <= target.limit, figures)
 
 
+#: Issue 18's memory targets, in multiples of the weights: to_jax's peak over loading
+#: alone, and what a detached conversion holds once the TensorFlow object is gone.
+MEMORY_TARGETS = (
+    Target(18, "to_jax (peak)", f"{memory.BASELINE} (peak) + weights x", 1.2),
+    Target(18, f"{memory.DETACHED} (held after)", "weights x", 1.1),
+)
+
+
+def _memory_verdicts(mem: dict[str, Any] | None) -> list[Verdict]:
+    if not mem or memory.DETACHED not in mem.get("steady_mib", {}):
+        return [Verdict(t, "memory", None, "not measured") for t in MEMORY_TARGETS]
+    weights, added = mem["weights_mib"], mem["added_mib"]
+    over_load = (added["to_jax"] - added[memory.BASELINE]) / weights
+    held = mem["steady_mib"][memory.DETACHED] / weights
+    case = f"{mem['model']} ({weights:.1f} MiB of weights)"
+    return [
+        Verdict(MEMORY_TARGETS[0], case, over_load <= MEMORY_TARGETS[0].limit,
+                f"{over_load:.2f}x the weights over loading alone ({added['to_jax']:.1f} vs {added[memory.BASELINE]:.1f} MiB)"),
+        Verdict(MEMORY_TARGETS[1], case, held <= MEMORY_TARGETS[1].limit,
+                f"{held:.2f}x the weights held ({mem['steady_mib'][memory.DETACHED]:.1f} MiB)"),
+    ]
+
+
+#: Issue 18's time-to-first-output targets (against tf2jax by hand).
+FIRST_RESULT_TARGETS = tuple(
+    Target(18, f"{consumer} first output", "tf2jax by hand", 1.2)
+    for consumer in ("Piece", "KerasLayer", "SonnetModule", "to_jax", "FlaxModule")
+)
+
+
+def _first_result_verdicts(first: dict[str, Any] | None) -> list[Verdict]:
+    if not first:
+        return [Verdict(t, "first result", None, "not measured") for t in FIRST_RESULT_TARGETS]
+    seconds, base = first["seconds"], first["seconds"][first["baseline"]]
+    case = f"{first['model']} batch {first['batch']}"
+    verdicts = []
+    for target in FIRST_RESULT_TARGETS:
+        took = seconds[target.path.removesuffix(" first output")]
+        verdicts.append(Verdict(target, case, took / base <= target.limit, f"{took / base:.2f}x ({took:.2f} vs {base:.2f} s)"))
+    return verdicts
+
+
 def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None) -> list[Verdict]:
     """Every target on every case measured.
 
@@ -90,9 +157,12 @@ def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None) -> list[Verdic
     Returns:
       The verdicts, CPU call targets first, then load, then GPU.
     """
-    calls = [r for r in results["call"] if r["model"] in CALL_MODELS]
+    models = {*CALL_MODELS, *(m for t in CALL_TARGETS for m in t.models or ())}
+    calls = [r for r in results["call"] if r["model"] in models]
     verdicts = [*_verdicts(CALL_TARGETS, calls, ("model", "batch"), "us")]
     verdicts += _verdicts(LOAD_TARGETS, results.get("load", []), ("model",), "ms")
+    verdicts += _memory_verdicts(results.get("memory"))
+    verdicts += _first_result_verdicts(results.get("first_result"))
     on_gpu = gpu is not None and any(d.startswith(("gpu", "cuda")) for d in gpu["machine"]["jax_devices"])
     if on_gpu:
         verdicts += _verdicts(GPU_TARGETS, gpu["call"], ("model", "batch"), "us")

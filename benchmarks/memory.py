@@ -17,6 +17,8 @@ from pathlib import Path
 
 #: The scenario every other is compared with.
 BASELINE = "tf.saved_model.load"
+#: Conversion for JAX only: the TensorFlow object is let go once everything is converted.
+DETACHED = "to_jax(keep_tf=False)"
 
 #: Scenario -> (import statement, the callable that takes the path).
 SCENARIOS = {
@@ -25,11 +27,12 @@ SCENARIOS = {
     "KerasLayer": ("from reusable_savedmodel.adapters.keras import KerasLayer", "KerasLayer"),
     "SonnetModule": ("from reusable_savedmodel.adapters.sonnet import SonnetModule", "SonnetModule"),
     "to_jax": ("from reusable_savedmodel.adapters.jax import to_jax", "to_jax"),
+    DETACHED: ("from reusable_savedmodel.adapters.jax import to_jax", "lambda p: to_jax(p, keep_tf=False)"),
     "FlaxModule": ("from reusable_savedmodel.adapters.flax import FlaxModule", "FlaxModule"),
 }
 
 _CHILD = """
-import json, sys
+import gc, json, sys
 {imports}
 
 def mib(field):
@@ -43,11 +46,13 @@ with open("/proc/self/clear_refs", "w") as refs:
     refs.write("5")  # the peak (VmHWM) restarts from the current RSS
 before = mib("VmRSS")
 kept.append(make(path))
-print(json.dumps(mib("VmHWM") - before))
+peak = mib("VmHWM") - before
+gc.collect()
+print(json.dumps({"peak": peak, "steady": mib("VmRSS") - before}))
 """
 
 
-def _added_mib(scenario: str, path: Path, warm_up: Path) -> float:
+def _added_mib(scenario: str, path: Path, warm_up: Path) -> dict[str, float]:
     imports, make = SCENARIOS[scenario]
     done = subprocess.run(
         [sys.executable, "-c", _CHILD.format(imports=imports, make=make), str(warm_up), str(path)],
@@ -73,8 +78,8 @@ def weights_mib(path: Path) -> float:
     return sum(sizes) / 2**20
 
 
-def peak_added_mib(path: Path, warm_up: Path, progress: Callable[[float], None] | None = None) -> dict[str, float]:
-    """Peak RSS each scenario adds for model `path`, two child processes at a time.
+def added_mib(path: Path, warm_up: Path, progress: Callable[[float], None] | None = None) -> dict[str, dict[str, float]]:
+    """RSS each scenario adds for model `path`, two child processes at a time.
 
     Args:
       path: The SavedModel measured.
@@ -82,13 +87,13 @@ def peak_added_mib(path: Path, warm_up: Path, progress: Callable[[float], None] 
       progress: Called with the share of the work each finished scenario was.
 
     Returns:
-      Scenario -> MiB.
+      Scenario -> {"peak": MiB at the peak, "steady": MiB held after a garbage collection}.
 
     Raises:
       subprocess.CalledProcessError: if a child fails.
     """
 
-    def run(scenario: str) -> float:
+    def run(scenario: str) -> dict[str, float]:
         mib = _added_mib(scenario, path, warm_up)
         if progress:
             progress(1 / len(SCENARIOS))

@@ -44,18 +44,37 @@ def _mobilenet(path: Path) -> None:
     tf.saved_model.save(model, str(path))
 
 
+def _tf_keras_mlp(path: Path) -> None:
+    """The classic hub producer at the size where dispatch dominates: a 64-32-4 tf_keras MLP."""
+    import tensorflow as tf
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(0)
+    model = tf_keras.Sequential(
+        [
+            tf_keras.layers.InputLayer(input_shape=SHAPES["keras_mlp"]),
+            tf_keras.layers.Dense(32, activation="relu"),
+            tf_keras.layers.Dense(4),
+        ]
+    )
+    tf.saved_model.save(model, str(path))
+
+
 #: name -> input shape without the batch dimension.
 SHAPES: dict[str, tuple[int, ...]] = {
     "tiny_mlp": (4,),
+    "keras_mlp": (64,),
     "mlp": (256,),
     "mobilenet_v2": (128, 128, 3),
     "wide_mlp": (2048,),
 }
 
-#: name -> exporter. `tiny_mlp` is pure call overhead; `wide_mlp` (64 MiB of weights, a
-#: trivial graph) makes any copy of the weights plain in the memory figures.
+#: name -> exporter. `tiny_mlp` is pure call overhead, `keras_mlp` the eager-vs-graph and
+#: native-baseline case; `wide_mlp` (64 MiB of weights, a trivial graph) makes any copy of
+#: the weights plain in the memory figures.
 EXPORTERS: dict[str, Callable[[Path], None]] = {
     "tiny_mlp": _zoo_mlp(),
+    "keras_mlp": _tf_keras_mlp,
     "mlp": _zoo_mlp(features=256, hidden=1024, classes=10),
     "mobilenet_v2": _mobilenet,
     "wide_mlp": _zoo_mlp(features=2048, hidden=8192, classes=10),

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.binding import Bind, flax_module, jit_apply, jitted
+from benchmarks import models, native
+from benchmarks.binding import Bind, flax_module, jit_apply, jitted, nnx_jit
 from benchmarks.source import Source
 
 # Every path traces its own tf.function, which TF would warn about as excessive retracing.
@@ -20,6 +21,8 @@ tf.get_logger().setLevel("ERROR")
 
 #: The path every ratio is taken against: the loaded object's eager call.
 BASELINE = "raw obj(x)"
+#: The model the native networks are written for (see `benchmarks.native`).
+NATIVE_MODEL = "keras_mlp"
 
 
 def _eager(fn: Callable[[tf.Tensor], Any]) -> Bind:
@@ -94,11 +97,64 @@ def _tf2jax_by_hand(source: Source) -> Bind:
     return jitted(jax.jit(lambda p, x: fn(p, x)[0]), params)
 
 
+def _native_model_only(build: Callable[[Source], Bind]) -> Callable[[Source], Bind]:
+    # Native networks and training steps are written (and timed) for `keras_mlp` only.
+    def builder(source: Source) -> Bind:
+        if source.path.name != NATIVE_MODEL:
+            raise ValueError(f"timed on {NATIVE_MODEL} only")
+        return build(source)
+
+    return builder
+
+
+def _keras_layer_step(source: Source) -> Bind:
+    import keras
+
+    from reusable_savedmodel import interface as rsm
+    from reusable_savedmodel.adapters.keras import KerasLayer
+
+    layer = KerasLayer(rsm.load(str(source.path)), trainable=True)  # its own copy: it trains
+    return native.keras_step(keras.Sequential([keras.Input(models.SHAPES[NATIVE_MODEL]), layer]))
+
+
+def _sonnet_module_step(source: Source) -> Bind:
+    from reusable_savedmodel import interface as rsm
+    from reusable_savedmodel.adapters.sonnet import SonnetModule
+
+    module = SonnetModule(rsm.load(str(source.path)))
+    return native.tf_step(module, lambda x: module(x, is_training=True))
+
+
+def _native_sonnet_step(source: Source) -> Bind:
+    module = native.sonnet_mlp(source.obj)
+    return native.tf_step(module, module)
+
+
+def _to_jax_step(source: Source) -> Bind:
+    piece = source.jax_piece
+    return native.jax_step(lambda p, x: piece.apply(p, piece.state, x, training=True)[0], piece.params)
+
+
+def _flax_module_step(source: Source) -> Bind:
+    from reusable_savedmodel.adapters.flax import FlaxModule
+
+    module = FlaxModule(source.jax_piece)
+    module.train()
+    return native.nnx_step(module)
+
+
+def _native_jax_jit(source: Source) -> Bind:
+    import jax
+
+    return jitted(jax.jit(native.jax_forward), native.jax_params(source.obj))
+
+
 #: Path name -> (builder, the module it needs), in report order.
 PATHS: dict[str, tuple[Callable[[Source], Bind], str]] = {
     BASELINE: (lambda s: _eager(s.obj), "tensorflow"),
     "raw in tf.function": (lambda s: _in_function(s.obj), "tensorflow"),
     "Piece": (lambda s: _eager(s.piece), "tensorflow"),
+    "Piece tf.function": (lambda s: _in_function(s.piece), "tensorflow"),
     "KerasLayer eager": (lambda s: _eager(_keras_layer(s)), "keras"),
     "KerasLayer tf.function": (lambda s: _in_function(_keras_layer(s)), "keras"),
     "KerasLayer predict": (_keras_predict, "keras"),
@@ -113,4 +169,18 @@ PATHS: dict[str, tuple[Callable[[Source], Bind], str]] = {
     "FlaxModule nnx.jit": (lambda s: flax_module(s.jax_piece), "flax"),
     "jax2tf.call_tf + jax.jit": (_call_tf, "jax"),
     "tf2jax by hand + jax.jit": (_tf2jax_by_hand, "tf2jax"),
+    "native Keras eager": (_native_model_only(lambda s: _eager(native.keras_model(s.obj))), "keras"),
+    "native Keras tf.function": (_native_model_only(lambda s: _in_function(native.keras_model(s.obj))), "keras"),
+    "native Sonnet eager": (_native_model_only(lambda s: _eager(native.sonnet_mlp(s.obj))), "sonnet"),
+    "native Sonnet tf.function": (_native_model_only(lambda s: _in_function(native.sonnet_mlp(s.obj))), "sonnet"),
+    "native JAX jax.jit": (_native_model_only(_native_jax_jit), "jax"),
+    "native Flax nnx.jit": (_native_model_only(lambda s: nnx_jit(native.flax_model(s.obj))), "flax"),
+    "KerasLayer step": (_native_model_only(_keras_layer_step), "keras"),
+    "native Keras step": (_native_model_only(lambda s: native.keras_step(native.keras_model(s.obj))), "keras"),
+    "SonnetModule step": (_native_model_only(_sonnet_module_step), "sonnet"),
+    "native Sonnet step": (_native_model_only(_native_sonnet_step), "sonnet"),
+    "to_jax step": (_native_model_only(_to_jax_step), "jax"),
+    "native JAX step": (_native_model_only(lambda s: native.jax_step(native.jax_forward, native.jax_params(s.obj))), "jax"),
+    "FlaxModule step": (_native_model_only(_flax_module_step), "flax"),
+    "native Flax step": (_native_model_only(lambda s: native.nnx_step(native.flax_model(s.obj))), "flax"),
 }

@@ -75,6 +75,19 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [r for r in results["load"] if r["model"] == model]
         lines += ["", f"**Load time, {model}** in ms, each load afresh (ratios to `{rows[0]['baseline']}`)", ""]
         lines += _timed_table(rows, "loader", "ms", 1e3)
+    if results.get("first_result"):
+        first = results["first_result"]
+        base = first["seconds"][first["baseline"]]
+        lines += [
+            "",
+            f"**Time to first output**, {first['model']} batch {first['batch']}: from the SavedModel's path "
+            "to the first result (loading, wrapping or converting, compiling), in one fresh process "
+            "after a warm-up on a tiny model.",
+            "",
+            f"| consumer | seconds | ratio to `{first['baseline']}` |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {k} | {v:,.2f} | {v / base:.2f}× |" for k, v in first["seconds"].items()]
     if results.get("memory"):
         mem = results["memory"]
         base = mem["added_mib"][mem["baseline"]]
@@ -84,10 +97,14 @@ def markdown(results: dict[str, Any]) -> str:
             "each in a fresh process after a warm-up load; a wrapper that copied the weights "
             "would add their size over loading alone.",
             "",
-            f"| scenario | MiB added | over `{mem['baseline']}` |",
-            "|---|---:|---:|",
+            f"| scenario | MiB added at the peak | over `{mem['baseline']}` | MiB held after |",
+            "|---|---:|---:|---:|",
         ]
-        lines += [f"| {k} | {v:,.1f} | {v - base:+,.1f} |" for k, v in mem["added_mib"].items()]
+        steady = mem.get("steady_mib", {})
+        lines += [
+            f"| {k} | {v:,.1f} | {v - base:+,.1f} | {steady[k]:,.1f} |" if k in steady else f"| {k} | {v:,.1f} | {v - base:+,.1f} | |"
+            for k, v in mem["added_mib"].items()
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -29,13 +29,15 @@ RESULTS = Path(__file__).parent / "results"
 STEMS = {"cpu": "latest", "gpu": "latest-gpu"}
 #: The model whose weights make copies plain in the memory figures, and the warm-up one.
 MEMORY_MODEL, WARM_UP_MODEL = "wide_mlp", "tiny_mlp"
+#: The model whose time to first output is measured.
+FIRST_RESULT_MODEL = "mobilenet_v2"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=tuple(STEMS), default="cpu")
     parser.add_argument("--artifacts", type=Path, help="--device gpu: what benchmarks.gpu_artifacts wrote")
-    parser.add_argument("--models", nargs="+", default=["tiny_mlp", "mlp", "mobilenet_v2"], choices=list(models.SHAPES))
-    parser.add_argument("--batches", nargs="+", type=int, default=[1, 32])
+    parser.add_argument("--models", nargs="+", default=["keras_mlp", "tiny_mlp", "mlp", "mobilenet_v2"], choices=list(models.SHAPES))
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--repeats", type=int, default=25, help="most timed blocks per path")
     parser.add_argument("--min-repeats", type=int, default=5, help="fewest timed blocks per path")
     parser.add_argument("--number", type=int, default=50, help="most calls per block")
@@ -43,11 +45,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--load-models", nargs="*", default=["mlp", "mobilenet_v2"], choices=list(models.SHAPES))
     parser.add_argument("--load-budget", type=float, default=20.0, help="seconds of timed loads per model")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--no-first-result", action="store_true", help="skip the time-to-first-output subprocess")
     parser.add_argument("--out", type=Path, default=RESULTS)
 
 
 def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
-    from benchmarks import loading, memory, paths
+    from benchmarks import first_result, loading, memory, paths
     from benchmarks.source import Source
 
     builders = {name: builder for name, (builder, module) in paths.PATHS.items() if importlib.util.find_spec(module)}
@@ -68,14 +71,28 @@ def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
         results["load"] = suite.load_times(
             args.load_models, lambda m: models.export(m, workdir), loading.LOADERS, loading.BASELINE, load_settings
         )
+        if not args.no_first_result:
+            with suite.Progress("first result", 1, "model") as bar:
+                results["first_result"] = {
+                    "model": FIRST_RESULT_MODEL,
+                    "batch": 1,
+                    "baseline": first_result.BASELINE,
+                    "seconds": first_result.seconds_to_first_output(
+                        models.export(FIRST_RESULT_MODEL, workdir), models.export(WARM_UP_MODEL, workdir),
+                        (1, *models.SHAPES[FIRST_RESULT_MODEL]), (1, *models.SHAPES[WARM_UP_MODEL]),
+                    ),
+                }
+                bar.advance(1)
         if not args.no_memory:
             path, warm_up = models.export(MEMORY_MODEL, workdir), models.export(WARM_UP_MODEL, workdir)
             with suite.Progress("memory", 1, "model") as bar:
+                added = memory.added_mib(path, warm_up, bar.advance)
                 results["memory"] = {
                     "model": MEMORY_MODEL,
                     "weights_mib": memory.weights_mib(path),
                     "baseline": memory.BASELINE,
-                    "added_mib": memory.peak_added_mib(path, warm_up, bar.advance),
+                    "added_mib": {k: v["peak"] for k, v in added.items()},
+                    "steady_mib": {k: v["steady"] for k, v in added.items()},
                 }
     return results
 
