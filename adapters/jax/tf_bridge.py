@@ -80,7 +80,8 @@ def convert(
     Returns:
       `f(*args)` on TF tensors (same pytrees), returning TF tensors in `fun`'s output
       structure. Its gradient for every floating input is `jax.vjp` of `fun`; integer
-      inputs get None. Asking for the gradient of that gradient raises `LookupError`.
+      inputs get None. Asking for the gradient of that gradient (e.g. a call under two
+      nested `tf.GradientTape`s watching its inputs) raises `LookupError`.
     """
     forward = jax2tf.convert(fun, with_gradient=False, polymorphic_shapes=polymorphic_shapes)
 
@@ -110,12 +111,9 @@ def convert(
             )
 
             def gradient(*dys: tf.Tensor | None) -> list[tf.Tensor | None]:
-                # An output nothing depends on may get None: its cotangent is zero.
-                cts = [
-                    tf.zeros_like(o) if dy is None else dy
-                    for o, dy, d in zip(flat_out, dys, out_diff)
-                    if d
-                ]
+                # TensorFlow passes zeros for float outputs nothing depends on, and None
+                # for integer outputs, which the VJP does not take.
+                cts = [dy for dy, d in zip(dys, out_diff) if d]
                 with tf.name_scope("jax_vjp"):
                     in_cts = iter(
                         tf.raw_ops.PreventGradient(input=g, message=SECOND_ORDER_MESSAGE)

@@ -34,13 +34,15 @@ def _inputs(batch: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((batch, 4)).astype(np.float32)
 
 
-# A model whose training trace differs (batch statistics) and updates state; no dropout,
-# so the training trace is deterministic and comparable with JAX.
+# A model whose training trace differs (batch statistics) and updates state, an integer
+# counter among it (an output that takes no cotangent); no dropout, so the training
+# trace is deterministic and comparable with JAX.
 def apply(params, state, x, *, training):
     h = jnp.tanh(x @ params["dense"]["w"] + params["dense"]["b"])
     if training:
         mean = h.mean(0)
-        return (h - mean) @ params["out"], {"mean": 0.9 * state["mean"] + 0.1 * mean}
+        new_state = {"count": state["count"] + 1, "mean": 0.9 * state["mean"] + 0.1 * mean}
+        return (h - mean) @ params["out"], new_state
     return (h - state["mean"]) @ params["out"], state
 
 
@@ -51,7 +53,7 @@ PARAMS = {
     },
     "out": np.linspace(0.5, -0.5, 6, dtype=np.float32).reshape(3, 2),
 }
-STATE = {"mean": np.full(3, 0.2, np.float32)}
+STATE = {"count": np.zeros((), np.int32), "mean": np.full(3, 0.2, np.float32)}
 
 
 def regularization(params):
