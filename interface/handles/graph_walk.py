@@ -110,7 +110,7 @@ def _object_entries(meta_graph: meta_graph_pb2.MetaGraphDef) -> Iterator[tuple[E
     """(entry, function name) for every function the object graph holds."""
     objects = meta_graph.object_graph_def.nodes
     paths = _object_paths(meta_graph)
-    parents = {c.node_id: i for i, o in enumerate(objects) for c in o.children}
+    by_path = {path: index for index, path in paths.items()}
     saver_roles = {}
     for obj in objects:
         for saveable in obj.saveable_objects.values():
@@ -119,7 +119,7 @@ def _object_entries(meta_graph: meta_graph_pb2.MetaGraphDef) -> Iterator[tuple[E
     for index, obj in enumerate(objects):
         path = paths[index]
         label = _label(path)
-        owner = objects[parents[index]] if index in parents else None
+        owner = objects[by_path[path[:-1]]] if path and path[:-1] in by_path else None
         if index in saver_roles:
             entry = Entry(saver_roles[index], label)
         elif path and path[-1] in _RESOURCE_FUNCTIONS and owner is not None and owner.WhichOneof("kind") == "resource":
