@@ -1,0 +1,35 @@
+"""benchmarks.check: the memory and time-to-first-output targets, on hand-made results."""
+
+from benchmarks import check, first_result, memory
+
+
+def _memory(peak_to_jax, held_detached):
+    return {
+        "model": "wide_mlp",
+        "weights_mib": 64.0,
+        "baseline": memory.BASELINE,
+        "added_mib": {memory.BASELINE: 72.0, "to_jax": peak_to_jax, memory.DETACHED: 140.0},
+        "steady_mib": {memory.BASELINE: 70.0, "to_jax": 136.0, memory.DETACHED: held_detached},
+    }
+
+
+def test_memory_targets_count_in_weights():
+    met = check._memory_verdicts(_memory(peak_to_jax=72.0 + 64.0 * 1.19, held_detached=64.0 * 1.05))
+    assert [v.met for v in met] == [True, True]
+    assert "1.19x the weights over loading alone" in met[0].figures
+    missed = check._memory_verdicts(_memory(peak_to_jax=72.0 + 64.0 * 1.25, held_detached=64.0 * 1.2))
+    assert [v.met for v in missed] == [False, False]
+    assert [v.met for v in check._memory_verdicts(None)] == [None, None]
+
+
+def test_first_output_targets_compare_with_tf2jax_by_hand():
+    seconds = {first_result.BASELINE: 2.0, "Piece": 1.0, "KerasLayer": 2.4, "SonnetModule": 2.5,
+               "to_jax": 2.2, "FlaxModule": 3.0}
+    verdicts = check._first_result_verdicts(
+        {"model": "mobilenet_v2", "batch": 1, "baseline": first_result.BASELINE, "seconds": seconds}
+    )
+    assert [(v.target.path, v.met) for v in verdicts] == [
+        ("Piece first output", True), ("KerasLayer first output", True), ("SonnetModule first output", False),
+        ("to_jax first output", True), ("FlaxModule first output", False),
+    ]
+    assert verdicts[4].figures.startswith("1.50x")
