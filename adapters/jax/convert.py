@@ -55,14 +55,15 @@ def variable_paths(variables: Sequence[tf.Variable]) -> list[str]:
     return names
 
 
-def _leaf(spec: tf.TensorSpec) -> LeafSpec:
+def leaf_spec(spec: tf.TensorSpec) -> LeafSpec:
+    """The TF-free `LeafSpec` of a `tf.TensorSpec`."""
     shape = None if spec.shape.rank is None else tuple(spec.shape.as_list())
     return LeafSpec(shape, spec.dtype.name)
 
 
 def _nest(specs: Any) -> Any:
     if isinstance(specs, tf.TensorSpec):
-        return _leaf(specs)
+        return leaf_spec(specs)
     if isinstance(specs, Mapping):
         return {k: _nest(v) for k, v in specs.items()}
     return [_nest(v) for v in specs]
@@ -71,7 +72,7 @@ def _nest(specs: Any) -> Any:
 def trace_key(trace: TraceSpec, defaults: Mapping[str, Any]) -> TraceKey:
     """The TF-free `TraceKey` of one `TraceSpec`."""
     kwargs = tuple(
-        (name, _leaf(value) if isinstance(value, tf.TensorSpec) else PythonValue(value))
+        (name, leaf_spec(value) if isinstance(value, tf.TensorSpec) else PythonValue(value))
         for name, value in trace.kwargs.items()
     )
     known = tuple(

@@ -88,8 +88,12 @@ class CustomGradient:
             self._jax, self._params = tf2jax.convert(explicit, self._dy_specs + capture_specs)
         return self._jax
 
-    def identity(self, num_captures: int) -> Any:
-        """The JAX function for a node: identity forward, this gradient backward."""
+    def identity(self) -> Any:
+        """The JAX function for a node: identity forward, this gradient backward.
+
+        The node's inputs are the gradient's inputs followed by its captures (which
+        `flatten.inline_calls` appended); all pass through unchanged.
+        """
         num_inputs = len(self._dy_specs)
         convert = self._convert
         convert()  # now, while the caller's conversion reports errors
@@ -114,7 +118,6 @@ class CustomGradient:
             return tuple(inputs) + tuple(jnp.zeros_like(c) for c in captures)
 
         identity.defvjp(forward, backward)
-        del num_captures  # the captures ride along as extra inputs and outputs
         return identity
 
 
@@ -201,12 +204,12 @@ def cut_forward_regions(
                 tensor = _split(ref)[1]
                 if tensor not in stops:
                     stop = graph_def.node.add(name=f"{node.name}/rsm_stop_{len(stops)}", op="StopGradient", input=[tensor])
-                    stop.attr["T"].type = _dtype_of(graph_def, nodes, tensor, node)
+                    stop.attr["T"].type = _dtype_of(tensor, node)
                     stops[tensor] = f"{stop.name}:0"
                 inner.input[i] = stops[tensor]
 
 
-def _dtype_of(graph_def: Any, nodes: Mapping[str, Any], tensor: str, identity: Any) -> int:
+def _dtype_of(tensor: str, identity: Any) -> int:
     """The dtype enum of an argument tensor of a custom-gradient `IdentityN` node."""
     data = [_split(r)[1] for r in identity.input if not r.startswith("^")]
     return identity.attr["T"].list.type[data.index(tensor)]
@@ -226,8 +229,7 @@ def converting(gradients: Mapping[bytes, CustomGradient]) -> Iterator[None]:
         found = gradients.get(proto.attr[flatten.GRADIENT_ATTR].s) if flatten.GRADIENT_ATTR in proto.attr else None
         if found is None:
             return original(proto)
-        count = proto.attr[flatten.CAPTURES_ATTR].i if flatten.CAPTURES_ATTR in proto.attr else 0
-        return found.identity(count)
+        return found.identity()
 
     def run_module(proto: Any, original: Any) -> Any:
         return xla_call_module.parse(proto)

@@ -15,14 +15,15 @@ from typing import Any
 import jax
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.convert import Converter, unconvertible_ops, variable_paths
+from reusable_savedmodel.adapters.jax.convert import (
+    Converter,
+    leaf_spec,
+    unconvertible_ops,
+    variable_paths,
+)
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, TraceKey
+from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import NonConformingError, Piece
-
-
-def _leaf(spec: tf.TensorSpec) -> LeafSpec:
-    return LeafSpec(None if spec.shape.rank is None else tuple(spec.shape.as_list()), spec.dtype.name)
 
 
 def signature_to_jax(
@@ -60,7 +61,7 @@ def signature_to_jax(
     _, specs = concrete.structured_input_signature
     # Signatures take keyword tensors: the flat inputs follow the sorted names, as a
     # dict's leaves do in JAX.
-    key = TraceKey(inputs={k: _leaf(s) for k, s in sorted(specs.items())}, training=False, kwargs=())
+    key = TraceKey(inputs={k: leaf_spec(s) for k, s in sorted(specs.items())}, training=False, kwargs=())
 
     def build(index: int) -> JaxTrace:
         trace = converter.convert(concrete, key, what)
