@@ -7,7 +7,7 @@ nothing else of the core. Everything here is documented and kept stable for adap
   `describe_value` (a short description of what a caller passed, for error messages).
 - Calls: `validate_training` (a Python bool or a scalar bool tensor, or a clear error);
   `SignatureCall` (a signature called with a Tensor or dict, `output_key` selecting one
-  output) and TF Hub's defaults for TF1 Hub modules.
+  output) and `tf1_hub_signature` (TF Hub's defaults for TF1 Hub modules).
 - Traces: `TraceSpec` (one traced argument combination), `pristine_concrete_functions`,
   `argument_defaults`, `captured_variables`, `is_tf_function`.
 - Handles: `is_remote` (an http(s) handle), `Handle` (what counts as a handle).
@@ -31,16 +31,13 @@ from reusable_savedmodel.interface.piece import (
 )
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
 from reusable_savedmodel.interface.signature_call import (
-    TF1_HUB_DEFAULT_OUTPUT,
-    TF1_HUB_DEFAULT_SIGNATURE,
     SignatureCall,
+    tf1_hub_signature,
 )
 from reusable_savedmodel.interface.spec import TraceSpec
 
 __all__ = [
     "LIST_ATTRIBUTES",
-    "TF1_HUB_DEFAULT_OUTPUT",
-    "TF1_HUB_DEFAULT_SIGNATURE",
     "Handle",
     "SignatureCall",
     "TraceSpec",
@@ -51,6 +48,7 @@ __all__ = [
     "is_remote",
     "is_tf_function",
     "nest_matches",
+    "tf1_hub_signature",
     "pristine_concrete_functions",
     "validate_training",
 ]

@@ -11,12 +11,51 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
+from reusable_savedmodel.interface.errors import (
+    InputMismatchError,
+    NonConformingError,
+    UnsupportedError,
+)
 from reusable_savedmodel.interface.piece import Piece, coerce, describe_value
 
 #: TF Hub's defaults for a TF1 Hub module: its signature and output.
 TF1_HUB_DEFAULT_SIGNATURE = "default"
 TF1_HUB_DEFAULT_OUTPUT = "default"
+
+
+def tf1_hub_signature(
+    root: Piece,
+    *,
+    trainable: bool | None,
+    callable: str | None,
+    signature: str | None,
+    output_key: str | None,
+    outputs_as_dict: bool = False,
+) -> tuple[str, str | None]:
+    """`(signature, output_key)` for a TF1 Hub module, TF Hub's defaults filled in.
+
+    Args:
+      root: The module's Piece (`root.tf1_hub_module` is True).
+      trainable: What the adapter was asked for.
+      callable: The named callable asked for, if any.
+      signature: The signature asked for, or None for `"default"`.
+      output_key: The output asked for, or None for `"default"` (unless `outputs_as_dict`).
+      outputs_as_dict: Whether the whole output dict was asked for.
+
+    Raises:
+      UnsupportedError: for `trainable=True` or a `callable`: TF1 Hub modules run for
+        inference only, through their signatures.
+    """
+    if trainable or callable is not None:
+        raise UnsupportedError(
+            f"{root.name} is a TF1 Hub module: it loads for inference only, through its "
+            f"signatures ({', '.join(root.signatures)}); "
+            + ("fine-tuning it (trainable=True)" if trainable else f"callable={callable!r}")
+            + " is out of scope. Use the model's TF2 SavedModel version to fine-tune it."
+        )
+    if output_key is None and not outputs_as_dict:
+        output_key = TF1_HUB_DEFAULT_OUTPUT
+    return signature or TF1_HUB_DEFAULT_SIGNATURE, output_key
 
 
 class SignatureCall:

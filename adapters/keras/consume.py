@@ -13,11 +13,7 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import backends, compat, fast_path, hub_args
 from reusable_savedmodel.adapters.keras import config as config_lib
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
-from reusable_savedmodel.interface.kit import (
-    TF1_HUB_DEFAULT_OUTPUT,
-    TF1_HUB_DEFAULT_SIGNATURE,
-    coerce,
-)
+from reusable_savedmodel.interface.kit import coerce, tf1_hub_signature
 
 
 def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
@@ -66,33 +62,6 @@ def _symbolic_inputs(shape: Any, spec: Any) -> Any:
     if isinstance(spec, Mapping):
         return {k: _symbolic_inputs(shape[k], spec[k]) for k in shape}
     return [_symbolic_inputs(s, t) for s, t in zip(shape, spec, strict=True)]
-
-
-def _tf1_hub_defaults(
-    root: rsm.Piece,
-    trainable: bool,
-    callable: str | None,
-    signature: str | None,
-    output_key: str | None,
-    outputs_as_dict: bool | None,
-) -> tuple[str, str | None]:
-    """`(signature, output_key)` for a TF1 Hub module, with TF Hub's defaults filled in.
-
-    Raises:
-      UnsupportedError: for `trainable=True` or `callable=`: TF1 Hub modules run for
-        inference only, through their signatures.
-    """
-    if trainable or callable is not None:
-        raise rsm.UnsupportedError(
-            f"{root.name} is a TF1 Hub module: it loads for inference only, through its "
-            f"signatures ({', '.join(root.signatures)}); "
-            + ("fine-tuning it (trainable=True)" if trainable else f"callable={callable!r}")
-            + " is out of scope. Use the model's TF2 SavedModel version to fine-tune it."
-        )
-    signature = signature or TF1_HUB_DEFAULT_SIGNATURE
-    if output_key is None and not outputs_as_dict:
-        output_key = TF1_HUB_DEFAULT_OUTPUT
-    return signature, output_key
 
 
 @keras.saving.register_keras_serializable(package="reusable_savedmodel")
@@ -214,8 +183,13 @@ class KerasLayer(keras.layers.Layer):
         else:
             root = rsm.as_piece(handle_or_piece)
         if root.tf1_hub_module:
-            signature, output_key = _tf1_hub_defaults(
-                root, trainable, callable, signature, output_key, signature_outputs_as_dict
+            signature, output_key = tf1_hub_signature(
+                root,
+                trainable=trainable,
+                callable=callable,
+                signature=signature,
+                output_key=output_key,
+                outputs_as_dict=bool(signature_outputs_as_dict),
             )
         # After TF1 Hub's defaults: hub checks the signature it will actually call.
         hub_args.check_signature_outputs(signature, output_key, signature_outputs_as_dict)

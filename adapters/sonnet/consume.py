@@ -11,9 +11,8 @@ import tensorflow as tf
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import compat
 from reusable_savedmodel.interface.kit import (
-    TF1_HUB_DEFAULT_OUTPUT,
-    TF1_HUB_DEFAULT_SIGNATURE,
     SignatureCall,
+    tf1_hub_signature,
     validate_training,
 )
 
@@ -35,15 +34,9 @@ def _signature_choice(
     if callable is not None and signature is not None:
         raise ValueError(f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both.")
     if root.tf1_hub_module:
-        if trainable or callable is not None:
-            raise rsm.UnsupportedError(
-                f"{root.name} is a TF1 Hub module: it loads for inference only, through its "
-                f"signatures ({', '.join(root.signatures)}); "
-                + ("fine-tuning it (trainable=True)" if trainable else f"callable={callable!r}")
-                + " is out of scope. Use the model's TF2 SavedModel version to fine-tune it."
-            )
-        signature = signature or TF1_HUB_DEFAULT_SIGNATURE
-        output_key = output_key or TF1_HUB_DEFAULT_OUTPUT
+        signature, output_key = tf1_hub_signature(
+            root, trainable=trainable, callable=callable, signature=signature, output_key=output_key
+        )
     if output_key is not None and signature is None:
         raise ValueError(
             f"output_key={output_key!r} selects a signature output: pass signature= too."

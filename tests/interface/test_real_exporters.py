@@ -12,20 +12,10 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from fixtures import bert_standins, real_exporters
+from fixtures.real_exporters import X2, X3, loss_gradients
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import custom_ops
-
-X3 = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]], np.float32)
-X2 = np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32)
-
-
-def _gradients(fn, variables, x):
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(fn(tf.constant(x)) ** 2)
-    # Embedding gradients come as IndexedSlices: compare them dense.
-    return [tf.convert_to_tensor(g) for g in tape.gradient(loss, list(variables))]
-
 
 # -- item 4: roots without __call__ -------------------------------------------------
 
@@ -42,8 +32,8 @@ def test_function_root_loads_and_its_function_is_a_piece(real_model):
     assert [v.name for v in f.trainable_variables] == ["w:0"]  # `scale` has trainable=False
     assert_close(f(X2), raw.f(tf.constant(X2)))
     # The variables are the loaded object's own: the piece's gradients are raw's.
-    (grad,) = _gradients(f, f.trainable_variables, X2)
-    (raw_grad,) = _gradients(raw.f, [raw.w], X2)
+    (grad,) = loss_gradients(f, f.trainable_variables, X2)
+    (raw_grad,) = loss_gradients(raw.f, [raw.w], tf.constant(X2))
     assert_close(grad, raw_grad)
     assert rsm.check(path).codes() == {"RSM101"}
     assert rsm.check(f).codes() == {"RSM105"}
@@ -160,8 +150,8 @@ def test_text_vectorization_model_none_variable_is_flagged_and_ignored(real_mode
     assert sum("lists None" in r.getMessage() for r in caplog.records) == 1
     text = tf.constant(["the cat sat", "a dog"])
     assert_close(piece(text), raw(text))
-    (grad,) = _gradients(piece, piece.trainable_variables, ["the cat sat", "a dog"])
-    (raw_grad,) = _gradients(raw, [v for v in raw.trainable_variables if v is not None], ["the cat sat", "a dog"])
+    (grad,) = loss_gradients(piece, piece.trainable_variables, text)
+    (raw_grad,) = loss_gradients(raw, [v for v in raw.trainable_variables if v is not None], text)
     assert_close(grad, raw_grad)
 
 

@@ -7,19 +7,10 @@ import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
+from fixtures.real_exporters import X2, X3, X4, loss_gradients
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer, from_keras
-
-X2 = np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32)
-X3 = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]], np.float32)
-X4 = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
-
-
-def _loss_gradients(fn, variables, x):
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(fn(x) ** 2)
-    return [tf.convert_to_tensor(g) for g in tape.gradient(loss, list(variables))]
 
 
 def test_tf1_hub_module_runs_its_default_signature_like_hub(real_model):
@@ -45,8 +36,8 @@ def test_callable_selects_a_bare_function(real_model):
     layer = KerasLayer(path, callable="f", trainable=True)
     assert_close(layer(X2), raw.f(tf.constant(X2)))
     assert [w.name for w in layer.trainable_weights] == ["w"]  # `scale` has trainable=False
-    (grad,) = _loss_gradients(layer, [layer.trainable_weights[0].value], X2)
-    (raw_grad,) = _loss_gradients(raw.f, [raw.w], tf.constant(X2))
+    (grad,) = loss_gradients(layer, [layer.trainable_weights[0].value], X2)
+    (raw_grad,) = loss_gradients(raw.f, [raw.w], tf.constant(X2))
     assert_close(grad, raw_grad)
     with pytest.raises(rsm.NonConformingError, match="is signature-only"):
         KerasLayer(path)
@@ -58,7 +49,7 @@ def test_jax2tf_export_trains_through_its_function(real_model):
     layer = KerasLayer(path, callable="f", trainable=True)
     assert len(layer.trainable_weights) == 2
     assert_close(layer(X3), raw.f(tf.constant(X3)))
-    grads = _loss_gradients(layer, [w.value for w in layer.trainable_weights], X3)
+    grads = loss_gradients(layer, [w.value for w in layer.trainable_weights], X3)
     # Hand-computed for sum(tanh(x @ w + b) ** 2), the JAX function's custom gradient.
     w = np.arange(6, dtype=np.float32).reshape(3, 2) / 10
     y = np.tanh(X3 @ w + [0.1, -0.2])
@@ -80,7 +71,7 @@ def test_text_vectorization_model_works_without_its_none_variable(real_model):
     assert_close(layer(text), raw(text))
     (embedding,) = layer.trainable_weights
     raw_embedding = [v for v in raw.trainable_variables if v is not None]
-    assert_close(_loss_gradients(layer, [embedding.value], text)[0], _loss_gradients(raw, raw_embedding, text)[0])
+    assert_close(loss_gradients(layer, [embedding.value], text)[0], loss_gradients(raw, raw_embedding, text)[0])
     model = keras.Sequential([keras.Input((), dtype="string"), layer, keras.layers.Dense(1)])
     assert model(text).shape == (2, 1)
 

@@ -6,19 +6,10 @@ import pytest
 import sonnet as snt
 import tensorflow as tf
 
+from fixtures.real_exporters import X2, X3, X4, loss_gradients
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule, from_sonnet
-
-X2 = np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32)
-X3 = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]], np.float32)
-X4 = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
-
-
-def _loss_gradients(fn, variables, x):
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(fn(x) ** 2)
-    return [tf.convert_to_tensor(g) for g in tape.gradient(loss, list(variables))]
 
 
 def test_tf1_hub_module_runs_its_default_signature_frozen(real_model):
@@ -39,8 +30,8 @@ def test_callable_selects_a_bare_function_and_names_are_kept(real_model):
     module = SonnetModule(path, callable="f")
     assert_close(module(X2), raw.f(tf.constant(X2)))
     assert [v.name for v in module.trainable_variables] == ["w:0"]  # not "f/w:0"
-    (grad,) = _loss_gradients(module, module.trainable_variables, X2)
-    (raw_grad,) = _loss_gradients(raw.f, [raw.w], tf.constant(X2))
+    (grad,) = loss_gradients(module, module.trainable_variables, X2)
+    (raw_grad,) = loss_gradients(raw.f, [raw.w], tf.constant(X2))
     assert_close(grad, raw_grad)
     snt.optimizers.SGD(0.1).apply([grad], module.trainable_variables)
     assert_close(module.trainable_variables[0], raw.w - 0.1 * raw_grad)  # one SGD step
@@ -62,7 +53,7 @@ def test_text_vectorization_model_works_without_its_none_variable(real_model):
     assert_close(module(text), raw(text))
     (embedding,) = module.trainable_variables
     raw_embedding = [v for v in raw.trainable_variables if v is not None]
-    assert_close(_loss_gradients(module, [embedding], text)[0], _loss_gradients(raw, raw_embedding, text)[0])
+    assert_close(loss_gradients(module, [embedding], text)[0], loss_gradients(raw, raw_embedding, text)[0])
 
 
 def test_keras3_export_through_its_signature_is_frozen(real_model):
