@@ -20,8 +20,9 @@ from jax.experimental import jax2tf
 
 #: What a second-order gradient request raises `LookupError` with.
 SECOND_ORDER_MESSAGE = (
-    "second-order gradients of a JAX function converted to TensorFlow are not available; "
-    "differentiate the JAX function itself (e.g. to_jax of the saved model) for those"
+    "second-order gradients of a JAX function converted to TensorFlow are not available "
+    "(only the first-order gradient is converted and saved); take those of the original "
+    "JAX function in JAX"
 )
 
 
