@@ -103,3 +103,20 @@ def test_save_keeps_a_loaded_models_signatures(real_model, tmp_path):
     text = tf.constant(["the cat", "dog"])
     ((key, expected),) = raw.signatures["serving_default"](text).items()
     assert_close(saved.signatures["serving_default"](text)[key], expected)
+
+
+def test_training_updates_batch_norm_statistics_as_tensorflow_does(real_model):
+    path = real_model("tf_keras_swish_batch_norm")
+    raw = tf.saved_model.load(path)
+    layer = KerasLayer(path, trainable=True)
+    assert_close(layer(X4), raw(tf.constant(X4), training=False))
+    layer(X4, training=True)
+    raw(tf.constant(X4), training=True)
+    for got, expected in zip(layer.piece.variables, raw.variables, strict=True):
+        assert_close(got, expected)  # moving mean and variance moved alike
+    assert not np.allclose([v for v in raw.variables if "moving_mean" in v.name][0], 0.0)
+    frozen = KerasLayer(path)  # frozen: the inference trace, no update
+    before = [v.numpy() for v in frozen.piece.variables]
+    frozen(X4, training=True)
+    for got, expected in zip(frozen.piece.variables, before, strict=True):
+        np.testing.assert_array_equal(got, expected)

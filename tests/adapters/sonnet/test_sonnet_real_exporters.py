@@ -84,3 +84,20 @@ def test_from_sonnet_takes_an_mlp_without_dropout(tmp_path):
     piece = from_sonnet(dropout, input_signature=tf.TensorSpec([None, 4], tf.float32))
     assert_close(piece(X4), dropout(tf.constant(X4), is_training=False))
     assert not np.allclose(piece(X4, training=True), piece(X4))
+
+
+def test_training_updates_batch_norm_statistics_as_tensorflow_does(real_model):
+    path = real_model("tf_keras_swish_batch_norm")
+    raw = tf.saved_model.load(path)
+    module = SonnetModule(path)
+    assert_close(module(X4), raw(tf.constant(X4), training=False))
+    module(X4, is_training=True)
+    raw(tf.constant(X4), training=True)
+    assert [v.name for v in module.variables] == [v.name for v in raw.variables]
+    for got, expected in zip(module.variables, raw.variables, strict=True):
+        assert_close(got, expected)  # moving mean and variance moved alike
+    moving = [v for v in module.variables if "moving_mean" in v.name]
+    assert moving and not np.allclose(moving[0], 0.0)
+    (grad,) = loss_gradients(module, module.trainable_variables[:1], X4)
+    (raw_grad,) = loss_gradients(lambda x: raw(x, training=False), raw.trainable_variables[:1], tf.constant(X4))
+    assert_close(grad, raw_grad)
