@@ -182,10 +182,13 @@ def _get(
         if urllib.parse.urlsplit(seen[-1]).hostname != host:
             sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
         # Identity encoding: Content-Length then counts the archive's own bytes.
-        response = session.get(
-            seen[-1], stream=True, timeout=timeout, allow_redirects=False,
-            headers={**sent, "Accept-Encoding": "identity"},
-        )
+        try:
+            response = session.get(
+                seen[-1], stream=True, timeout=timeout, allow_redirects=False,
+                headers={**sent, "Accept-Encoding": "identity"},
+            )
+        except ValueError as error:  # requests parses a redirect's Location even when not following
+            raise DownloadError(f"{seen[-1]}: malformed URL or redirect Location ({error}).") from error
         if not response.is_redirect:
             return response
         response.close()
