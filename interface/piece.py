@@ -59,9 +59,17 @@ def nest_matches(value: Any, spec: Any) -> bool:
 def _to_tensor(value: Any, spec: tf.TensorSpec) -> Any:
     if isinstance(value, (tf.Tensor, tf.Variable)) or tf.is_symbolic_tensor(value):
         return value
-    if spec.dtype == tf.string:
-        return tf.constant(value, dtype=tf.string)
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+        if spec.dtype == tf.string:
+            return tf.constant(value, dtype=tf.string)
+    except (ValueError, TypeError) as error:
+        raise InputMismatchError(f"expected input convertible to {spec}, got {value!r:.80} ({error}).") from error
+    if value is None or array.dtype.kind == "O":  # TensorFlow's own error here is a bare ValueError
+        raise InputMismatchError(
+            f"expected input convertible to {spec}, got "
+            f"{'None' if value is None else 'a numpy array of Python objects (dtype=object)'}."
+        )
     # Only numeric-to-numeric conversions are implicit; anything else is left for the
     # mismatch error to report.
     if array.dtype.kind in "biuf" and (spec.dtype.is_floating or spec.dtype.is_integer or spec.dtype.is_bool):
