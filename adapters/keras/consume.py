@@ -161,10 +161,6 @@ class KerasLayer(keras.layers.Layer):
                 f"training mode or trainable variables. Pass trainable=False, or use the "
                 f"model's __call__ (no signature=) to fine-tune."
             )
-        if output_key is not None and signature is None:
-            raise ValueError(
-                f"output_key={output_key!r} selects a signature output: pass signature= too."
-            )
         if callable is not None and signature is not None:
             raise ValueError(
                 f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both."
@@ -190,6 +186,11 @@ class KerasLayer(keras.layers.Layer):
                 signature=signature,
                 output_key=output_key,
                 outputs_as_dict=bool(signature_outputs_as_dict),
+            )
+        # After TF1 Hub's defaults too: a TF1 module's output_key alone picks an output.
+        if output_key is not None and signature is None:
+            raise ValueError(
+                f"output_key={output_key!r} selects a signature output: pass signature= too."
             )
         # After TF1 Hub's defaults: hub checks the signature it will actually call.
         hub_args.check_signature_outputs(signature, output_key, signature_outputs_as_dict)

@@ -22,6 +22,7 @@ def test_tf1_hub_module_runs_its_default_signature_like_hub(real_model):
     assert_close(layer(X3), X3 @ w + [0.5, -0.5])
     hidden = KerasLayer(path, signature="default", output_key="hidden")
     assert_close(hidden(X3), X3 @ w)
+    assert_close(KerasLayer(path, output_key="hidden")(X3), hub.KerasLayer(path, output_key="hidden")(X3))
     model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(1)])
     assert model(X3).shape == (2, 1) and layer.trainable_weights == []
     with pytest.raises(rsm.UnsupportedError, match="TF1 Hub module.*fine-tuning it.*out of scope"):
