@@ -34,6 +34,28 @@ def produce(directory: Path, name: str, script: str, *, timeout: int = 600) -> s
     return str(path)
 
 
+def produce_all(directory: Path, scripts: dict[str, str], *, timeout: int = 900) -> dict[str, str]:
+    """Runs several producer scripts in one new interpreter (one TensorFlow start-up).
+
+    Each script sees its own output path as `sys.argv[1]`, as with `produce`.
+
+    Returns:
+      Name -> the SavedModel's path.
+    """
+    driver = "\n".join(
+        [
+            "import sys",
+            *(
+                f"sys.argv[1:] = [{str(directory / name)!r}]\n"
+                f"exec(compile({textwrap.dedent(script)!r}, {name!r}, 'exec'), {{'__name__': '__main__'}})"
+                for name, script in scripts.items()
+            ),
+        ]
+    )
+    produce(directory, "", driver, timeout=timeout)
+    return {name: str(directory / name) for name in scripts}
+
+
 #: A custom gradient that differs from autodiff on purpose (7x instead of 3x^2), and swish.
 CUSTOM_GRADIENT = """
 import sys

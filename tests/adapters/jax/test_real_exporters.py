@@ -5,6 +5,8 @@ Each model is built in a separate process with its producer's own code (see `pro
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradient_producers as producers
 import jax
 import numpy as np
@@ -43,8 +45,23 @@ def _jax(jp, x, training=False):
 
 
 @pytest.fixture(scope="module")
-def custom_gradient_model(tmp_path_factory):
-    return producers.produce(tmp_path_factory.mktemp("cg"), "cubed", producers.CUSTOM_GRADIENT)
+def built(tmp_path_factory):
+    """The light models of this module, written by one producer process."""
+    return producers.produce_all(
+        tmp_path_factory.mktemp("producers"),
+        {
+            "cubed": producers.CUSTOM_GRADIENT,
+            "tf_keras_swish": producers.TF_KERAS_SWISH,
+            "keras3_swish": producers.KERAS3_SWISH,
+            "jax2tf_no_gradient": producers.JAX2TF_NO_GRADIENT,
+            "text": producers.TEXT_PREPROCESSORS,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def custom_gradient_model(built):
+    return built["cubed"]
 
 
 def test_custom_gradient_is_the_saved_one(custom_gradient_model):
@@ -76,12 +93,9 @@ def test_flax_module_uses_the_custom_gradient(custom_gradient_model):
     assert_close(grads.params["w"][...], grad_vars["w"])
 
 
-@pytest.mark.parametrize(
-    "name, script",
-    [("tf_keras_swish", producers.TF_KERAS_SWISH), ("keras3_swish", producers.KERAS3_SWISH)],
-)
-def test_swish_models_match_tf(tmp_path, name, script):
-    path = producers.produce(tmp_path, name, script)
+@pytest.mark.parametrize("name", ["tf_keras_swish", "keras3_swish"])
+def test_swish_models_match_tf(built, name):
+    path = built[name]
     raw = tf.saved_model.load(path)
     x = np.random.RandomState(0).rand(5, 3).astype(np.float32)
     y, grad_x, grad_vars = _tape(raw, x, training=False)
@@ -129,10 +143,8 @@ def test_text_vectorization_names_the_string_ops_and_where(real_model):
 
 
 @pytest.fixture(scope="module")
-def preprocessors(tmp_path_factory):
-    root = tmp_path_factory.mktemp("text")
-    producers.produce(root, "", producers.TEXT_PREPROCESSORS)
-    return root
+def preprocessors(built):
+    return Path(built["text"])
 
 
 def test_preprocessor_error_suggests_only_callables_that_convert(preprocessors):
@@ -205,8 +217,8 @@ def test_mobilenet_v2_matches_tf(tmp_path):
     assert_close(jp(x), raw(tf.constant(x), training=False), deep=True)
 
 
-def test_jax2tf_export_without_gradient_runs_and_refuses_gradients(tmp_path):
-    path = producers.produce(tmp_path, "no_gradient", producers.JAX2TF_NO_GRADIENT)
+def test_jax2tf_export_without_gradient_runs_and_refuses_gradients(built):
+    path = built["jax2tf_no_gradient"]
     raw = tf.saved_model.load(path)
     x = np.random.RandomState(0).rand(3, 3).astype(np.float32)
     jp = to_jax(path, callable="f")
