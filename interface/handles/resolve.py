@@ -70,8 +70,8 @@ def validate_saved_model_dir(path: Path, handle: str) -> Path:
         raise HandleError(f"{handle!r}: no such file or directory ({path}).")
     if not path.is_dir():
         raise HandleError(
-            f"{handle!r}: expected a SavedModel directory, got a file ({path}). Archives "
-            f"(.tar.gz, .tgz, .tar) are unpacked only from file:// or http(s):// handles."
+            f"{handle!r}: expected a SavedModel directory or an archive of one (.tar.gz, "
+            f".tgz or .tar), got the file {path}."
         )
     if not any((path / name).exists() for name in _SAVED_MODEL_FILES):
         contents = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"

@@ -22,8 +22,9 @@ def test_missing_path(tmp_path):
 
 def test_plain_file_is_not_a_saved_model(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(rsm.HandleError, match="expected a SavedModel directory, got a file"):
+    with pytest.raises(rsm.HandleError, match=r"expected a SavedModel directory or an archive of one") as error:
         rsm.load(tmp_path / "notes.txt")
+    assert "file://" not in str(error.value)  # a bare archive path works too: say nothing else
 
 
 def test_directory_without_saved_model_pb(tmp_path):
