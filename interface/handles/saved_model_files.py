@@ -13,11 +13,12 @@ from typing import Any
 import tensorflow as tf
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
-from tensorflow.core.protobuf import saved_model_pb2, trackable_object_graph_pb2
+from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2, trackable_object_graph_pb2
 
 from reusable_savedmodel.interface.errors import HandleError, UnsafeModelError
 
 ASSETS_DIR = "assets"
+_TF1_ASSETS = "saved_model_assets"
 _OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 _VALUE_ATTRIBUTE = "VARIABLE_VALUE"
 
@@ -70,10 +71,21 @@ def escapes_assets(filename: str) -> bool:
     )
 
 
+def asset_file_defs(meta_graph: meta_graph_pb2.MetaGraphDef) -> list[meta_graph_pb2.AssetFileDef]:
+    """A meta graph's assets: its `asset_file_def`s and TF1's `saved_model_assets` collection."""
+    found = list(meta_graph.asset_file_def)
+    if _TF1_ASSETS in meta_graph.collection_def:
+        for packed in meta_graph.collection_def[_TF1_ASSETS].any_list.value:
+            asset = meta_graph_pb2.AssetFileDef()
+            packed.Unpack(asset)
+            found.append(asset)
+    return found
+
+
 def escaping_assets(proto: saved_model_pb2.SavedModel) -> list[str]:
     """The asset filenames of any meta graph that point outside `assets/`."""
     return sorted(
-        {a.filename for m in proto.meta_graphs for a in m.asset_file_def if escapes_assets(a.filename)}
+        {a.filename for m in proto.meta_graphs for a in asset_file_defs(m) if escapes_assets(a.filename)}
     )
 
 

@@ -28,6 +28,7 @@ from reusable_savedmodel.interface.handles.graph_walk import (
     Reach,
     node_name,
 )
+from reusable_savedmodel.interface.handles.saved_model_files import asset_file_defs
 
 #: Checkpoint op -> (the entry that may run it, the indices of its path operands).
 CHECKPOINT_OPS = {
@@ -117,7 +118,7 @@ class SaverCheck:
             i for i, o in enumerate(objects.nodes) if o.WhichOneof("kind") == "asset"
         }
         self._asset_tensors = {
-            node_name(a.tensor_info.name) for a in reach.meta_graph.asset_file_def
+            node_name(a.tensor_info.name) for a in asset_file_defs(reach.meta_graph)
         }
 
     def checkpoint_problem(self, graph: str, node: node_def_pb2.NodeDef) -> str | None:

@@ -139,3 +139,17 @@ def test_cli_scan(risky_path, zoo_path, capsys):
     assert cli.main(["scan", "--json", "--strict", str(risky_path)]) == 1
     assert json.loads(capsys.readouterr().out)["safe"] is False
     assert cli.main(["scan", str(risky_path)]) == 0  # without --strict, findings are only listed
+
+
+def _exports():
+    from conformance.producers import PRODUCERS
+
+    return [(p, kind) for p in PRODUCERS for kind in p.kinds if kind != "mlp"]
+
+
+@pytest.mark.parametrize("producer, kind", _exports(), ids=lambda x: getattr(x, "module", x))
+def test_conformance_exports_scan_clean(tmp_path, producer, kind):
+    """No false alarms on what every producer exports (Keras 3, Sonnet, JAX's XlaCallModule, ...)."""
+    producer.build(kind).save(tmp_path / "model")
+    report = rsm.scan(tmp_path / "model")
+    assert report.safe, str(report)
