@@ -151,7 +151,10 @@ class Converter:
         Raises:
           UnconvertibleError: if the trace uses operations that cannot be converted.
         """
-        custom = gradients.collect(concrete.graph)
+        try:
+            custom = gradients.collect(concrete.graph)
+        except gradients.UnsupportedGradientError as error:
+            raise self.unconvertible(what, ["IdentityN (custom gradient)"], error) from error
         flat_def = flatten.inline_calls(concrete.graph.as_graph_def(), gradients.captures_by_type(custom))
         gradients.cut_forward_regions(flat_def, custom, [t.name for t in concrete.outputs])
         num_args = len(concrete.inputs) - len(concrete.captured_inputs)

@@ -25,6 +25,10 @@ import tf2jax
 from reusable_savedmodel.adapters.jax import compat, flatten, xla_call_module
 
 
+class UnsupportedGradientError(ValueError):
+    """A custom gradient this converter cannot express (e.g. one that reads variables)."""
+
+
 class CustomGradient:
     """One registered custom gradient, traced on the shapes of a node that uses it.
 
@@ -34,7 +38,7 @@ class CustomGradient:
       gradient: The registered gradient function, `gradient(op, *dys)`.
 
     Raises:
-      ValueError: if the gradient reads variables (not supported).
+      UnsupportedGradientError: if the gradient reads variables.
     """
 
     def __init__(self, op_type: bytes, op: Any, gradient: Any):
@@ -45,7 +49,7 @@ class CustomGradient:
         )
         captured = self._traced.captured_inputs
         if any(t.dtype == tf.resource for t in captured):
-            raise ValueError(f"custom gradient {op_type.decode()} of {op.name} reads variables")
+            raise UnsupportedGradientError(f"custom gradient {op_type.decode()} of {op.name} reads variables")
         # Graph tensors (not constants) are what inlining renames.
         self._renamed = [i for i, t in enumerate(captured) if not hasattr(t, "numpy")]
         #: The captured graph tensors: (name in the node's graph, dtype).
