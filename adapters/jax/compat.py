@@ -1,7 +1,7 @@
 """Private TensorFlow and tf2jax APIs the JAX adapter needs, all in one place.
 
 Each is resolved at import through `interface.compat.private_symbol`, so a release that
-moves one fails at once with an error naming it. `tests/adapters/jax/test_compat.py`
+moves one fails at once with an error naming it. `tests/adapters/jax/test_jax_compat.py`
 imports every symbol in `PRIVATE_SYMBOLS`.
 """
 
