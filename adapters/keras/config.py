@@ -6,8 +6,9 @@ graphs run when the model is called, so in safe mode the SavedModel is loaded on
 
 - from a local handle (a directory, `file://` URL or local archive): deserializing never
   makes a network request to an address the file names; and
-- after `rsm.scan` found no op that reads or writes files, starts processes or uses the
-  network: what is left can only compute on its inputs.
+- after `rsm.scan` flagged nothing: every op, including those that run while loading
+  (initializers, the restore path), is on the reviewed pure-computation allowlist, and the
+  assets stay inside the model.
 
 Anything else raises, saying how to opt out: `safe_mode=False` for one load, or
 `keras.config.enable_unsafe_deserialization()`. Outside safe mode the handle is loaded as
