@@ -13,6 +13,7 @@ with a literal name. The rules (see ../shared/DESIGN.md, "Layout"):
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,3 +212,11 @@ def test_a_lazy_circle_is_found():
     a, b = f"{ADAPTERS}.jax.jax_piece", f"{ADAPTERS}.jax.serialization.files"
     found = cycles([Import(a, b, 1), Import(b, a, 40)])
     assert found == [[a, b, a]] or found == [[b, a, b]]
+
+
+def test_no_two_test_modules_share_a_name():
+    # pytest imports test modules by base name (the tests folders are not packages): two
+    # files of one name fail the whole collection on a clean run.
+    tests = Path(__file__).resolve().parent
+    names = collections.Counter(p.name for p in tests.rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []
