@@ -83,3 +83,32 @@ def test_modes_are_sanitized(tmp_path):
     info.mode = 0o6777  # setuid, setgid, world-writable
     root = extract.extract(_archive(tmp_path / "m.tar.gz", (info, data)), tmp_path / "out")
     assert (root / "variables" / "run.sh").stat().st_mode & 0o7022 == 0
+
+
+def _members_archive(path, count, mode="w:gz"):
+    with tarfile.open(path, mode) as tar:
+        for i in range(count):
+            tar.addfile(tarfile.TarInfo(f"model/f{i}"))
+    return path
+
+
+def test_limits_come_from_keywords_then_environment(tmp_path, monkeypatch):
+    archive = _members_archive(tmp_path / "m.tar.gz", 20)
+    monkeypatch.setenv("RSM_MAX_EXTRACT_MEMBERS", "5")
+    with pytest.raises(extract.ArchiveLimitError, match="more than 5 archive members; raise RSM_MAX_EXTRACT_MEMBERS"):
+        extract.extract(archive, tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+    with pytest.raises(rsm.HandleError, match="saved_model.pb"):  # within 50: unpacked, then no model
+        extract.extract(archive, tmp_path / "b", limits=extract.ExtractLimits.resolve(max_members=50))
+    monkeypatch.setenv("RSM_MAX_EXTRACT_MEMBERS", "many")
+    with pytest.raises(rsm.HandleError, match="RSM_MAX_EXTRACT_MEMBERS: expected a positive number, got 'many'"):
+        extract.extract(archive, tmp_path / "c")
+
+
+@pytest.mark.parametrize("mode", ["w:xz", "w:bz2"])
+def test_only_gzip_or_plain_tar(tmp_path, mode):
+    archive = _members_archive(tmp_path / "m.tar.gz", 1, mode)
+    with pytest.raises(rsm.DownloadError, match="expected a gzip-compressed tar archive"):
+        extract.extract(archive, tmp_path / "a", compression="gz")
+    with pytest.raises(rsm.DownloadError, match="got truncated or corrupt data"):
+        extract.extract(archive, tmp_path / "b")  # not gzip by its magic: read as plain tar
