@@ -58,8 +58,8 @@ def test_eight_processes_download_once_and_all_load(server, cache, mul_tgz, proc
         assert child.exitcode == 0
     assert {(value, path) for value, path, _ in outcomes} == {(2.0, str(rsm.resolve(url)))}
     assert server.hits["/mul.tar.gz"] == 1
-    waited = [m for _, _, messages in outcomes for m in messages if "waiting for it to finish" in m]
-    assert waited and all(m.startswith(url) for m in waited)
+    waited = [m for _, _, messages in outcomes for m in messages if "is downloading it; waiting up to" in m]
+    assert waited and all(m.startswith(f"{url}: another process (pid ") for m in waited)
     assert leftovers(cache) == []
 
 
