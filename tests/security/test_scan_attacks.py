@@ -207,3 +207,20 @@ def test_the_attacks_are_real(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     written = json.loads(done.stdout.strip().splitlines()[-1])
     assert any(n.startswith("tf1") for n in written), written
+
+
+@pytest.mark.parametrize(
+    "program, flagged",
+    [(b"stablehlo.custom_call @xla_ffi_python_cpu_callback", True), (b"stablehlo.dot_general", False)],
+    ids=["python-callback", "pure"],
+)
+def test_xla_programs_calling_back_into_python(tmp_path, zoo_path, program, flagged):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(zoo_path("mul"), model)
+    attacks.with_op(model, "XlaCallModule", module=attr_value_pb2.AttrValue(s=program))
+    report = rsm.scan(model)
+    assert [(f.op, f.category) for f in report.findings] == (
+        [("XlaCallModule", scanning.Category.PROCESS)] if flagged else []
+    )
