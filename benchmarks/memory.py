@@ -48,7 +48,7 @@ before = mib("VmRSS")
 kept.append(make(path))
 peak = mib("VmHWM") - before
 gc.collect()
-print(json.dumps({"peak": peak, "steady": mib("VmRSS") - before}))
+print(json.dumps({{"peak": peak, "steady": mib("VmRSS") - before}}))
 """
 
 
