@@ -1,4 +1,4 @@
-"""The adapter issues' targets, met or missed: `python -m benchmarks.check [RESULTS]`.
+"""The performance targets, met or missed: `python -m benchmarks.check [RESULTS]`.
 
 Reads a CPU run's JSON (default `results/latest.json`) and, beside it, the GPU run's
 (`latest-gpu.json`), and prints every target with its figures. Exit status 1 when one is
@@ -27,7 +27,6 @@ class Target:
     `models`: where it is checked (None: `CALL_MODELS`).
     """
 
-    issue: int
     path: str
     reference: str
     limit: float
@@ -38,17 +37,17 @@ class Target:
 #: MobileNetV2 compute hides it; its ratios are in the tables). The native baselines
 #: and training steps are measured on `keras_mlp` (see `benchmarks.native`).
 CALL_TARGETS = (
-    Target(3, "KerasLayer eager", "raw obj(x)", 1.10),
-    Target(3, "KerasLayer tf.function", "raw in tf.function", 1.02),
-    Target(4, "SonnetModule eager", "raw obj(x)", 1.05),
-    Target(4, "SonnetModule tf.function", "raw in tf.function", 1.05),
-    Target(5, "to_jax + jax.jit", "raw obj(x)", 0.50),
+    Target("KerasLayer eager", "raw obj(x)", 1.10),
+    Target("KerasLayer tf.function", "raw in tf.function", 1.02),
+    Target("SonnetModule eager", "raw obj(x)", 1.05),
+    Target("SonnetModule tf.function", "raw in tf.function", 1.05),
+    Target("to_jax + jax.jit", "raw obj(x)", 0.50),
     # Issue 18: eager at graph speed, and adapters against the same network written natively.
-    Target(18, "Piece", "Piece tf.function", 1.10),
-    Target(18, "KerasLayer eager", "KerasLayer tf.function", 1.10),
-    Target(18, "SonnetModule eager", "SonnetModule tf.function", 1.10),
+    Target("Piece", "Piece tf.function", 1.10),
+    Target("KerasLayer eager", "KerasLayer tf.function", 1.10),
+    Target("SonnetModule eager", "SonnetModule tf.function", 1.10),
     *(
-        Target(18, path, native, 1.05, (NATIVE_MODEL,))
+        Target(path, native, 1.05, (NATIVE_MODEL,))
         for path, native in (
             ("KerasLayer eager", "native Keras eager"),
             ("KerasLayer tf.function", "native Keras tf.function"),
@@ -64,10 +63,10 @@ CALL_TARGETS = (
     ),
 )
 CALL_MODELS = ("keras_mlp", "tiny_mlp", "mlp")
-LOAD_TARGETS = (Target(6, loading.CACHE_HIT, loading.LOCAL, 1.05),)
+LOAD_TARGETS = (Target(loading.CACHE_HIT, loading.LOCAL, 1.05),)
 GPU_TARGETS = (
-    Target(5, "to_jax + jax.jit", "native Flax jax.jit", 1.10),
-    Target(5, "FlaxModule nnx.jit", "native Flax nnx.jit", 1.10),
+    Target("to_jax + jax.jit", "native Flax jax.jit", 1.10),
+    Target("FlaxModule nnx.jit", "native Flax nnx.jit", 1.10),
 )
 
 
@@ -83,7 +82,7 @@ class Verdict:
     def __str__(self) -> str:
         word = {True: "MET", False: "MISSED", None: "N/A"}[self.met]
         t = self.target
-        return f"{word:<6} issue {t.issue}: {t.path} <= {t.limit:.2f}x {t.reference} | {self.case}: {self.figures}"
+        return f"{word:<6} {t.path} <= {t.limit:.2f}x {t.reference} | {self.case}: {self.figures}"
 
 
 def _verdicts(targets: tuple[Target, ...], rows: list[dict[str, Any]], keys: tuple[str, ...], unit: str) -> Iterator[Verdict]:
@@ -108,8 +107,8 @@ def _verdicts(targets: tuple[Target, ...], rows: list[dict[str, Any]], keys: tup
 #: Issue 18's memory targets, in multiples of the weights: to_jax's peak over loading
 #: alone, and what a detached conversion holds once the TensorFlow object is gone.
 MEMORY_TARGETS = (
-    Target(18, "to_jax (peak)", f"{memory.BASELINE} (peak) + weights x", 1.2),
-    Target(18, f"{memory.DETACHED} (held after)", "weights x", 1.1),
+    Target("to_jax (peak)", f"{memory.BASELINE} (peak) + weights x", 1.2),
+    Target(f"{memory.DETACHED} (held after)", "weights x", 1.1),
 )
 
 
@@ -130,7 +129,7 @@ def _memory_verdicts(mem: dict[str, Any] | None) -> list[Verdict]:
 
 #: Issue 18's time-to-first-output targets (against tf2jax by hand).
 FIRST_RESULT_TARGETS = tuple(
-    Target(18, f"{consumer} first output", "tf2jax by hand", 1.2)
+    Target(f"{consumer} first output", "tf2jax by hand", 1.2)
     for consumer in ("Piece", "KerasLayer", "SonnetModule", "to_jax", "FlaxModule")
 )
 

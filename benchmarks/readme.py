@@ -1,7 +1,8 @@
 """Puts the latest results into the README: `python -m benchmarks.readme [README.md]`.
 
 Replaces what lies between `<!-- benchmarks:start -->` and `<!-- benchmarks:end -->` (and
-nothing else) with the date, machine, command, tables, chart and the targets' verdicts.
+nothing else) with the date, machine and command, the chart, and the targets not met (the
+full tables stay in `benchmarks/results/latest.md`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import check, cli, report
+from benchmarks import check, cli
 from benchmarks.run import RESULTS
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
@@ -30,26 +31,23 @@ def block(results: dict[str, Any], verdicts: list[check.Verdict], chart: str) ->
     Returns:
       Markdown.
     """
+    met = sum(v.met is True for v in verdicts)
+    other = [str(v) for v in verdicts if v.met is not True]
     return "\n".join([
         f"Latest run: {results['date']}, `{results['command']}` (`make bench`) in "
-        f"{results['seconds'] / 60:.1f} min on {results['machine']['cpu']}, {results['machine']['cores']} cores.",
-        "The machine is shared with other work, so the figures are noisy: ratios within a few "
-        "percent of a target can flip between runs; the *paired* column is the steadier one.",
+        f"{results['seconds'] / 60:.1f} min on {results['machine']['cpu']}, {results['machine']['cores']} cores "
+        f"(shared with other work: ratios within a few percent of a target flip between runs; the "
+        f"*paired* ratio is the steadier one). Full tables for every path, model and batch: "
+        f"[benchmarks/results/latest.md](benchmarks/results/latest.md). Refresh: `make bench`, then "
+        f"`python -m benchmarks.readme`.",
         "",
-        "Refresh: `make bench`, then `python -m benchmarks.check` (targets) and "
-        "`python -m benchmarks.readme` (this section). GPU: `python -m benchmarks.gpu_artifacts DIR` "
-        "where TensorFlow is, then `python -m benchmarks --device gpu --artifacts DIR` on the GPU "
-        "machine (JAX and Flax only); its results go to `benchmarks/results/latest-gpu.*`.",
+        f"![Per-call time relative to the raw loaded object, lower is better]({chart})",
         "",
-        f"![Per-call time relative to the raw loaded object]({chart})",
-        "",
-        "**Targets** (`python -m benchmarks.check`):",
+        f"**Targets** (`python -m benchmarks.check`): {met} MET; not met or not measured:",
         "",
         "```text",
-        *map(str, verdicts),
+        *other,
         "```",
-        "",
-        report.markdown(results).rstrip(),
     ])
 
 
