@@ -73,7 +73,7 @@ def test_readme_snippets_run(group, tmp_path):
         [sys.executable, "-c", _RUNNER, str(listing)],
         cwd=work, env=env, capture_output=True, text=True, timeout=600,
     )
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-4000:]
 
 
 def test_the_check_rules_table_lists_every_rule_with_its_severity():

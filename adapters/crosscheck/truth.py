@@ -24,6 +24,11 @@ from reusable_savedmodel.interface import PieceSpec
 #: `call(inputs, training) -> outputs`, through the model's own framework.
 NativeCall = Callable[[Any, bool], Any]
 
+#: Training calls compared to tell a random trace from a deterministic one. Two are not
+#: enough: with few units, two dropout masks coincide often (a 0.1 rate over 16 units keeps
+#: them all in 18% of the calls); eight all alike by chance is below one in 10**5.
+_TRIALS = 8
+
 
 def tf_truth(
     *,
@@ -80,24 +85,24 @@ def tf_truth(
 def _state_after_training(
     call: NativeCall, inputs: Any, variables: Sequence[tf.Variable], state: Sequence[tf.Variable]
 ) -> list[Any] | None:
-    """`state` after one training call; None when two calls disagree (e.g. batch norm
-    after dropout): no framework's random stream reproduces another's, so random
+    """`state` after one training call; None when training calls disagree (e.g. batch
+    norm after dropout): no framework's random stream reproduces another's, so random
     updates cannot be compared."""
     results = []
-    for _ in range(2):
+    for _ in range(_TRIALS):
         with Snapshot(variables):
             call(inputs, True)
             results.append([v.numpy() for v in state])
-    return results[0] if close(*results) else None
+    return results[0] if all(close(r, results[0]) for r in results[1:]) else None
 
 
 def is_stochastic(call: NativeCall, inputs: Any, variables: Sequence[tf.Variable]) -> bool:
-    """Whether two training calls from the same values differ (a random trace: dropout)."""
+    """Whether training calls from the same values differ (a random trace: dropout)."""
     results = []
-    for _ in range(2):
+    for _ in range(_TRIALS):
         with Snapshot(variables):
             results.append(leaves(call(inputs, True)))
-    return not close(*results)
+    return not all(close(r, results[0]) for r in results[1:])
 
 
 def _deterministic_outputs(call: NativeCall, inputs: Any, variables: Sequence[tf.Variable]) -> dict[bool, Any]:
