@@ -109,7 +109,10 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
-    """Writes a horizontal bar chart of call-time ratios per path, one bar per model and batch.
+    """Writes the chart: call-time ratios per path, then load times and memory if measured.
+
+    Every panel is "lower is better": ratios to the baseline per model and batch (log scale),
+    median load time per loader and model, and RSS added at the peak per scenario.
 
     Args:
       results: What `benchmarks.run` wrote.
@@ -119,13 +122,45 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     rows = [r for r in results["call"] if r["ratio"] is not None]
-    cases = list(dict.fromkeys((r["model"], r["batch"]) for r in rows))
+    loads = [r for r in results.get("load", []) if r["stats"] is not None]
+    memory = (results.get("memory") or {}).get("added_mib", {})
     names = list(dict.fromkeys(r["path"] for r in rows))
+    cases = list(dict.fromkeys((r["model"], r["batch"]) for r in rows))
+    heights = [0.22 * len(names) * max(1, len(cases)) + 1.2]
+    heights += [0.3 * len(loads) + 1.2] if loads else []
+    heights += [0.3 * len(memory) + 1.2] if memory else []
+    fig, axes = plt.subplots(len(heights), 1, figsize=(11, sum(heights)), height_ratios=heights, squeeze=False)
+    _call_panel(axes[0][0], rows, names, cases)
+    axes[0][0].set_title(
+        f"Call time relative to the baseline (lower is better), {results['machine']['cpu']}, {results['date']}"
+    )
+    panels = iter(row[0] for row in axes[1:])
+    if loads:
+        ax = next(panels)
+        labels = [f"{r['path']} ({r['model']})" for r in loads]
+        ax.barh(labels, [r["stats"]["median"] for r in loads])
+        ax.invert_yaxis()
+        ax.set_xlabel("median load time, s")
+        ax.set_title("Load time (lower is better)")
+    if memory:
+        ax = next(panels)
+        ax.barh(list(memory), list(memory.values()))
+        ax.invert_yaxis()
+        weights = results["memory"].get("weights_mib")
+        of_weights = f" ({weights:.1f} MiB of weights)" if weights else ""
+        ax.set_xlabel(f"MiB of RSS added at the peak{of_weights}")
+        ax.set_title("Memory (lower is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _call_panel(ax: Any, rows: list[dict[str, Any]], names: list[str], cases: list[tuple[str, int]]) -> None:
+    import numpy as np
+
     height = 0.8 / max(1, len(cases))
-    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.22 * len(names) * max(1, len(cases))))
     for i, case in enumerate(cases):
         ratio = {r["path"]: r["ratio"] for r in rows if (r["model"], r["batch"]) == case}
         ax.barh(np.arange(len(names)) + i * height, [ratio.get(n, np.nan) for n in names], height,
@@ -136,9 +171,5 @@ def chart(results: dict[str, Any], path: Path) -> None:
     ax.set_xscale("log")
     baselines = " or ".join(dict.fromkeys(r["baseline"] for r in rows))
     ax.set_xlabel(f"median per-call time / that of {baselines}, same model and batch (log scale)")
-    ax.set_title(f"Call time relative to the baseline, {results['machine']['cpu']}, {results['date']}")
     ax.grid(axis="x", which="both", alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
