@@ -253,7 +253,7 @@ def _check_variables(piece: Piece, out: _Findings) -> None:
             if id(v) not in listed_ids:
                 out.add(
                     "RSM123", "variables",
-                    f"{v.name} {v.shape} is used by __call__ but not listed_ids in `variables`.",
+                    f"{v.name} {v.shape} is used by __call__ but not listed in `variables`.",
                 )
     for i, loss in enumerate(lists["regularization_losses"]):
         _check_regularization(loss, f"regularization_losses[{i}]", out)

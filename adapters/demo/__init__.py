@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import tempfile
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +30,21 @@ SECTIONS = (
 #: What to install for the sections and crosscheck consumers a plain install lacks.
 INSTALL_HINT = "pip install 'reusable-savedmodel[all]'"
 
+#: The demo's output fits this many columns (tables are laid out for it; prose is wrapped).
+WIDTH = 100
+
+
+def _wrapping(say: Say) -> Say:
+    """`say`, with one-line messages wider than `WIDTH` wrapped (blocks pass unchanged)."""
+
+    def wrapped(text: str) -> None:
+        if "\n" in text or len(text) <= WIDTH:
+            say(text)
+        else:
+            say(textwrap.fill(text, WIDTH, subsequent_indent="    ", break_on_hyphens=False))
+
+    return wrapped
+
 
 def run(handle: str | None = None, say: Say = print, *, crosscheck: bool = True) -> int:
     """Runs the demo on `handle` (default: the bundled default example, saved to a temp dir).
@@ -44,6 +60,7 @@ def run(handle: str | None = None, say: Say = print, *, crosscheck: bool = True)
     Raises:
       ReusableError: if the handle cannot be loaded.
     """
+    say = _wrapping(say)
     with tempfile.TemporaryDirectory(prefix="rsm-demo-") as tmp:
         label = handle
         if handle is None:
@@ -55,8 +72,9 @@ def run(handle: str | None = None, say: Say = print, *, crosscheck: bool = True)
         report = model.check()
         say("\n" + str(report))
         if not report.ok:
+            say("")
             say(
-                f"\nrsm demo: {label} does not conform to the Reusable SavedModel protocol "
+                f"rsm demo: {label} does not conform to the Reusable SavedModel protocol "
                 f"(see the errors above); the framework sections need a conforming model. "
                 f"`rsm inspect` shows what it holds."
             )
