@@ -6,7 +6,9 @@ with a literal name. The rules (see ../shared/DESIGN.md, "Layout"):
 
 - `interface` imports no framework but TensorFlow and nothing of `adapters`;
 - a framework adapter (keras, sonnet, jax, flax) imports no other adapter, nor what sits
-  above the adapters (cli, demo, crosscheck, examples); flax may import jax;
+  above the adapters (keras_jax, cli, demo, crosscheck, examples); flax may import jax.
+  Keras on the JAX backend needs both the Keras and the JAX adapter: it lives above them
+  (`keras_jax`), and the Keras adapter finds it as a plugin through an entry point;
 - no import circles among the project's modules.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import ast
 import collections
 import dataclasses
+import importlib.metadata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,9 +33,8 @@ FRAMEWORKS = frozenset(
     {"keras", "sonnet", "jax", "jaxlib", "flax", "tf_keras", "tensorflow_hub", "tf2jax", "optax", "orbax", "torch"}
 )
 FRAMEWORK_ADAPTERS = ("keras", "sonnet", "jax", "flax")
-#: Adapter -> the other adapters it may import: Flax is a JAX library, and Keras on the JAX
-#: backend runs pieces through `to_jax`/`from_jax` (only its JAX-backend modules do).
-ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}, "keras": {"jax"}}
+#: Adapter -> the other adapters it may import: Flax is a JAX library.
+ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +194,8 @@ def test_no_import_circles():
         ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.sonnet", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.flax.consume", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.sonnet.produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.jax", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.keras", f"{ADAPTERS}.keras_jax.consume", 5)], adapter_violations),
     ],
 )
 def test_each_rule_catches_its_violation(imports, rule):
@@ -203,9 +207,19 @@ def test_each_rule_allows_what_the_floors_allow():
         Import(f"{INTERFACE}.piece", "tensorflow", 1),
         Import(f"{ADAPTERS}.flax.consume", f"{ADAPTERS}.jax.jax_piece", 1),
         Import(f"{ADAPTERS}.crosscheck.consumers_jax", f"{ADAPTERS}.flax", 1),
+        Import(f"{ADAPTERS}.keras_jax.consume", f"{ADAPTERS}.jax", 1),
+        Import(f"{ADAPTERS}.keras_jax.produce", f"{ADAPTERS}.keras.produce", 1),
         Import(f"{ADAPTERS}.keras.consume", f"{INTERFACE}.kit", 1),
     ]
     assert interface_violations(allowed) == [] and adapter_violations(allowed) == []
+
+
+def test_the_keras_adapter_finds_its_jax_backend_through_the_installed_entry_point():
+    # The Keras adapter names no module above it: the installed distribution registers
+    # `keras_jax` as the "jax" backend's implementation (pyproject.toml, entry points).
+    (plugin,) = importlib.metadata.entry_points(group="reusable_savedmodel.keras_backends", name="jax")
+    assert plugin.value == f"{ADAPTERS}.keras_jax"
+    assert plugin.value in MODULES
 
 
 def test_a_lazy_circle_is_found():

@@ -3,21 +3,26 @@
 `from reusable_savedmodel.adapters import keras as rsm_keras`, then
 `rsm_keras.KerasLayer(handle, trainable=True)` to use a Reusable SavedModel as a Keras 3
 layer, and `rsm.save(rsm_keras.from_keras(model), path)` to publish a Keras model as one.
-Runs on the TensorFlow backend (`KERAS_BACKEND=tensorflow`, Keras' default) and on the
-JAX backend (`KERAS_BACKEND=jax`: the piece runs as JAX, through the JAX adapter); the
-names below are the implementations for `keras.backend.backend()`. Other backends raise
-`UnsupportedBackendError`.
+Runs on the TensorFlow backend (`KERAS_BACKEND=tensorflow`, Keras' default: this package's
+`consume` and `produce`) and on the JAX backend (`KERAS_BACKEND=jax`: the piece runs as
+JAX, implemented by `reusable_savedmodel.adapters.keras_jax`, found through
+`backends.implementation`); the names below are the implementations for
+`keras.backend.backend()`. Other backends raise `UnsupportedBackendError`.
 """
 
 import keras
 
+from reusable_savedmodel.adapters.keras import backends
 from reusable_savedmodel.adapters.keras.backends import UnsupportedBackendError
 from reusable_savedmodel.adapters.keras.produce import KerasExport
 
-if keras.backend.backend() == "jax":
-    from reusable_savedmodel.adapters.keras.jax_consume import KerasLayer
-    from reusable_savedmodel.adapters.keras.jax_produce import from_keras
+_BACKEND = keras.backend.backend()
+if _BACKEND != "tensorflow" and _BACKEND in backends.supported():
+    # Imported here, not on first use: the plugin registers its KerasLayer for `.keras` files.
+    _implementation = backends.implementation(_BACKEND)
+    KerasLayer, from_keras = _implementation.KerasLayer, _implementation.from_keras
 else:
+    # TensorFlow's; on a backend without an implementation, using them raises the error.
     from reusable_savedmodel.adapters.keras.consume import KerasLayer
     from reusable_savedmodel.adapters.keras.produce import from_keras
 

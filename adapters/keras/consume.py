@@ -130,8 +130,9 @@ class KerasLayer(keras.layers.Layer):
         `signature`, both `callable` and `signature`, `tags`/`load_options` with an
         object rather than a handle, `signature_outputs_as_dict=True` without `signature`
         or with `output_key`, or disagreeing `input_shape` and `batch_input_shape`.
-      UnsupportedBackendError: unless Keras runs on TensorFlow (this class) or JAX (the
-        `reusable_savedmodel.adapters.keras.KerasLayer` then is `jax_consume.KerasLayer`).
+      UnsupportedBackendError: unless Keras runs on TensorFlow (this class) or JAX
+        (`reusable_savedmodel.adapters.keras.KerasLayer` then is the subclass
+        `reusable_savedmodel.adapters.keras_jax.KerasLayer`).
     """
 
     #: The Keras backend this implementation runs on.

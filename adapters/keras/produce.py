@@ -15,7 +15,7 @@ from reusable_savedmodel.adapters.keras import backends
 KerasCallable = keras.layers.Layer | tuple[keras.layers.Layer, Any]
 
 
-def _input_signature_of(layer: keras.layers.Layer, hint: str = "Pass input_signature=") -> Any:
+def input_signature_of(layer: keras.layers.Layer, hint: str = "Pass input_signature=") -> Any:
     """The input specs of a model built on `keras.Input`s, batch dimension left open.
 
     Args:
@@ -105,7 +105,7 @@ def _bind(regularizer: Callable[[Any], Any], weight: keras.Variable) -> Callable
     return lambda: tf.cast(tf.reshape(regularizer(weight), []), tf.float32)
 
 
-def _check_layer(layer: Any, what: str) -> None:
+def check_layer(layer: Any, what: str) -> None:
     """Raises unless `layer` is a built Keras 3 layer; `what` names it in messages."""
     if not isinstance(layer, keras.layers.Layer):
         raise TypeError(
@@ -138,9 +138,9 @@ def callable_layer(name: str, value: Any) -> tuple[keras.layers.Layer, Any]:
         layer, input_signature = value
     else:
         layer, input_signature = value, None
-    _check_layer(layer, f"callables[{name!r}]")
+    check_layer(layer, f"callables[{name!r}]")
     if input_signature is None:
-        input_signature = _input_signature_of(
+        input_signature = input_signature_of(
             layer, f"Give callables[{name!r}] as (layer, input_signature)"
         )
     return layer, input_signature
@@ -188,12 +188,13 @@ def from_keras(
         read from the model, a callable's name is not admissible, or a callable uses
         weights `layer_or_model` does not have.
       UnsupportedBackendError: unless Keras runs on TensorFlow (on JAX,
-        `reusable_savedmodel.adapters.keras.from_keras` is `jax_produce.from_keras`).
+        `reusable_savedmodel.adapters.keras.from_keras` is
+        `reusable_savedmodel.adapters.keras_jax.from_keras`).
     """
     backends.check("tensorflow", "from_keras")
-    _check_layer(layer_or_model, "layer_or_model")
+    check_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
-        input_signature = _input_signature_of(layer_or_model)
+        input_signature = input_signature_of(layer_or_model)
     export = KerasExport(layer_or_model, input_signature)
     export.add_callables(callables or {}, _callable_export)
     return rsm.as_piece(export)

@@ -33,8 +33,8 @@ from reusable_savedmodel.adapters.keras import (  # noqa: E402
     KerasLayer,
     UnsupportedBackendError,
     from_keras,
-    jax_consume,
 )
+from reusable_savedmodel.adapters.keras_jax import consume as jax_consume  # noqa: E402
 
 X = models.example_inputs("tf_keras_mlp", batch=8)
 #: What `from_keras_export` leaves for the TF-backend consumers in the parent test.

@@ -113,7 +113,7 @@ def test_backends_outside_tensorflow_and_jax_are_refused(monkeypatch, zoo_path):
 
 
 def test_export_names_variables_by_keras_path_and_numbers_shared_paths():
-    from reusable_savedmodel.adapters.keras.jax_produce import _unique_names  # no Keras classes
+    from reusable_savedmodel.adapters.keras_jax.produce import _unique_names  # no Keras classes
 
     variables = [SimpleNamespace(path=p) for p in ("a/kernel", "b/kernel", "a/kernel")]
     assert _unique_names(variables) == ["a/kernel_0", "b/kernel", "a/kernel_2"]

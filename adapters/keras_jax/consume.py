@@ -10,8 +10,8 @@ as Keras's own layers do on JAX: eager calls update them, and Keras's stateless 
 (`stateless_call`, jit-compiled `fit`) return the new values. Dropout draws a fresh key
 from a `keras.random.SeedGenerator` on every training call.
 
-This is the one place where the Keras adapter builds on another adapter (the JAX one);
-it is imported only when Keras runs on JAX.
+Part of `reusable_savedmodel.adapters.keras_jax`, the Keras adapter's JAX-backend plugin;
+imported only when Keras runs on JAX.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A Keras model on JAX is a pure function of its variables' values once run inside
 to `reusable_savedmodel.adapters.jax.from_jax`: the trainable weights become the piece's
 `trainable_variables`, every other variable (batch-norm statistics, dropout seed states)
 non-trainable ones that the training trace assigns, and the weight regularizers its
-regularization loss. Imported only when Keras runs on JAX.
+regularization loss. Part of the Keras adapter's JAX-backend plugin
+(`reusable_savedmodel.adapters.keras_jax`); imported only when Keras runs on JAX.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from reusable_savedmodel.adapters.jax import from_jax
 from reusable_savedmodel.adapters.keras import backends
 from reusable_savedmodel.adapters.keras.produce import (
     KerasCallable,
-    _check_layer,
-    _input_signature_of,
+    check_layer,
+    input_signature_of,
     callable_layer,
 )
 
@@ -141,9 +142,9 @@ def from_keras(
       UnsupportedBackendError: unless Keras runs on JAX.
     """
     backends.check("jax", "from_keras")
-    _check_layer(layer_or_model, "layer_or_model")
+    check_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
-        input_signature = _input_signature_of(layer_or_model)
+        input_signature = input_signature_of(layer_or_model)
     variables = KerasVariables(layer_or_model)
     named = {}
     for name, value in (callables or {}).items():

@@ -1,0 +1,14 @@
+"""Keras 3 on the JAX backend: `KerasLayer` and `from_keras` built on the JAX adapter.
+
+Use them through `reusable_savedmodel.adapters.keras`, which hands out these when
+`keras.backend.backend()` is "jax". This package is the Keras adapter's "jax" backend
+plugin (entry-point group `reusable_savedmodel.keras_backends`, see
+`reusable_savedmodel.adapters.keras.backends`): it builds on both the Keras adapter and
+the JAX adapter (`to_jax`, `from_jax`), so it sits on the floor above them, and neither
+framework adapter imports the other.
+"""
+
+from reusable_savedmodel.adapters.keras_jax.consume import KerasLayer
+from reusable_savedmodel.adapters.keras_jax.produce import from_keras
+
+__all__ = ["KerasLayer", "from_keras"]
