@@ -10,6 +10,8 @@ JAX, implemented by `reusable_savedmodel.adapters.keras_jax`, found through
 `keras.backend.backend()`. Other backends raise `UnsupportedBackendError`.
 """
 
+from typing import Any
+
 import keras
 
 from reusable_savedmodel.adapters.keras import backends
@@ -18,9 +20,16 @@ from reusable_savedmodel.adapters.keras.produce import KerasExport
 
 _BACKEND = keras.backend.backend()
 if _BACKEND != "tensorflow" and _BACKEND in backends.supported():
-    # Imported here, not on first use: the plugin registers its KerasLayer for `.keras` files.
-    _implementation = backends.implementation(_BACKEND)
-    KerasLayer, from_keras = _implementation.KerasLayer, _implementation.from_keras
+    # Imported now, so that it registers its KerasLayer for `.keras` files. Its names are
+    # read on first use: when the plugin is imported first, it imports this package before
+    # it has defined them.
+    backends.implementation(_BACKEND)
+
+    def __getattr__(name: str) -> Any:
+        if name in ("KerasLayer", "from_keras"):
+            return getattr(backends.implementation(_BACKEND), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 else:
     # TensorFlow's; on a backend without an implementation, using them raises the error.
     from reusable_savedmodel.adapters.keras.consume import KerasLayer

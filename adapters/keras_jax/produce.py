@@ -23,9 +23,9 @@ from reusable_savedmodel.adapters.jax import from_jax
 from reusable_savedmodel.adapters.keras import backends
 from reusable_savedmodel.adapters.keras.produce import (
     KerasCallable,
+    callable_layer,
     check_layer,
     input_signature_of,
-    callable_layer,
 )
 
 ApplyFn = Callable[..., tuple[Any, dict[str, Any]]]

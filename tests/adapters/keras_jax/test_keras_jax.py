@@ -117,3 +117,21 @@ def test_export_names_variables_by_keras_path_and_numbers_shared_paths():
 
     variables = [SimpleNamespace(path=p) for p in ("a/kernel", "b/kernel", "a/kernel")]
     assert _unique_names(variables) == ["a/kernel_0", "b/kernel", "a/kernel_2"]
+
+
+def test_the_jax_implementation_imports_first_or_second():
+    # The Keras adapter loads its JAX-backend plugin while being imported, and the plugin
+    # imports the adapter: both import orders must give the one class.
+    script = (
+        "from reusable_savedmodel.adapters.keras_jax import KerasLayer\n"
+        "import reusable_savedmodel.adapters.keras as rsm_keras\n"
+        "import reusable_savedmodel.adapters.keras_jax.produce as produce\n"
+        "assert rsm_keras.KerasLayer is KerasLayer, rsm_keras.KerasLayer\n"
+        "assert rsm_keras.from_keras is produce.from_keras, rsm_keras.from_keras\n"
+        "assert 'KerasLayer' in rsm_keras.__all__ and not hasattr(rsm_keras, 'missing')\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    process = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=TIMEOUT_S
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
