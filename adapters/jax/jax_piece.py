@@ -184,23 +184,8 @@ class JaxPiece:
         One compiled function per `training` value and set of Python-valued keyword
         arguments (arrays are traced); `jax.jit` compiles it again per input shape. Inside
         another transformation (`jax.jit`, `nnx.jit`, `jax.grad`) it traces like `apply`.
-
-        Args:
-          params: As for `apply`.
-          state: As for `apply`.
-          inputs: As for `apply`.
-          training: As for `apply`.
-          rng: As for `apply`.
-          **kwargs: As for `apply`.
-
-        Returns:
-          `(outputs, new_state)`, as `apply` returns them.
-
-        Raises:
-          NoTraceError: if the arguments match no trace.
-          RngRequiredError: if the trace needs `rng` and none is given.
-          UnconvertibleError: if the trace is converted now and cannot be.
-          TypeError: if `training` is not a Python bool.
+        It takes `apply`'s arguments, returns what `apply` returns and raises what `apply`
+        raises (see there).
         """
         python = tuple(sorted((k, v) for k, v in kwargs.items() if not hasattr(v, "shape")))
         key = (training, python)
