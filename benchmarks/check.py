@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cli, loading, memory, timing
+from benchmarks import cli, keras_jax, loading, memory, timing
 from benchmarks.paths import NATIVE_MODEL
 from benchmarks.run import RESULTS
 
@@ -63,6 +63,9 @@ CALL_TARGETS = (
     ),
 )
 CALL_MODELS = ("keras_mlp", "tiny_mlp", "mlp")
+#: KerasLayer on Keras's JAX backend against the same network in Keras on JAX: eager
+#: call, `predict` and a training step (`benchmarks.keras_jax`, its own process).
+KERAS_JAX_TARGETS = tuple(Target(path, own, 1.10, (keras_jax.MODEL,)) for path, own in keras_jax.PAIRS)
 LOAD_TARGETS = (Target(loading.CACHE_HIT, loading.LOCAL, 1.05),)
 GPU_TARGETS = (
     Target("to_jax + jax.jit", "native Flax jax.jit", 1.10),
@@ -154,11 +157,16 @@ def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None) -> list[Verdic
       gpu: A GPU run's results, or None when there was none.
 
     Returns:
-      The verdicts, CPU call targets first, then load, then GPU.
+      The verdicts, CPU call targets first (Keras on JAX last of them), then load, memory,
+      first output, then GPU.
     """
     models = {*CALL_MODELS, *(m for t in CALL_TARGETS for m in t.models or ())}
     calls = [r for r in results["call"] if r["model"] in models]
     verdicts = [*_verdicts(CALL_TARGETS, calls, ("model", "batch"), "us")]
+    if results.get("keras_jax"):
+        verdicts += _verdicts(KERAS_JAX_TARGETS, results["keras_jax"], ("model", "batch"), "us")
+    else:
+        verdicts += [Verdict(t, "Keras on JAX", None, "not measured") for t in KERAS_JAX_TARGETS]
     verdicts += _verdicts(LOAD_TARGETS, results.get("load", []), ("model",), "ms")
     verdicts += _memory_verdicts(results.get("memory"))
     verdicts += _first_result_verdicts(results.get("first_result"))

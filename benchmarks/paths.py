@@ -37,7 +37,15 @@ def _in_function(fn: Callable[[tf.Tensor], Any]) -> Bind:
     return _eager(tf.function(lambda t: fn(t)))
 
 
-def _predict(model: Any) -> Bind:
+def predict(model: Any) -> Bind:
+    """`model.predict` on the whole input as one batch.
+
+    Args:
+      model: A Keras model (Keras 3 or tf_keras).
+
+    Returns:
+      The binder.
+    """
     return lambda x: lambda: model.predict(x, batch_size=len(x), verbose=0)
 
 
@@ -51,7 +59,7 @@ def _keras_predict(source: Source) -> Bind:
     import keras
 
     # Built on first predict, so one model serves every input shape.
-    return _predict(keras.Sequential([_keras_layer(source)]))
+    return predict(keras.Sequential([_keras_layer(source)]))
 
 
 def _tfsm_layer(source: Source) -> Any:
@@ -69,7 +77,7 @@ def _hub_layer(source: Source) -> Any:
 def _hub_predict(source: Source) -> Bind:
     import tf_keras
 
-    return _predict(tf_keras.Sequential([_hub_layer(source)]))
+    return predict(tf_keras.Sequential([_hub_layer(source)]))
 
 
 def _sonnet_module(source: Source) -> Any:

@@ -71,6 +71,16 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [r for r in results["call"] if (r["model"], r["batch"]) == (model, batch)]
         lines += ["", f"**{model}, batch {batch}** (ratios to `{rows[0]['baseline']}`)", ""]
         lines += _timed_table(rows, "path", "µs", 1e6)
+    jax_rows = results.get("keras_jax", [])
+    for model, batch in dict.fromkeys((r["model"], r["batch"]) for r in jax_rows):
+        lines += [
+            "",
+            f"**Keras on the JAX backend, {model}, batch {batch}**: `KerasLayer` against the same "
+            "network in Keras, in a child process with `KERAS_BACKEND=jax`; each path's ratios "
+            "are to the native path below it, timed interleaved with it",
+            "",
+        ]
+        lines += _timed_table([r for r in jax_rows if (r["model"], r["batch"]) == (model, batch)], "path", "µs", 1e6)
     for model in dict.fromkeys(r["model"] for r in results.get("load", [])):
         rows = [r for r in results["load"] if r["model"] == model]
         lines += ["", f"**Load time, {model}** in ms, each load afresh (ratios to `{rows[0]['baseline']}`)", ""]

@@ -1,8 +1,9 @@
 """The benchmark harness: `python -m benchmarks` (or `make bench`).
 
 On the CPU (`--device cpu`, the default) it exports the models, times every call path on
-every model and batch size in one process, interleaved, times loading and wrapping, and
-measures the peak memory wrapping adds; it writes `results/latest.json`, `.md` and `.png`.
+every model and batch size in one process, interleaved (Keras on the JAX backend in a
+child process: `benchmarks.keras_jax`), times loading and wrapping, and measures the
+peak memory wrapping adds; it writes `results/latest.json`, `.md` and `.png`.
 
 On a GPU machine without TensorFlow (`--device gpu`) it times the JAX-side paths on
 models converted beforehand on a machine with TensorFlow
@@ -46,11 +47,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--load-budget", type=float, default=20.0, help="seconds of timed loads per model")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--no-first-result", action="store_true", help="skip the time-to-first-output subprocess")
+    parser.add_argument("--no-keras-jax", action="store_true", help="skip the Keras-on-JAX subprocess")
     parser.add_argument("--out", type=Path, default=RESULTS)
 
 
 def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
-    from benchmarks import first_result, loading, memory, paths
+    from benchmarks import first_result, keras_jax, loading, memory, paths
     from benchmarks.source import Source
 
     builders = {name: builder for name, (builder, module) in paths.PATHS.items() if importlib.util.find_spec(module)}
@@ -67,6 +69,9 @@ def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
                 args.batches, settings,
             )
         }
+        on_jax = all(map(importlib.util.find_spec, ("keras", "jax")))
+        if on_jax and not args.no_keras_jax and keras_jax.MODEL in args.models:
+            results["keras_jax"] = keras_jax.rows(models.export(keras_jax.MODEL, workdir), args.batches, settings)
         load_settings = timing.Settings(repeats=args.repeats, min_repeats=3, max_number=1, budget_s=args.load_budget, warmup=0)
         results["load"] = suite.load_times(
             args.load_models, lambda m: models.export(m, workdir), loading.LOADERS, loading.BASELINE, load_settings

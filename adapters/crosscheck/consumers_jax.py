@@ -17,8 +17,8 @@ from reusable_savedmodel.adapters.jax import to_jax
 _KEY = 0
 
 
-def _loss(outputs: Any) -> jax.Array:
-    """`weighted_sum` of the TF consumers, in JAX."""
+def weighted_sum(outputs: Any) -> jax.Array:
+    """The loss gradients are taken of (`tf_values.weighted_sum`), in JAX: for every JAX-based consumer."""
     terms = [jnp.sum(leaf * cotangent(leaf.shape)) for leaf in jax.tree_util.tree_leaves(outputs) if is_float(leaf)]
     return sum(terms, jnp.zeros((), jnp.float32))
 
@@ -38,7 +38,7 @@ class JaxWrapped(Wrapped):
         return leaves(self._apply(self.piece.params, inputs, training)[0])
 
     def value_grads(self, inputs, training) -> list[ValueGrad]:  # noqa: D102
-        grads = jax.grad(lambda p: _loss(self._apply(p, inputs, training)[0]))(self.piece.params)
+        grads = jax.grad(lambda p: weighted_sum(self._apply(p, inputs, training)[0]))(self.piece.params)
         return [(np.asarray(self.piece.params[k]), np.asarray(grads[k])) for k in self.piece.params]
 
     def regularization(self):  # noqa: D102
@@ -71,7 +71,7 @@ class FlaxWrapped(Wrapped):
         return leaves(self._call(self.module, inputs, training))
 
     def value_grads(self, inputs, training) -> list[ValueGrad]:  # noqa: D102
-        grads = nnx.grad(lambda m: _loss(self._call(m, inputs, training)))(self.module)
+        grads = nnx.grad(lambda m: weighted_sum(self._call(m, inputs, training)))(self.module)
         values = jax.tree_util.tree_leaves(nnx.state(self.module, nnx.Param))
         return [(np.asarray(v), np.asarray(g)) for v, g in zip(values, jax.tree_util.tree_leaves(grads))]
 

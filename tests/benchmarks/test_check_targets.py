@@ -1,6 +1,6 @@
 """benchmarks.check: the memory and time-to-first-output targets, on hand-made results."""
 
-from benchmarks import check, first_result, memory
+from benchmarks import check, first_result, keras_jax, memory
 
 
 def _memory(peak_to_jax, held_detached):
@@ -33,3 +33,22 @@ def test_first_output_targets_compare_with_tf2jax_by_hand():
         ("to_jax first output", True), ("FlaxModule first output", False),
     ]
     assert verdicts[4].figures.startswith("1.50x")
+
+
+def _row(path, batch, median):
+    stats = {"median": median, "p10": median, "p90": median, "calls_per_block": 1, "samples": [median] * 3}
+    return {"model": keras_jax.MODEL, "batch": batch, "path": path, "stats": stats}
+
+
+def test_keras_on_jax_targets_compare_each_keras_layer_path_with_its_native_path():
+    times = {"eager": (1.09, 1.0), "predict": (1.2, 1.0), "step": (2.0, 2.0)}
+    rows = [_row(path, 1, times[path.split()[-2]][i]) for pair in keras_jax.PAIRS for i, path in enumerate(pair)]
+    verdicts = [v for v in check.evaluate({"call": [], "keras_jax": rows}, None) if v.target in check.KERAS_JAX_TARGETS]
+    assert [(v.target.path, v.case, v.met) for v in verdicts] == [
+        ("KerasLayer eager (JAX)", "keras_mlp batch 1", True),
+        ("KerasLayer predict (JAX)", "keras_mlp batch 1", False),
+        ("KerasLayer step (JAX)", "keras_mlp batch 1", True),
+    ]
+    assert verdicts[1].figures.startswith("1.200x")
+    unmeasured = [v for v in check.evaluate({"call": []}, None) if v.target in check.KERAS_JAX_TARGETS]
+    assert [v.met for v in unmeasured] == [None, None, None]

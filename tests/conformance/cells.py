@@ -18,15 +18,20 @@ class Cell(ConsumerResult):
       producer: The producer's name.
       kind: The model kind.
       route: `in process` or `saved`.
+      not_run: The route does not exist for this cell (a documented limitation), so
+        nothing ran.
     """
 
     producer: str
     kind: str
     route: str
+    not_run: bool = False
 
     def describe(self) -> str:
         """One line for messages: where, and what went wrong."""
         where = f"{self.producer}/{self.kind} -> {self.consumer} ({self.route})"
+        if self.not_run:
+            return f"{where}: not run"
         if self.error is not None:
             return f"{where}: {type(self.error).__name__}: {self.error}"
         problems = "; ".join(f"{k}: {v}" for k, v in self.failed_checks.items())

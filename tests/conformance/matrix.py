@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from conformance.cells import Cell
+from conformance.keras_jax import KERAS_LAYER, ChildConsumer
 from conformance.producers import CONSUMERS, PRODUCERS, ROUTES, Producer
 from reusable_savedmodel.adapters.crosscheck import Consumer
 from reusable_savedmodel.adapters.crosscheck.checks import run_checks
@@ -24,24 +25,31 @@ from reusable_savedmodel.interface.errors import NonConformingError
 
 @dataclasses.dataclass(frozen=True)
 class Limitation:
-    """A documented way a cell falls short: an error it raises, or one check it fails.
+    """A documented way a cell falls short: an error it raises, one check it fails, or no route.
 
     Attributes:
       reason: Why, for the README's notes.
       error: The exception type the consumer raises, or None.
       failing_check: The one check that fails (the others pass), or None.
+      not_run: The route does not exist for the cell, which is not run (n/a).
     """
 
     reason: str
     error: type[BaseException] | None = None
     failing_check: str | None = None
+    not_run: bool = False
 
     def matches(self, cell: Cell) -> bool:
         """Whether `cell` falls short exactly as documented."""
+        if self.not_run:
+            return cell.not_run
         if self.error is not None:
             return isinstance(cell.error, self.error)
         return cell.error is None and set(cell.failed_checks) == {self.failing_check}
 
+
+#: The producer built with Keras on JAX (in a child interpreter).
+KERAS_JAX_PRODUCER = "from_keras (JAX backend)"
 
 _TF_KERAS_UNSAVED = Limitation(
     "A tf_keras model gets the protocol's `__call__`, variable lists and regularization losses "
@@ -59,6 +67,13 @@ _TF_KERAS_NESTED_REGULARIZATION = Limitation(
     failing_check="regularization",
 )
 
+_BACKEND_AT_IMPORT = Limitation(
+    "Keras fixes its backend at import: Keras on JAX runs in an interpreter of its own "
+    "(`KERAS_BACKEND=jax`), and between it and the other frameworks here (Keras on "
+    "TensorFlow) only the saved model passes.",
+    not_run=True,
+)
+
 
 def _strings_in_jax() -> Limitation:
     from reusable_savedmodel.adapters.jax import UnconvertibleError  # needs jax
@@ -71,17 +86,25 @@ def _strings_in_jax() -> Limitation:
 
 def limitations() -> tuple[Limitation, ...]:
     """Every documented limitation, in a fixed order (the README numbers its notes so)."""
-    return (_TF_KERAS_UNSAVED, _HUB_RAW_KERAS, _TF_KERAS_NESTED_REGULARIZATION, _strings_in_jax())
+    return (
+        _TF_KERAS_UNSAVED,
+        _HUB_RAW_KERAS,
+        _TF_KERAS_NESTED_REGULARIZATION,
+        _strings_in_jax(),
+        _BACKEND_AT_IMPORT,
+    )
 
 
 def limitation(producer: str, kind: str, consumer: str, route: str) -> Limitation | None:
     """The documented limitation of a cell, or None if every check must pass."""
+    if route == "in process" and (producer == KERAS_JAX_PRODUCER or consumer == KERAS_LAYER.name):
+        return _BACKEND_AT_IMPORT
     if producer == "tf_keras (classic)":
         if route == "in process":
             return _HUB_RAW_KERAS if consumer == "hub.KerasLayer" else _TF_KERAS_UNSAVED
         if kind == "rich":
             return _TF_KERAS_NESTED_REGULARIZATION
-    if kind == "text" and consumer in ("to_jax", "FlaxModule"):
+    if kind == "text" and consumer in ("to_jax", "FlaxModule", KERAS_LAYER.name):
         return _strings_in_jax()
     return None
 
@@ -102,14 +125,16 @@ def run_producer(
     producer: Producer,
     workdir: Path,
     *,
-    consumers: Sequence[Consumer] = CONSUMERS,
+    consumers: Sequence[Consumer | ChildConsumer] = CONSUMERS,
     kinds: Sequence[str] | None = None,
     progress: Callable[[Cell], None] | None = None,
 ) -> list[Cell]:
     """Runs one producer's row(s) of the matrix.
 
     A cell whose producer or consumer needs a framework that is not installed is
-    recorded as unavailable, not run.
+    recorded as unavailable, not run; a cell whose route does not exist (a documented
+    `Limitation` with `not_run`) is recorded as not run. A consumer that runs in a child
+    interpreter (`ChildConsumer`) runs once for all the row's saved models, first.
 
     Args:
       producer: The producer.
@@ -121,25 +146,35 @@ def run_producer(
     Returns:
       The cells, kind by kind, route by route, consumer by consumer.
     """
-    cells = []
+    kinds = [k for k in (kinds or producer.kinds) if k in producer.kinds]
     producer_absent = missing(producer.requires)
-    for kind in [k for k in (kinds or producer.kinds) if k in producer.kinds]:
-        produced, sources = None, {}
-        if not producer_absent:
-            produced = producer.build(kind)
-            path = workdir / f"{producer.module}-{kind}"
-            produced.save(path)
-            sources = dict(zip(ROUTES, (produced.in_process, path)))
-        for route, consumer in itertools.product(ROUTES, consumers):
-            cell = Cell(consumer.name, producer=producer.name, kind=kind, route=route)
-            absent = producer_absent + missing(consumer.requires)
-            if absent:
-                cell.unavailable = f"needs {', '.join(absent)}"
-            else:
-                run_checks(cell, consumer, sources[route], produced.truth, produced.inputs)
-            cells.append(cell)
-            if progress is not None:
-                progress(cell)
+    produced = {} if producer_absent else producer.build_kinds(kinds)
+    saved = {}
+    for kind, made in produced.items():
+        saved[kind] = (workdir / f"{producer.module}-{kind}", made)
+        made.save(saved[kind][0])
+    recordings = {
+        consumer.name: consumer.record(saved, workdir / f"{producer.module}-{consumer.name}")
+        for consumer in consumers
+        if isinstance(consumer, ChildConsumer) and saved and not missing(consumer.requires)
+    }
+    cells = []
+    for kind, route, consumer in itertools.product(kinds, ROUTES, consumers):
+        cell = Cell(consumer.name, producer=producer.name, kind=kind, route=route)
+        absent = producer_absent + missing(consumer.requires)
+        expected = limitation(producer.name, kind, consumer.name, route)
+        if absent:
+            cell.unavailable = f"needs {', '.join(absent)}"
+        elif expected is not None and expected.not_run:
+            cell.not_run = True
+        else:
+            path, made = saved[kind]
+            source = made.in_process if route == ROUTES[0] else path
+            checked = recordings[consumer.name][kind] if consumer.name in recordings else consumer
+            run_checks(cell, checked, source, made.truth, made.inputs)
+        cells.append(cell)
+        if progress is not None:
+            progress(cell)
     return cells
 
 

@@ -16,7 +16,8 @@ class Produced:
 
     Attributes:
       in_process: What a consumer is handed in the same program (the exported piece's
-        object, or the framework's own object when it is only reusable once saved).
+        object, or the framework's own object when it is only reusable once saved); None
+        when the model was built in another interpreter (Keras on JAX).
       save: Writes the model as a SavedModel at the given path, as the producer's users
         do (`rsm.save`, or `tf.saved_model.save` for a classic tf_keras export).
       truth: The producer's own figures.

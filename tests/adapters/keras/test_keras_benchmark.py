@@ -3,7 +3,7 @@
 import json
 import math
 
-from benchmarks import check, loading, paths, readme, run
+from benchmarks import check, keras_jax, loading, paths, readme, run
 
 
 def _positive(value):
@@ -27,12 +27,21 @@ def test_the_harness_times_every_path_and_loader_and_writes_its_files(tmp_path):
         assert row["error"] is None, row
         assert _positive(row["ratio"]) and _positive(row["paired_ratio"]), row
         assert row["stats"]["p10"] <= row["stats"]["median"] <= row["stats"]["p90"]
+    # Keras on JAX, in its child process: each KerasLayer path beside its native one.
+    jax_paths = [path for pair in keras_jax.PAIRS for path in pair]
+    assert [(r["batch"], r["path"]) for r in results["keras_jax"]] == [(2, p) for p in jax_paths]
+    natives = dict(keras_jax.PAIRS)
+    for row in results["keras_jax"]:
+        assert row["error"] is None, row
+        assert row["baseline"] == natives.get(row["path"], row["path"]), row
+        assert _positive(row["ratio"]) and _positive(row["paired_ratio"]), row
     markdown = (tmp_path / "latest.md").read_text()
-    assert all(f"| {name} |" in markdown for name in paths.PATHS)
+    assert all(f"| {name} |" in markdown for name in [*paths.PATHS, *jax_paths])
 
     verdicts = check.report(tmp_path / "latest.json")
     unmeasured = {*check.GPU_TARGETS, *check.MEMORY_TARGETS, *check.FIRST_RESULT_TARGETS}
-    assert {v.target for v in verdicts} == {*check.CALL_TARGETS, *check.LOAD_TARGETS, *unmeasured}
+    measured = {*check.CALL_TARGETS, *check.KERAS_JAX_TARGETS, *check.LOAD_TARGETS}
+    assert {v.target for v in verdicts} == {*measured, *unmeasured}
     assert all(v.met is None for v in verdicts if v.target in unmeasured)
     assert all(v.met in (True, False) for v in verdicts if v.target not in unmeasured)
 

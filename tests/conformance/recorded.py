@@ -1,0 +1,166 @@
+"""A consumer run in another interpreter: its figures recorded there, replayed to the checks here.
+
+Some consumers cannot share the matrix's interpreter (Keras fixes its backend at import,
+so `KerasLayer` on JAX runs in a child with `KERAS_BACKEND=jax`). There, `record` asks a
+`Wrapped` consumer every question `crosscheck.checks.run_checks` may ask, once per way the
+checks wrap a model (trainable, frozen, each named callable), restoring the variables after
+each answer. Here, `Recording.wrap` hands the checks a `Recorded` model that answers from
+those figures, so the very same checks run on them. An exception the child met is raised
+again here, as its own type where that is one of this project's (or a builtin).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reusable_savedmodel.adapters.crosscheck.compare import Leaves, ValueGrad, close, leaves
+from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
+
+#: How the checks wrap a model: `(trainable, callable)`.
+Way = tuple[bool, str | None]
+#: An exception as it crosses over: module, class name, message, traceback.
+Described = list[str]
+
+_TRAININGS = (False, True)
+#: Modules bound to the child's Keras backend: importing one here would set up the other
+#: backend's classes in this interpreter.
+_BACKEND_BOUND = "reusable_savedmodel.adapters.keras_jax"
+
+
+class ChildError(RuntimeError):
+    """An exception of the child interpreter whose type does not exist here."""
+
+
+def ways(callables: Mapping[str, Any], *, freezes: bool) -> list[Way]:
+    """Every way the checks wrap a model with these named callables."""
+    return [(True, None), *([(False, None)] if freezes else []), *((True, name) for name in callables)]
+
+
+def record(wrap: Callable[..., Wrapped], source: Any, inputs: Any, way: Way) -> dict[str, Any]:
+    """Answers every question of the checks about `wrap(source, ...)` for one way, in the child.
+
+    Args:
+      wrap: The consumer's `Wrapped` class.
+      source: What the consumer is handed (a saved model's path).
+      inputs: The inputs to call it on.
+      way: `(trainable, callable)`.
+
+    Returns:
+      The figures (`{"error": ...}` when wrapping failed), for `Recording`.
+    """
+    trainable, callable = way
+    try:
+        model = wrap(source, trainable=trainable, callable=callable)
+    except Exception as error:  # noqa: BLE001 (raised again in the parent)
+        return {"error": _describe(error)}
+    model.remember()
+
+    def answer(question: Callable[[], Any]) -> dict[str, Any]:
+        try:
+            return {"value": question()}
+        except Exception as error:  # noqa: BLE001 (raised again in the parent)
+            return {"error": _describe(error)}
+        finally:
+            model.restore()
+
+    return {
+        "inputs": inputs,
+        "outputs": {t: answer(lambda t=t: model.outputs(inputs, t)) for t in _TRAININGS},
+        "value_grads": {t: answer(lambda t=t: model.value_grads(inputs, t)) for t in _TRAININGS},
+        "regularization": answer(model.regularization),
+        "trainable_count": answer(model.trainable_count),
+        "state_after_training": answer(lambda: model.state_after_training(inputs)),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Recording:
+    """One model's figures from the child, standing in for the consumer in `run_checks`.
+
+    Attributes:
+      source: The saved model's path the child loaded.
+      freezes: Whether the consumer has a frozen mode.
+      figures: Way -> what `record` returned.
+    """
+
+    source: str
+    freezes: bool
+    figures: Mapping[Way, Mapping[str, Any]]
+
+    def wrap(self, source: Any, *, trainable: bool, callable: str | None) -> Wrapped:
+        """The model as the consumer wrapped it in the child (raises what the child met)."""
+        if os.fspath(source) != self.source:
+            raise ValueError(f"recorded for {self.source}, asked about {source}")
+        figures = self.figures[(trainable, callable)]
+        if "error" in figures:
+            raise rebuild(figures["error"])
+        return Recorded(figures)
+
+
+class Recorded(Wrapped):
+    """A model that answers with the figures the child recorded for one way of wrapping it."""
+
+    def __init__(self, figures: Mapping[str, Any]):
+        self._figures = figures
+
+    def _answer(self, question: str, inputs: Any = None, training: bool | None = None) -> Any:
+        if inputs is not None and not close(leaves(inputs), leaves(self._figures["inputs"])):
+            raise ValueError(f"{question}: recorded for other inputs")
+        answer = self._figures[question]
+        if training is not None:
+            answer = answer[training]
+        if "error" in answer:
+            raise rebuild(answer["error"])
+        return answer["value"]
+
+    def outputs(self, inputs: Any, training: bool) -> Leaves:  # noqa: D102
+        return self._answer("outputs", inputs, training)
+
+    def value_grads(self, inputs: Any, training: bool) -> list[ValueGrad]:  # noqa: D102
+        return self._answer("value_grads", inputs, training)
+
+    def regularization(self) -> float:  # noqa: D102
+        return self._answer("regularization")
+
+    def trainable_count(self) -> int:  # noqa: D102
+        return self._answer("trainable_count")
+
+    def state_after_training(self, inputs: Any) -> list[Any]:  # noqa: D102
+        return self._answer("state_after_training", inputs)
+
+    def remember(self) -> None:  # noqa: D102
+        pass  # the child restored the variables after every answer
+
+    def restore(self) -> None:  # noqa: D102
+        pass
+
+
+def _describe(error: BaseException) -> Described:
+    kind = type(error)
+    return [kind.__module__, kind.__qualname__, str(error), traceback.format_exc()]
+
+
+def rebuild(described: Described) -> Exception:
+    """The child's exception, as its own type when this interpreter has it, else a `ChildError`."""
+    module, name, message, trace = described
+    error = _same_type(module, name, message) or ChildError(f"{module}.{name}: {message}")
+    error.add_note(f"Raised in the child interpreter:\n{trace}")
+    return error
+
+
+def _same_type(module: str, name: str, message: str) -> Exception | None:
+    ours = module.startswith("reusable_savedmodel.") and not module.startswith(_BACKEND_BOUND)
+    if module != "builtins" and not ours:
+        return None
+    kind = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(kind, type) and issubclass(kind, Exception)):
+        return None
+    try:
+        return kind(message)
+    except Exception:  # noqa: BLE001 (a constructor that takes other arguments)
+        return None
