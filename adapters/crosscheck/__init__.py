@@ -1,16 +1,31 @@
 """Cross-checking: a model in every installed consumer, against the raw TensorFlow object.
 
 `crosscheck(handle_or_piece)` loads the model in `Piece`, Keras 3's `KerasLayer`,
-`SonnetModule`, `to_jax`, `FlaxModule` and tensorflow_hub's `KerasLayer` (each when
-installed) and reports, per consumer, whether outputs in both training modes, gradients,
+`SonnetModule`, `to_jax`, `FlaxModule`, tensorflow_hub's `KerasLayer` and `KerasLayer`
+on Keras's JAX backend (each when installed; the last in a child interpreter, on saved
+models only) and reports, per consumer, whether outputs in both training modes, gradients,
 state updates, regularization, frozen mode and named callables agree with the object
 `tf.saved_model.load` returns; `rsm crosscheck HANDLE` prints the same report. The
 conformance tests (tests/conformance) run these consumers and checks on every producer.
 """
 
 from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult
+from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
 from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
 from reusable_savedmodel.adapters.crosscheck.report import CrosscheckReport
-from reusable_savedmodel.adapters.crosscheck.run import UnknownConsumerError, crosscheck
+from reusable_savedmodel.adapters.crosscheck.run import (
+    KerasBackendError,
+    UnknownConsumerError,
+    crosscheck,
+)
 
-__all__ = ["CONSUMERS", "Consumer", "ConsumerResult", "CrosscheckReport", "UnknownConsumerError", "crosscheck"]
+__all__ = [
+    "CONSUMERS",
+    "ChildConsumer",
+    "Consumer",
+    "ConsumerResult",
+    "CrosscheckReport",
+    "KerasBackendError",
+    "UnknownConsumerError",
+    "crosscheck",
+]

@@ -10,6 +10,7 @@ import numpy as np
 
 from reusable_savedmodel.adapters.crosscheck.compare import Truth, close, compare, unmatched
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
+from reusable_savedmodel.adapters.crosscheck.recorded import Recording
 from reusable_savedmodel.adapters.crosscheck.registry import Consumer
 from reusable_savedmodel.interface import ReusableError
 
@@ -68,7 +69,7 @@ class ConsumerResult:
         return DISAGREES if self.failed_checks else AGREES
 
 
-def run_checks(result: ConsumerResult, consumer: Consumer, source: Any, truth: Truth, inputs: Any) -> ConsumerResult:
+def run_checks(result: ConsumerResult, consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any) -> ConsumerResult:
     """Runs every check of `consumer` on `source`, recording the outcome in `result`.
 
     An exception from the consumer is recorded as `result.error` (the caller reports
@@ -76,7 +77,7 @@ def run_checks(result: ConsumerResult, consumer: Consumer, source: Any, truth: T
 
     Args:
       result: Where to record the outcome.
-      consumer: The consumer.
+      consumer: The consumer, or the answers a child interpreter recorded for it.
       source: What the consumer is handed: a handle, or the in-process object.
       truth: The reference figures.
       inputs: The inputs they were computed on.
@@ -91,7 +92,7 @@ def run_checks(result: ConsumerResult, consumer: Consumer, source: Any, truth: T
     return result
 
 
-def _run_checks(checks: dict[str, str], consumer: Consumer, source: Any, truth: Truth, inputs: Any) -> None:
+def _run_checks(checks: dict[str, str], consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any) -> None:
     model = consumer.wrap(source, trainable=True, callable=None)
     model.remember()
 
@@ -135,7 +136,7 @@ def _random_training(model: Wrapped, inputs: Any, truth: Truth) -> str | None:
     return None
 
 
-def _frozen(consumer: Consumer, source: Any, truth: Truth, inputs: Any) -> str:
+def _frozen(consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any) -> str:
     """Frozen: nothing to train, no regularization, and training runs inference."""
     model = consumer.wrap(source, trainable=False, callable=None)
     model.remember()
@@ -150,7 +151,7 @@ def _frozen(consumer: Consumer, source: Any, truth: Truth, inputs: Any) -> str:
         model.restore()
 
 
-def _named_callables(consumer: Consumer, source: Any, truth: Truth) -> str:
+def _named_callables(consumer: Consumer | Recording, source: Any, truth: Truth) -> str:
     for name, expected in truth.callables.items():
         model = consumer.wrap(source, trainable=True, callable=name)
         model.remember()

@@ -1,15 +1,16 @@
-"""The consumers a crosscheck runs, each imported only when used."""
+"""The consumers a crosscheck runs, each imported only when used (or run in a child interpreter)."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
+from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
+from reusable_savedmodel.adapters.crosscheck.installed import ALL_EXTRA, missing
+
 _PACKAGE = "reusable_savedmodel.adapters.crosscheck"
-ALL_EXTRA = "pip install 'reusable-savedmodel[all]'"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Consumer:
       requires: Top-level packages it needs.
       install: The command that installs them.
       freezes: Whether it has a frozen mode (`trainable=False`) to check.
+      keras_backend: The Keras backend it needs this interpreter to run, or None.
     """
 
     name: str
@@ -31,6 +33,7 @@ class Consumer:
     requires: tuple[str, ...]
     install: str
     freezes: bool
+    keras_backend: str | None = None
 
     @property
     def wrap(self) -> Callable[..., Any]:
@@ -41,10 +44,19 @@ class Consumer:
         """The packages it needs that are not installed."""
         return missing(self.requires)
 
+    def wrong_backend(self) -> str | None:
+        """The Keras backend this interpreter runs, if it is not the one needed; else None."""
+        if self.keras_backend is None:
+            return None
+        import keras  # the consumer imports it anyway; Keras fixes its backend here
+
+        running = keras.backend.backend()
+        return None if running == self.keras_backend else running
+
 
 CONSUMERS = (
     Consumer("Piece", "consumers_tf", "PieceWrapped", (), "", freezes=False),
-    Consumer("KerasLayer", "consumers_tf", "KerasWrapped", ("keras",), ALL_EXTRA, freezes=True),
+    Consumer("KerasLayer", "consumers_tf", "KerasWrapped", ("keras",), ALL_EXTRA, freezes=True, keras_backend="tensorflow"),
     Consumer("SonnetModule", "consumers_tf", "SonnetWrapped", ("sonnet",), ALL_EXTRA, freezes=True),
     Consumer("to_jax", "consumers_jax", "JaxWrapped", ("jax", "flax", "tf2jax"), ALL_EXTRA, freezes=False),
     Consumer("FlaxModule", "consumers_jax", "FlaxWrapped", ("jax", "flax", "tf2jax"), ALL_EXTRA, freezes=False),
@@ -56,9 +68,13 @@ CONSUMERS = (
         "pip install tensorflow-hub tf-keras",
         freezes=True,
     ),
+    # Keras fixes its backend at import: this one runs in a child interpreter.
+    ChildConsumer(
+        "KerasLayer[jax]",
+        f"{_PACKAGE}.keras_jax_child",
+        ("keras", "jax", "tf2jax"),
+        ALL_EXTRA,
+        freezes=True,
+        env=(("KERAS_BACKEND", "jax"),),
+    ),
 )
-
-
-def missing(requires: tuple[str, ...]) -> list[str]:
-    """The packages of `requires` that are not installed."""
-    return [name for name in requires if importlib.util.find_spec(name) is None]

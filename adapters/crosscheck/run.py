@@ -9,6 +9,11 @@ from typing import Any
 import tensorflow as tf
 
 from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult, run_checks
+from reusable_savedmodel.adapters.crosscheck.child import (
+    ChildConsumer,
+    ChildFailedError,
+    SavedModelOnlyError,
+)
 from reusable_savedmodel.adapters.crosscheck.compare import Truth
 from reusable_savedmodel.adapters.crosscheck.inputs import callable_inputs, example_inputs
 from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
@@ -19,6 +24,10 @@ from reusable_savedmodel.interface import ReusableError, as_piece, resolve
 
 class UnknownConsumerError(ReusableError, ValueError):
     """`consumers=` names a consumer crosscheck does not know (the message lists them)."""
+
+
+class KerasBackendError(ReusableError, RuntimeError):
+    """A consumer needs Keras on another backend than the one this interpreter runs."""
 
 
 def crosscheck(
@@ -32,7 +41,9 @@ def crosscheck(
     The reference is the object `tf.saved_model.load` returns (for a handle), or the
     in-process object under a Piece, called with plain TensorFlow and differentiated
     with a `tf.GradientTape`. Each consumer (`Piece`, Keras 3 `KerasLayer`,
-    `SonnetModule`, `to_jax`, `FlaxModule`, tensorflow_hub's `KerasLayer`) is checked
+    `SonnetModule`, `to_jax`, `FlaxModule`, tensorflow_hub's `KerasLayer`, and
+    `KerasLayer[jax]`: Keras 3 on the JAX backend, run in a child interpreter with
+    `KERAS_BACKEND=jax` on saved models only) is checked
     for its outputs in both training modes, gradients, state updates (batch-norm
     statistics), regularization, frozen mode and every named callable. Inputs are
     built from the model's own input spec. Variables are restored after every check.
@@ -84,10 +95,25 @@ def _chosen(names: Sequence[str] | None) -> tuple[Consumer, ...]:
     return tuple(known[n] for n in names)
 
 
-def _run(consumer: Consumer, source: Any, truth: Truth, inputs: Any) -> ConsumerResult:
+def _run(consumer: Consumer | ChildConsumer, source: Any, truth: Truth, inputs: Any) -> ConsumerResult:
     result = ConsumerResult(consumer.name)
     absent = consumer.missing()
     if absent:
         result.unavailable = f"needs {', '.join(absent)}: {consumer.install}"
         return result
+    if isinstance(consumer, Consumer) and (running := consumer.wrong_backend()) is not None:
+        result.error = KerasBackendError(
+            f"{consumer.name} needs Keras on {consumer.keras_backend!r}; Keras runs on {running!r} in this "
+            f"interpreter (fixed at import): run crosscheck with KERAS_BACKEND={consumer.keras_backend} to include it"
+        )
+        return result
+    if isinstance(consumer, ChildConsumer):
+        # The child answers every question at once; the checks then read its answers.
+        try:
+            consumer.refuse_in_process(source)
+            recording = consumer.record({"model": (source, inputs, truth)})["model"]
+        except (SavedModelOnlyError, ChildFailedError) as error:
+            result.error = error
+            return result
+        return run_checks(result, recording, source, truth, inputs)
     return run_checks(result, consumer, source, truth, inputs)

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from conformance.cells import Cell
-from conformance.keras_jax import KERAS_LAYER, ChildConsumer
 from conformance.producers import CONSUMERS, PRODUCERS, ROUTES, Producer
 from reusable_savedmodel.adapters.crosscheck import Consumer
 from reusable_savedmodel.adapters.crosscheck.checks import run_checks
-from reusable_savedmodel.adapters.crosscheck.registry import missing
+from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
+from reusable_savedmodel.adapters.crosscheck.installed import missing
 from reusable_savedmodel.interface.errors import NonConformingError
 
 
@@ -49,7 +49,9 @@ class Limitation:
 
 
 #: The producer built with Keras on JAX (in a child interpreter).
-KERAS_JAX_PRODUCER = "from_keras (JAX backend)"
+KERAS_JAX_PRODUCER = "from_keras[jax]"
+#: The consumer that runs Keras on JAX (in a child interpreter).
+KERAS_JAX_CONSUMER = "KerasLayer[jax]"
 
 _TF_KERAS_UNSAVED = Limitation(
     "A tf_keras model gets the protocol's `__call__`, variable lists and regularization losses "
@@ -97,14 +99,14 @@ def limitations() -> tuple[Limitation, ...]:
 
 def limitation(producer: str, kind: str, consumer: str, route: str) -> Limitation | None:
     """The documented limitation of a cell, or None if every check must pass."""
-    if route == "in process" and (producer == KERAS_JAX_PRODUCER or consumer == KERAS_LAYER.name):
+    if route == "in process" and (producer == KERAS_JAX_PRODUCER or consumer == KERAS_JAX_CONSUMER):
         return _BACKEND_AT_IMPORT
     if producer == "tf_keras (classic)":
         if route == "in process":
             return _HUB_RAW_KERAS if consumer == "hub.KerasLayer" else _TF_KERAS_UNSAVED
         if kind == "rich":
             return _TF_KERAS_NESTED_REGULARIZATION
-    if kind == "text" and consumer in ("to_jax", "FlaxModule", KERAS_LAYER.name):
+    if kind == "text" and consumer in ("to_jax", "FlaxModule", KERAS_JAX_CONSUMER):
         return _strings_in_jax()
     return None
 
@@ -154,9 +156,12 @@ def run_producer(
         saved[kind] = (workdir / f"{producer.module}-{kind}", made)
         made.save(saved[kind][0])
     recordings = {
-        consumer.name: consumer.record(saved, workdir / f"{producer.module}-{consumer.name}")
+        consumer.name: consumer.record(
+            {kind: (path, made.inputs, made.truth) for kind, (path, made) in saved.items()},
+            workdir / f"{producer.module}-{consumer.module.rsplit('.', 1)[-1]}",
+        )
         for consumer in consumers
-        if isinstance(consumer, ChildConsumer) and saved and not missing(consumer.requires)
+        if isinstance(consumer, ChildConsumer) and saved and not consumer.missing()
     }
     cells = []
     for kind, route, consumer in itertools.product(kinds, ROUTES, consumers):

@@ -1,4 +1,4 @@
-"""The rows of the conformance matrix; its columns are crosscheck's consumers, then Keras on JAX."""
+"""The rows of the conformance matrix (its columns are crosscheck's consumers)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from conformance.architecture import KINDS
-from conformance.keras_jax import KERAS_LAYER
-from reusable_savedmodel.adapters import crosscheck
+from reusable_savedmodel.adapters.crosscheck import CONSUMERS
 
 __all__ = ["CONSUMERS", "PRODUCERS", "ROUTES", "Producer"]
 
@@ -48,14 +47,10 @@ PRODUCERS = (
     Producer("ReusableModule", "produce_tf", (), (*KINDS, "text")),
     Producer("tf_keras (classic)", "produce_tf_keras", ("tf_keras",)),
     Producer("from_keras", "produce_keras", ("keras",)),
-    Producer("from_keras (JAX backend)", "produce_keras_jax", ("keras", "jax", "tf2jax")),
+    Producer("from_keras[jax]", "produce_keras_jax", ("keras", "jax", "tf2jax")),
     Producer("from_sonnet", "produce_sonnet", ("sonnet",)),
     Producer("from_jax", "produce_jax", ("jax", "tf2jax")),
     Producer("from_flax", "produce_flax", ("flax", "tf2jax")),
 )
-
-#: The columns: crosscheck's consumers (run here), then `KerasLayer` on Keras's JAX backend
-#: (run in a child interpreter, on saved models: `conformance.keras_jax`).
-CONSUMERS = (*crosscheck.CONSUMERS, KERAS_LAYER)
 
 ROUTES = ("in process", "saved")

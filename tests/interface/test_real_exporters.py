@@ -95,12 +95,17 @@ def test_tf1_hub_module_loads_for_inference_through_its_signatures(real_model):
 # -- item 6: ops not registered in this process -----------------------------------------
 
 
-def _with_op_renamed(source: str, target, old: str, new: str):
-    """A copy of the SavedModel `source` whose first `old` node in a function is op `new`."""
+def _with_op_renamed(source: str, target, old: str, new: str, *, in_function: str = "__inference___call___"):
+    """A copy of the SavedModel `source` whose first `old` node in `in_function*` is op `new`.
+
+    The function is named because the library's order is not fixed: `Mul` also appears in
+    other functions of the model (e.g. its regularization loss).
+    """
     shutil.copytree(source, target)
     proto = saved_model_pb2.SavedModel()
     proto.ParseFromString((target / "saved_model.pb").read_bytes())
-    nodes = [n for f in proto.meta_graphs[0].graph_def.library.function for n in f.node_def if n.op == old]
+    functions = [f for f in proto.meta_graphs[0].graph_def.library.function if f.signature.name.startswith(in_function)]
+    nodes = [n for f in functions for n in f.node_def if n.op == old]
     nodes[0].op = new
     (target / "saved_model.pb").write_bytes(proto.SerializeToString())
     return target

@@ -176,3 +176,36 @@ def test_random_state_updates_are_not_compared():
     (piece,) = report.results
     assert report.ok and report.stochastic_training
     assert piece.checks["state updates"] == "n/a" and piece.checks["gradients"] == "ok"
+
+
+KERAS_JAX = next(c for c in CONSUMERS if c.name == "KerasLayer[jax]")
+
+
+def test_keras_on_jax_takes_saved_models_only(zoo_path):
+    """In-process objects cannot reach the child interpreter: a typed reason, not a failure."""
+    report = crosscheck(rsm.load(zoo_path("mul")), consumers=["Piece", KERAS_JAX.name])
+
+    piece, keras_jax = report.results
+    assert piece.verdict == "agrees" and keras_jax.verdict == "cannot run" and report.ok
+    assert "crosscheck the model's path" in str(keras_jax.error)
+
+
+def test_a_child_that_fails_fails_the_crosscheck(zoo_path, monkeypatch):
+    broken = dataclasses.replace(KERAS_JAX, module="reusable_savedmodel.no_such_child_module")
+    monkeypatch.setattr(run_lib, "CONSUMERS", (CONSUMERS[0], broken))
+
+    report = crosscheck(zoo_path("mul"))
+
+    assert report.results[1].verdict == "failed" and not report.ok
+    assert "No module named reusable_savedmodel.no_such_child_module" in str(report.results[1].error)
+
+
+def test_a_keras_consumer_on_the_wrong_backend_is_a_typed_reason(zoo_path, monkeypatch):
+    """Keras fixes its backend at import: a consumer needing the other one says how to run it."""
+    on_jax = dataclasses.replace(next(c for c in CONSUMERS if c.name == "KerasLayer"), keras_backend="jax")
+    monkeypatch.setattr(run_lib, "CONSUMERS", (CONSUMERS[0], on_jax))
+
+    report = crosscheck(zoo_path("mul"))
+
+    assert report.results[1].verdict == "cannot run" and report.ok
+    assert "run crosscheck with KERAS_BACKEND=jax" in str(report.results[1].error)

@@ -1,7 +1,7 @@
-"""Figures passed between the matrix and a child interpreter: JSON for the structure, npz for arrays.
+"""Figures passed to and from a child interpreter: JSON for the structure, npz for arrays.
 
 A value is a nest of dicts (any JSON scalar as key, booleans included), lists, tuples,
-numpy arrays (string arrays of dtype object included), JSON scalars and the crosscheck dataclasses `Truth` and `CallableTruth`.
+numpy arrays (arrays of `bytes` or `str` of dtype object included), JSON scalars and the crosscheck dataclasses `Truth` and `CallableTruth`.
 `write(directory, name, value)` stores it as `name.json` and `name.npz`; `read` rebuilds it.
 No pickle: only arrays and plain JSON cross over.
 """
@@ -41,8 +41,9 @@ def read(directory: Path, name: str) -> Any:
 def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, (np.ndarray, np.generic)):
         key, value = f"a{len(arrays)}", np.asarray(value)
-        if value.dtype == object:  # strings (npz stores them without pickle as unicode)
-            arrays[key] = value.astype(str)
+        if value.dtype == object:  # strings: npz stores them without pickle as fixed-width arrays
+            as_bytes = all(isinstance(item, bytes) for item in value.flat)
+            arrays[key] = value.astype(bytes if as_bytes else str)
             return {"array": key, "object": True}
         arrays[key] = value
         return {"array": key}

@@ -1,14 +1,14 @@
-"""What crosses from the Keras-on-JAX child: figures survive the trip, errors keep their type."""
+"""What crosses from a child interpreter: figures survive the trip, errors keep their type."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from conformance import wire
-from conformance.recorded import ChildError, Recording, record
+from reusable_savedmodel.adapters.crosscheck import wire
 from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
+from reusable_savedmodel.adapters.crosscheck.recorded import ChildError, Recording, record
 from reusable_savedmodel.interface.errors import NonConformingError
 
 
@@ -24,6 +24,7 @@ def test_wire_round_trips_arrays_strings_nests_and_truths(tmp_path):
     )
     value = {
         (True, None): [np.array(["a", "bc"], dtype=object), 3, "text", None],
+        "words": np.array([[b"x y"], [b"z"]], dtype=object),
         "truth": truth,
         1.5: (np.int64(7), False),
     }
@@ -31,7 +32,8 @@ def test_wire_round_trips_arrays_strings_nests_and_truths(tmp_path):
     wire.write(tmp_path, "figures", value)
     back = wire.read(tmp_path, "figures")
 
-    assert set(back) == {(True, None), "truth", 1.5}
+    assert set(back) == {(True, None), "words", "truth", 1.5}
+    assert back["words"].dtype == object and back["words"].tolist() == [[b"x y"], [b"z"]]
     strings, number, text, nothing = back[(True, None)]
     assert strings.dtype == object and list(strings) == ["a", "bc"]
     assert (number, text, nothing) == (3, "text", None)

@@ -1,0 +1,162 @@
+"""Consumers that run in a child interpreter, and the request/response files they share.
+
+Keras fixes its backend when it is first imported, so `KerasLayer` on Keras's JAX backend
+cannot run beside the consumers that use Keras on TensorFlow. It runs in a child
+interpreter started with `KERAS_BACKEND=jax`, on saved models only: the parent writes
+`DIR/request`, the child answers every question the checks may ask (`recorded.record`)
+into `DIR/response` (both through `wire`: JSON and npz, no pickle), and `run_checks` runs
+on those answers as on any other consumer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reusable_savedmodel.adapters.crosscheck import wire
+from reusable_savedmodel.adapters.crosscheck.compare import Truth
+from reusable_savedmodel.adapters.crosscheck.installed import missing
+from reusable_savedmodel.adapters.crosscheck.recorded import Recording, ways
+from reusable_savedmodel.interface import ReusableError
+
+#: Seconds a child may run before it is stopped.
+TIMEOUT_S = 600.0
+_REQUEST, _RESPONSE = "request", "response"
+
+
+class ChildFailedError(RuntimeError):
+    """A child interpreter exited with an error (the message ends with its stderr)."""
+
+
+class SavedModelOnlyError(ReusableError, TypeError):
+    """A consumer that runs in another interpreter was handed an in-process object."""
+
+
+def run_module(
+    module: str,
+    args: Sequence[str],
+    request: Any,
+    directory: Path,
+    *,
+    env: Mapping[str, str],
+    timeout: float = TIMEOUT_S,
+) -> Any:
+    """Runs `python -m MODULE *ARGS DIRECTORY` on `request`; returns its response.
+
+    Args:
+      module: The child's module; it answers with `serve`.
+      args: Arguments before the directory.
+      request: What the child reads (a value `wire` carries).
+      directory: Where the request and response are written (created if needed).
+      env: Variables set for the child on top of this process's environment.
+      timeout: Seconds before the child is stopped.
+
+    Returns:
+      The child's response.
+
+    Raises:
+      ChildFailedError: if the child exits with an error or runs past `timeout`.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    wire.write(directory, _REQUEST, request)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", module, *args, os.fspath(directory)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise ChildFailedError(f"{module} ran past {timeout:g} s and was stopped") from error
+    if done.returncode != 0:
+        raise ChildFailedError(f"{module} failed (exit status {done.returncode}):\n{done.stderr[-6000:]}")
+    return wire.read(directory, _RESPONSE)
+
+
+def serve(directory: Path, answer: Callable[[Any], Any]) -> None:
+    """The child's side of `run_module`: answers the request in `directory`.
+
+    Args:
+      directory: The directory `run_module` passed.
+      answer: Request -> response.
+    """
+    wire.write(directory, _RESPONSE, answer(wire.read(directory, _REQUEST)))
+
+
+#: A saved model to check: its path, the inputs to call it on, the reference figures
+#: (for the named callables' inputs).
+Job = tuple[os.PathLike | str, Any, Truth]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChildConsumer:
+    """A consumer run in a child interpreter, on saved models only.
+
+    Attributes:
+      name: The consumer's name in reports.
+      module: The child's module (it answers `key -> job` requests, `record` by way).
+      requires: Top-level packages it needs.
+      install: The command that installs them.
+      freezes: Whether it has a frozen mode (`trainable=False`) to check.
+      env: Variables set for the child (e.g. `KERAS_BACKEND`).
+    """
+
+    name: str
+    module: str
+    requires: tuple[str, ...]
+    install: str
+    freezes: bool
+    env: tuple[tuple[str, str], ...]
+
+    def missing(self) -> list[str]:
+        """The packages it needs that are not installed."""
+        return missing(self.requires)
+
+    def record(self, jobs: Mapping[str, Job], directory: Path | None = None) -> dict[str, Recording]:
+        """Runs the consumer on every saved model in one child; returns what `run_checks` takes.
+
+        Args:
+          jobs: Key -> a saved model to check.
+          directory: Where the child's request and response are written (default: a
+            temporary directory, removed afterwards).
+
+        Returns:
+          Key -> a `Recording`, to hand `run_checks` in place of the consumer, with the
+          job's path as the source.
+
+        Raises:
+          ChildFailedError: if the child fails.
+        """
+        if directory is None:
+            with tempfile.TemporaryDirectory(prefix="rsm-crosscheck-") as temporary:
+                return self.record(jobs, Path(temporary))
+        request = {
+            key: {
+                "source": os.fspath(path),
+                "inputs": inputs,
+                "callable_inputs": {name: c.inputs for name, c in truth.callables.items()},
+                "ways": [list(way) for way in ways(truth.callables, freezes=self.freezes)],
+            }
+            for key, (path, inputs, truth) in jobs.items()
+        }
+        figures = run_module(self.module, (), request, directory, env=dict(self.env))
+        return {key: Recording(os.fspath(path), self.freezes, figures[key]) for key, (path, _, _) in jobs.items()}
+
+    def refuse_in_process(self, source: Any) -> None:
+        """Raises unless `source` is a saved model's path.
+
+        Raises:
+          SavedModelOnlyError: for an in-process object.
+        """
+        if not isinstance(source, (str, os.PathLike)):
+            raise SavedModelOnlyError(
+                f"{self.name} runs in an interpreter of its own and takes saved models only; "
+                f"got a {type(source).__name__}: crosscheck the model's path instead"
+            )
