@@ -209,3 +209,13 @@ def test_a_keras_consumer_on_the_wrong_backend_is_a_typed_reason(zoo_path, monke
 
     assert report.results[1].verdict == "cannot run" and report.ok
     assert "run crosscheck with KERAS_BACKEND=jax" in str(report.results[1].error)
+
+
+def test_rsm_crosscheck_runs_the_consumers_named(zoo_path, capsys):
+    assert cli.main(["crosscheck", zoo_path("mul"), "--consumers", "Piece", "KerasLayer[jax]"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert _row(lines, "Piece").split()[-1] == "agrees" and _row(lines, "KerasLayer[jax]").split()[-1] == "agrees"
+    assert not any(line.startswith("SonnetModule") for line in lines)
+
+    assert cli.main(["crosscheck", zoo_path("mul"), "--consumers", "Nope"]) == 2
+    assert "unknown consumers ['Nope']; known: Piece, KerasLayer" in capsys.readouterr().err
