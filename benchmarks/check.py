@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import cli, keras_jax, loading, memory, timing
-from benchmarks.paths import NATIVE_MODEL
+from benchmarks.models import NATIVE_MODEL
 from benchmarks.run import RESULTS
 
 

@@ -34,7 +34,7 @@ from benchmarks.binding import Bind
 from benchmarks.source import Source
 
 #: The model the native network is written for.
-MODEL = "keras_mlp"
+MODEL = models.NATIVE_MODEL
 #: The paths' names end so: the JAX-backend table shares path names with no other.
 SUFFIX = " (JAX)"
 #: (KerasLayer path, native path) per kind of call, in report order.

@@ -60,6 +60,8 @@ def _tf_keras_mlp(path: Path) -> None:
     tf.saved_model.save(model, str(path))
 
 
+#: The model the native networks are written for (see `benchmarks.native`).
+NATIVE_MODEL = "keras_mlp"
 #: name -> input shape without the batch dimension.
 SHAPES: dict[str, tuple[int, ...]] = {
     "tiny_mlp": (4,),

@@ -21,8 +21,6 @@ tf.get_logger().setLevel("ERROR")
 
 #: The path every ratio is taken against: the loaded object's eager call.
 BASELINE = "raw obj(x)"
-#: The model the native networks are written for (see `benchmarks.native`).
-NATIVE_MODEL = "keras_mlp"
 
 
 def _eager(fn: Callable[[tf.Tensor], Any]) -> Bind:
@@ -108,8 +106,8 @@ def _tf2jax_by_hand(source: Source) -> Bind:
 def _native_model_only(build: Callable[[Source], Bind]) -> Callable[[Source], Bind]:
     # Native networks and training steps are written (and timed) for `keras_mlp` only.
     def builder(source: Source) -> Bind:
-        if source.path.name != NATIVE_MODEL:
-            raise ValueError(f"timed on {NATIVE_MODEL} only")
+        if source.path.name != models.NATIVE_MODEL:
+            raise ValueError(f"timed on {models.NATIVE_MODEL} only")
         return build(source)
 
     return builder
@@ -122,7 +120,7 @@ def _keras_layer_step(source: Source) -> Bind:
     from reusable_savedmodel.adapters.keras import KerasLayer
 
     layer = KerasLayer(rsm.load(str(source.path)), trainable=True)  # its own copy: it trains
-    return native.keras_step(keras.Sequential([keras.Input(models.SHAPES[NATIVE_MODEL]), layer]))
+    return native.keras_step(keras.Sequential([keras.Input(models.SHAPES[models.NATIVE_MODEL]), layer]))
 
 
 def _sonnet_module_step(source: Source) -> Bind:

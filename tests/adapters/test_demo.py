@@ -10,11 +10,9 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from fixtures.logs import framework_logs
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import demo
-
-#: Lines TensorFlow, XLA and absl print at start-up when nobody quiets them.
-FRAMEWORK_LOG_MARKERS = ("I0000", "E0000", "W0000", "WARNING:absl", "absl::InitializeLog", "oneDNN")
 
 
 def _run(handle: str | None) -> tuple[int, str]:
@@ -112,7 +110,7 @@ def test_the_cli_demo_is_quiet_and_says_why_it_stops(tmp_path):
     assert done.returncode == 1, done.stderr[-3000:]
     assert "does not conform" in " ".join(done.stdout.split())
     output = done.stdout + done.stderr
-    assert not [marker for marker in FRAMEWORK_LOG_MARKERS if marker in output], output[-3000:]
+    assert not framework_logs(output), output[-3000:]
 
 
 def test_help_and_usage_errors_import_no_tensorflow():
