@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
@@ -15,6 +14,8 @@ def command(
     doc: str,
     arguments: Callable[[argparse.ArgumentParser], None],
     execute: Callable[[argparse.Namespace], int],
+    *,
+    uses_tensorflow: Callable[[argparse.Namespace], bool] | None = None,
 ) -> Main:
     """Makes a command's `main(argv=None) -> exit status`.
 
@@ -24,21 +25,23 @@ def command(
       arguments: Adds the command's arguments to a parser.
       execute: Runs the command on the parsed arguments, which also hold `argv`, the
         arguments as given; returns the exit status.
+      uses_tensorflow: Parsed arguments -> whether this run imports TensorFlow (the GPU
+        side does not: that machine has none). Such runs keep TensorFlow's start-up logs
+        out of the output unless `--verbose` is given; None: the command never imports it.
 
     Returns:
-      `main`: parses its `argv` (default: the command line's) and runs the command;
-      TensorFlow's start-up logs stay hidden unless `--verbose` is given.
+      `main`: parses its `argv` (default: the command line's) and runs the command.
     """
 
     def main(argv: Sequence[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
         arguments(parser)
-        parser.add_argument("--verbose", action="store_true", help="show the frameworks' start-up logs")
+        if uses_tensorflow is not None:
+            parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up logs")
         given = list(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(given)
         args.argv = given
-        # The GPU machine has no TensorFlow, and nothing to quiet.
-        if not args.verbose and importlib.util.find_spec("tensorflow") is not None:
+        if uses_tensorflow is not None and not args.verbose and uses_tensorflow(args):
             from reusable_savedmodel.adapters.cli.quiet import quiet_frameworks
 
             quiet_frameworks()

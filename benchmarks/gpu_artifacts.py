@@ -54,7 +54,9 @@ def _execute(args: argparse.Namespace) -> int:
     return 0
 
 
-main = cli.command("python -m benchmarks.gpu_artifacts", __doc__, _arguments, _execute)
+main = cli.command(
+    "python -m benchmarks.gpu_artifacts", __doc__, _arguments, _execute, uses_tensorflow=lambda args: True
+)
 
 
 if __name__ == "__main__":

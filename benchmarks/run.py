@@ -159,4 +159,6 @@ def _execute(args: argparse.Namespace) -> int:
     return 0
 
 
-main = cli.command("python -m benchmarks", __doc__, _arguments, _execute)
+main = cli.command(
+    "python -m benchmarks", __doc__, _arguments, _execute, uses_tensorflow=lambda args: args.device == "cpu"
+)
