@@ -1,6 +1,6 @@
 """A consumer run in another interpreter: its figures recorded there, replayed to the checks here.
 
-Some consumers cannot share the matrix's interpreter (Keras fixes its backend at import,
+Some consumers cannot share the crosscheck's interpreter (Keras fixes its backend at import,
 so `KerasLayer` on JAX runs in a child with `KERAS_BACKEND=jax`). There, `record` asks a
 `Wrapped` consumer every question `crosscheck.checks.run_checks` may ask, once per way the
 checks wrap a model (trainable, frozen, each named callable), restoring the variables after
