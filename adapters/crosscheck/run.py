@@ -85,7 +85,7 @@ def crosscheck(
     )
 
 
-def _chosen(names: Sequence[str] | None) -> tuple[Consumer, ...]:
+def _chosen(names: Sequence[str] | None) -> tuple[Consumer | ChildConsumer, ...]:
     if names is None:
         return CONSUMERS
     known = {c.name: c for c in CONSUMERS}

@@ -52,8 +52,9 @@ def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, dict):
         return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
-        return {type(value).__name__: [_encode(v, arrays) for v in value]}
-    if type(value).__name__ in _CLASSES and dataclasses.is_dataclass(value):
+        # Subclasses (named tuples, framework list wrappers) cross as the plain sequence.
+        return {"tuple" if isinstance(value, tuple) else "list": [_encode(v, arrays) for v in value]}
+    if type(value) in _CLASSES.values():
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return {"class": type(value).__name__, "fields": _encode(fields, arrays)}
     raise TypeError(f"cannot pass a {type(value).__name__} between interpreters")
