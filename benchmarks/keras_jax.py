@@ -85,10 +85,9 @@ def _builders(make: Callable[[Source], Any]) -> tuple[Callable[[Source], Bind], 
 
 def _measure(path: Path, batches: list[int], settings: timing.Settings) -> list[dict[str, Any]]:
     """Times every pair on `path` (this process must run Keras on JAX)."""
-    import keras
+    from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend
 
-    if keras.backend.backend() != "jax":
-        raise RuntimeError(f"benchmarks.keras_jax times Keras on JAX; this process runs {keras.backend.backend()!r}")
+    require_keras_backend("jax")
     rows = []
     for (layer, own), layer_build, own_build in zip(PAIRS, _builders(_layer_model), _builders(_native_model)):
         rows += suite.call_overhead(

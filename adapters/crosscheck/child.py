@@ -90,6 +90,19 @@ def serve(directory: Path, answer: Callable[[Any], Any]) -> None:
     wire.write(directory, _RESPONSE, answer(wire.read(directory, _REQUEST)))
 
 
+def require_keras_backend(backend: str) -> None:
+    """Raises unless Keras runs on `backend` in this interpreter (a child's first check).
+
+    Raises:
+      RuntimeError: naming the backend Keras runs on and the variable that picks another.
+    """
+    import keras  # only children that use Keras import it; it fixes its backend here
+
+    running = keras.backend.backend()
+    if running != backend:
+        raise RuntimeError(f"Keras runs on {running!r} here: start this process with KERAS_BACKEND={backend}")
+
+
 #: A saved model to check: its path, the inputs to call it on, the reference figures
 #: (for the named callables' inputs).
 Job = tuple[os.PathLike | str, Any, Truth]

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import keras
 import numpy as np
 
-from reusable_savedmodel.adapters.crosscheck.child import serve
+from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend, serve
 from reusable_savedmodel.adapters.crosscheck.compare import Leaves, ValueGrad, leaves
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped, handle
 from reusable_savedmodel.adapters.crosscheck.consumers_jax import weighted_sum
@@ -73,8 +72,7 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     Raises:
       RuntimeError: if this interpreter runs Keras on another backend.
     """
-    if keras.backend.backend() != "jax":
-        raise RuntimeError(f"Keras runs on {keras.backend.backend()!r} here: start this module with KERAS_BACKEND=jax")
+    require_keras_backend("jax")
     return {
         key: {
             tuple(way): record(

@@ -1,4 +1,4 @@
-"""The `from_keras (JAX backend)` producer's child: `python -m conformance.keras_jax_child DIR`.
+"""The `from_keras[jax]` producer's child: `python -m conformance.keras_jax_child DIR`.
 
 Keras fixes its backend at import and the matrix runs Keras on TensorFlow, so
 `conformance.produce_keras_jax` starts this module with `KERAS_BACKEND=jax`
@@ -21,7 +21,7 @@ from conformance import architecture as arch
 from conformance.keras_family import build_model
 from conformance.produce_jax import jax_truth
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.crosscheck.child import serve
+from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend, serve
 from reusable_savedmodel.adapters.crosscheck.compare import Truth
 from reusable_savedmodel.adapters.keras import from_keras
 
@@ -60,8 +60,7 @@ def answer(directory: Path, request: dict[str, Any]) -> dict[str, Truth]:
     Raises:
       RuntimeError: if this interpreter runs Keras on another backend.
     """
-    if keras.backend.backend() != "jax":
-        raise RuntimeError(f"Keras runs on {keras.backend.backend()!r} here: start this module with KERAS_BACKEND=jax")
+    require_keras_backend("jax")
     return {kind: produce(kind, directory / kind) for kind in request["kinds"]}
 
 

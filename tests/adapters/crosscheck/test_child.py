@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 
 from reusable_savedmodel.adapters.crosscheck import wire
+from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend
 from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
 from reusable_savedmodel.adapters.crosscheck.recorded import ChildError, Recording, record
@@ -44,6 +47,20 @@ def test_wire_round_trips_arrays_strings_nests_and_truths(tmp_path):
     np.testing.assert_array_equal(got.gradients[0][1], truth.gradients[0][1])
     np.testing.assert_array_equal(got.callables["encoder"].inputs["x"], np.eye(2))
     assert (got.regularization, got.stochastic_training, got.state_after_training) == (0.25, True, None)
+
+
+def test_wire_carries_sequence_subclasses_as_plain_sequences(tmp_path):
+    pair = collections.namedtuple("Pair", "x y")
+    wire.write(tmp_path, "figures", [pair(np.ones(2), "y"), _Listed([1, 2])])
+
+    (x, y), listed = wire.read(tmp_path, "figures")
+
+    np.testing.assert_array_equal(x, np.ones(2))
+    assert y == "y" and listed == [1, 2] and type(listed) is list
+
+
+class _Listed(list):
+    """A list subclass, as frameworks wrap lists they track."""
 
 
 def test_wire_refuses_what_it_cannot_carry_without_pickle(tmp_path):
@@ -118,3 +135,9 @@ def test_a_recording_refuses_other_inputs_other_models_and_unknown_error_types(t
     foreign["regularization"]["error"][:2] = ["keras.src.errors", "SomeKerasError"]
     with pytest.raises(ChildError, match="keras.src.errors.SomeKerasError: no regularization here"):
         Recording("model", False, {(True, None): foreign}).wrap("model", trainable=True, callable=None).regularization()
+
+
+def test_a_child_refuses_to_run_on_the_wrong_keras_backend():
+    require_keras_backend("tensorflow")  # the test process runs Keras on TensorFlow
+    with pytest.raises(RuntimeError, match="Keras runs on 'tensorflow' here: start this process with KERAS_BACKEND=jax"):
+        require_keras_backend("jax")
