@@ -2,7 +2,7 @@
 
 Every module of `interface/` and `adapters/` is parsed, imports inside functions
 included (a lazy import is still a dependency), as are `importlib.import_module` calls
-with a literal name. The rules (see ../shared/DESIGN.md, "Layout"):
+with a literal name. The rules (see docs/design.md, "Floors"):
 
 - `interface` imports no framework but TensorFlow and nothing of `adapters`;
 - a framework adapter (keras, sonnet, jax, flax) imports no other adapter, nor what sits
