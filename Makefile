@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 # 2 workers: the CI machine has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench conformance lint clean
+.PHONY: demo test docs bench conformance lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ demo: $(STAMP_DEMO)
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+
+# The documentation site, into build/site; broken links and missing references fail it.
+# The API pages read the package from build/api, where its two halves sit under one root.
+docs: $(STAMP_DEV)
+	mkdir -p build/api/reusable_savedmodel
+	ln -sfn ../../../interface build/api/reusable_savedmodel/interface
+	ln -sfn ../../../adapters build/api/reusable_savedmodel/adapters
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks
