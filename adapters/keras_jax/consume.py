@@ -1,8 +1,10 @@
 """`KerasLayer` on Keras 3's JAX backend: the piece runs as pure JAX through `to_jax`.
 
 On `KERAS_BACKEND=jax` a Keras variable cannot keep a `tf.Variable` as its storage, so the
-layer owns Keras variables initialized from the piece's values (the piece itself is not
-updated by training; export the trained model with `from_keras`). The piece's
+layer owns Keras variables initialized from the piece's values. The piece it hands out
+(`layer.piece`) is never stale: every use of it (its object, variables, functions, named
+callables, `rsm.save`) first writes the layer's current weights into the piece's
+`tf.Variable`s, so training in Keras reaches an export of the piece. The piece's
 `trainable_variables` become trainable Keras variables, its other `variables`
 non-trainable ones. A training call runs the piece's training trace and assigns the new
 state (e.g. batch-norm moving statistics) to the non-trainable variables inside `call`,
@@ -27,8 +29,10 @@ import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import JaxPiece, UnconvertibleError, to_jax
+from reusable_savedmodel.adapters.jax.convert import variable_paths
 from reusable_savedmodel.adapters.keras import consume
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
+from reusable_savedmodel.adapters.keras_jax import synced
 
 
 class _SignatureAsCall:
@@ -84,8 +88,9 @@ class KerasLayer(consume.KerasLayer):
     file saved on either backend loads on both.
 
     The weights are Keras variables the layer owns, initialized from the piece's values
-    (trainable ones for the piece's `trainable_variables`): training changes them, not
-    the piece. `training=True` on a trainable layer runs the training trace, assigns the
+    (trainable ones for the piece's `trainable_variables`): training changes them, and
+    `layer.piece` writes them into the piece's variables before every use of it (so
+    `rsm.save(layer.piece, path)` exports the trained model). `training=True` on a trainable layer runs the training trace, assigns the
     new state to the non-trainable weights and draws dropout keys from the layer's
     `keras.random.SeedGenerator` (seeded from Keras's global seed; see
     `keras.utils.set_random_seed`). Regularization losses are the piece's, computed from
@@ -101,8 +106,12 @@ class KerasLayer(consume.KerasLayer):
     def _bind_variables(
         self, variables: Sequence[tf.Variable], trainable_variables: Sequence[tf.Variable]
     ) -> None:
-        """Creates Keras variables from the converted piece's params and state."""
-        del variables, trainable_variables  # the converted piece names and orders them
+        """Creates Keras variables from the converted piece's params and state.
+
+        Also makes the piece `layer.piece` hands out, which writes these variables back
+        into the piece's own (`synced.SyncedPiece`).
+        """
+        del trainable_variables  # the converted piece names and orders them
         try:
             if self._signature is not None:
                 self._signature = JaxSignatureCall(
@@ -126,9 +135,31 @@ class KerasLayer(consume.KerasLayer):
         self._params = [_keras_variable(jax_piece.params[n], n, True) for n in self._param_names]
         self._state = [_keras_variable(jax_piece.state[n], n, False) for n in self._state_names]
         self._piece_weights = [*self._params, *self._state]
+        # The converted piece keys its values by `variable_paths` of the variables it was
+        # converted from (the piece's, or its signature's): pair each copy with its source.
+        by_path = dict(zip(variable_paths(list(variables)), variables))
+        names = [*self._param_names, *self._state_names]
+        unpaired = [name for name in names if name not in by_path]
+        if unpaired:
+            raise RuntimeError(
+                f"{self._piece.name}: the converted piece's variables {unpaired} match none of "
+                f"the piece's; the layer's training could not be written back into the piece."
+            )
+        write_back = synced.WriteBack([(v, by_path[n]) for n, v in zip(names, self._piece_weights)])
+        self._synced_piece = synced.SyncedPiece(self._piece, write_back)
         self._seed_generator = keras.random.SeedGenerator()
         has_losses = self._signature is None and bool(self._piece.regularization_losses)
         self._regularization_losses = (self._regularization_loss,) if has_losses else ()
+
+    @property
+    def piece(self) -> rsm.Piece:
+        """The wrapped piece, holding the layer's current weights whenever it is used.
+
+        Every use of it (and of the named callables it hands out) first writes the
+        layer's changed weights into the piece's `tf.Variable`s, so
+        `rsm.save(layer.piece, path)` exports the trained model.
+        """
+        return self._synced_piece
 
     def _values(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The current params and state (the stateless scope's values inside one)."""

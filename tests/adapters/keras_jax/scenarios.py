@@ -136,6 +136,60 @@ def mlp_fit_and_state(paths) -> None:
     assert len(model.losses) == 1  # the piece's regularization, trainable
 
 
+def fit_then_save_piece(paths) -> None:
+    """After `fit`, `layer.piece` (even one taken before training) saves the trained weights.
+
+    The truth: the trained model's own predictions, against a plain `tf.saved_model.load`
+    of the export; and they must differ from the untrained model's.
+    """
+    keras.utils.set_random_seed(4)
+    original = tf.saved_model.load(paths["tf_keras_mlp"])(X, training=False).numpy()
+    model, layer = _mlp_model(paths["tf_keras_mlp"])
+    held = layer.piece  # taken before training, used after it
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse", jit_compile=True)
+    model.fit(X, np.ones((8, 3), np.float32), epochs=3, batch_size=8, verbose=0)
+    trained = np.asarray(model.predict(X, verbose=0))
+    assert not np.allclose(trained, original), "fit did not change the outputs"
+
+    for name, piece in (("piece", layer.piece), ("held", held)):
+        saved = tf.saved_model.load(str(_saved(piece, paths, name)))
+        assert_close(saved(X, training=False), trained, err_msg=name)
+        # The moving statistics the training calls assigned travel too.
+        assert_close(_raw_moving_mean(saved), _moving_mean(layer), err_msg=name)
+    assert_close(held(X), trained)
+
+    # More training after a save: the same held piece follows again.
+    model.fit(X, np.zeros((8, 3), np.float32), epochs=2, batch_size=8, verbose=0)
+    retrained = np.asarray(model.predict(X, verbose=0))
+    assert not np.allclose(retrained, trained)
+    assert_close(held(X), retrained)
+    assert_close(tf.saved_model.load(str(_saved(held, paths, "again")))(X), retrained)
+
+    # The enclosing model exported with `from_keras` carries the training as well.
+    exported = tf.saved_model.load(str(_saved(from_keras(model), paths, "from_keras")))
+    assert_close(exported(X), retrained)
+
+    # Named callables handed out by the piece are written back too.
+    keras.utils.set_random_seed(5)
+    x = models.example_inputs("mlp", batch=8)
+    mlp = KerasLayer(paths["mlp"], trainable=True)
+    encoder = mlp.piece.callables["encoder"]
+    classifier = keras.Sequential([keras.Input((x.shape[1],)), mlp])
+    classifier.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    classifier.fit(x, np.ones_like(np.asarray(mlp(x))), epochs=2, verbose=0)
+    raw_encoder = tf.saved_model.load(paths["mlp"]).encoder
+    assert not np.allclose(encoder(x), raw_encoder(x, training=False))
+    weights = [np.asarray(w) for w in mlp.trainable_weights]
+    for variable in encoder.trainable_variables:
+        assert any(np.array_equal(variable.numpy(), w) for w in weights), variable.name
+
+
+def _saved(piece, paths, name: str) -> Path:
+    path = paths["work"] / f"fine_tuned_{name}"
+    rsm.save(piece, path)
+    return path
+
+
 def frozen_layer(paths) -> None:
     """Frozen: no trainable weights, no losses, the inference trace even in training."""
     raw = tf.saved_model.load(paths["tf_keras_mlp"])
@@ -307,6 +361,7 @@ SCENARIOS = {
         seeds_example,
         mlp_matches_raw_tf,
         mlp_fit_and_state,
+        fit_then_save_piece,
         frozen_layer,
         callables_arguments_signatures,
         unconvertible_piece,

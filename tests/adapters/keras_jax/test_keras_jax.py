@@ -33,6 +33,7 @@ SCENARIOS = (
     "seeds_example",
     "mlp_matches_raw_tf",
     "mlp_fit_and_state",
+    "fit_then_save_piece",
     "frozen_layer",
     "callables_arguments_signatures",
     "unconvertible_piece",
