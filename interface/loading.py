@@ -12,7 +12,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from reusable_savedmodel.interface.custom_ops import require_ops
 from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import saved_model_files, scanning
+from reusable_savedmodel.interface.handles import contained_files, saved_model_files, scanning
 from reusable_savedmodel.interface.handles.resolve import Handle, is_tf1_hub_module, resolve
 from reusable_savedmodel.interface.piece import Piece
 
@@ -78,12 +78,15 @@ def load(
       MissingOpError: if the graphs use ops this process has not registered (TF Text's
         are imported when installed; the message names what to install).
       DownloadError: if a remote handle cannot be fetched, verified or unpacked.
-      UnsafeModelError: if an asset path leads outside the model's `assets/`, or if
+      UnsafeModelError: if an asset path leads outside the model's `assets/`, a file of
+        the model is a link to a file outside its directory, or if
         `scan="strict"` flags any op.
     """
     text = os.fspath(handle)
     path = resolve(handle, **remote_options)
-    # Before TensorFlow reads anything: typed errors for bad files, no asset outside assets/.
+    # Before TensorFlow reads anything: no file linked from elsewhere, typed errors for bad
+    # files, no asset outside assets/.
+    contained_files.require_contained(path, text)
     saved_model_files.check_before_load(path, text)
     if scan is not None:
         scanning.enforce(path, text, scan)

@@ -20,6 +20,7 @@ from reusable_savedmodel.interface.errors import (
     ReusableError,
     UnsafeModelError,
 )
+from reusable_savedmodel.interface.handles import contained_files
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
@@ -61,16 +62,29 @@ def export_root(piece: Piece) -> Any:
     return root
 
 
-def _escaping_assets(root: Any) -> list[str]:
-    """Paths of assets reachable from `root` that climb out of their directory (`..`)."""
+def _asset_paths(root: Any) -> list[str]:
+    """Paths of the assets reachable from `root`, which saving copies into the export."""
     found = []
     for trackable in tf.train.TrackableView(root).descendants():
         if isinstance(trackable, tf.saved_model.Asset):
             path = trackable.asset_path
-            text = path.numpy().decode() if hasattr(path, "numpy") else str(path)
-            if ".." in PurePath(text).parts:
-                found.append(text)
+            found.append(path.numpy().decode() if hasattr(path, "numpy") else str(path))
     return sorted(found)
+
+
+def _check_assets(root: Any, piece: Piece, target: Path) -> None:
+    """Refuses assets that climb out of their directory (`..`), or that belong to a
+    SavedModel with a file linked from outside it (the copy would carry that file)."""
+    paths = _asset_paths(root)
+    escaping = [p for p in paths if ".." in PurePath(p).parts]
+    if escaping:
+        raise UnsafeModelError(
+            f"refusing to save {piece.name} to {target}: assets must lie inside the model, "
+            f"found {', '.join(repr(e) for e in escaping)}, which would be copied into the export."
+        )
+    models = {contained_files.saved_model_dir(Path(p)) for p in paths}
+    for model in sorted(m for m in models if m is not None):
+        contained_files.require_contained(model, f"refusing to save {piece.name} to {target}")
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -147,8 +161,9 @@ def save(
     Raises:
       HandleError: if `path` exists and `overwrite` is False, or cannot be written (a
         parent is a regular file, the place is read-only).
-      UnsafeModelError: if an asset of the model lies outside its directory (`..`): it
-        would be copied into the export.
+      UnsafeModelError: if an asset of the model lies outside its directory (`..`), or
+        the SavedModel an asset comes from has a file linked from outside it: it would be
+        copied into the export.
       CheckFailedError: if the reloaded model does not conform (nothing is written).
     """
     target = Path(path)
@@ -158,12 +173,7 @@ def save(
         raise HandleError(f"cannot save to {target}: it is a file; expected a directory path.")
     piece = as_piece(x)
     root = export_root(piece)
-    escaping = _escaping_assets(root)
-    if escaping:
-        raise UnsafeModelError(
-            f"refusing to save {piece.name} to {target}: assets must lie inside the model, "
-            f"found {', '.join(repr(e) for e in escaping)}, which would be copied into the export."
-        )
+    _check_assets(root, piece, target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent))

@@ -34,7 +34,7 @@ from tensorflow.core.protobuf import meta_graph_pb2
 
 from reusable_savedmodel.interface import compat
 from reusable_savedmodel.interface.errors import UnsafeModelError
-from reusable_savedmodel.interface.handles import graph_walk, saved_model_files
+from reusable_savedmodel.interface.handles import contained_files, graph_walk, saved_model_files
 from reusable_savedmodel.interface.handles.graph_walk import TOP_LEVEL, Entry, Reach
 from reusable_savedmodel.interface.handles.op_allowlist import ALLOWED_OPS
 from reusable_savedmodel.interface.handles.op_dangerous import (
@@ -312,8 +312,10 @@ def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
     Raises:
       HandleError: if there is no readable SavedModel protocol buffer with at least one
         meta graph (an empty or truncated file is an error, never "SAFE").
+      UnsafeModelError: if a file of the model is a link to a file outside its directory.
     """
     target = target or str(path)
+    contained_files.require_contained(path, target)
     proto = saved_model_files.read_saved_model(path, target)
     findings: list[ScanFinding] = [
         ScanFinding(

@@ -50,6 +50,8 @@ def test_loads_through_the_hub_and_its_cache_then_offline(hub, zoo_path, tmp_pat
     np.testing.assert_array_equal(piece(tf.constant([3.0])).numpy(), expected)
     path = rsm.resolve("hf://acme/mul")
     assert path == tmp_path / "hf-cache" / "models--acme--mul" / "snapshots" / sha
+    # The snapshot's files are links to the repository's blobs/, which count as inside it.
+    assert (path / "saved_model.pb").resolve().parent == path.parents[1] / "blobs"
     assert hub.requests["GET /acme/mul/resolve/" + sha + "/saved_model.pb"] == 1  # cached since
     hub.stop()
     monkeypatch.setenv("RSM_OFFLINE", "1")
