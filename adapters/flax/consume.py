@@ -95,6 +95,8 @@ class FlaxModule(nnx.Module):
         Raises:
           RngRequiredError: if the training trace draws random numbers and `rngs` is None.
           NoTraceError: if the arguments match no trace.
+          X64RequiredError: if 64-bit inputs or state arrive narrowed to 32 bits (e.g.
+            under `nnx.jit` with 64-bit types off; eager calls carry them exactly).
         """
         if training is None:
             training = not self.deterministic

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError
+from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError, X64RequiredError
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization.files import save_jax_piece
 from reusable_savedmodel.adapters.jax.serialization.load import load_jax_piece
@@ -30,6 +30,7 @@ __all__ = [
     "NoTraceError",
     "RngRequiredError",
     "UnconvertibleError",
+    "X64RequiredError",
     "from_jax",
     "load_jax_piece",
     "save_jax_piece",

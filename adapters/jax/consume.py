@@ -10,10 +10,12 @@ import jax
 import jax.numpy as jnp
 import tensorflow as tf
 
+from reusable_savedmodel.adapters.jax import wide
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
     UnconvertibleError,
     merge_ops,
+    outputs_wide,
     trace_key,
     unconvertible_ops,
     variable_paths,
@@ -76,7 +78,8 @@ def _jax_value(variable: tf.Variable) -> jax.Array:
 
 
 def _jax_values(variables: Sequence[tf.Variable]) -> list[jax.Array]:
-    return [_jax_value(v) for v in variables]
+    with wide.scope(wide.any_wide(v.dtype.name for v in variables)):  # int64 stays int64
+        return [_jax_value(v) for v in variables]
 
 
 def to_jax(
@@ -107,7 +110,10 @@ def to_jax(
 
     Returns:
       A `JaxPiece` whose `params` are the piece's `trainable_variables` and `state` its
-      other `variables`, keyed by unique variable paths.
+      other `variables`, keyed by unique variable paths. 64-bit inputs, variables and
+      outputs (int64 ids, float64 weights) stay 64-bit without `jax_enable_x64`: the
+      piece's own calls enable 64-bit types for their work only (`JaxPiece.wide`), and
+      values JAX already narrowed raise `X64RequiredError`.
 
     Raises:
       UnconvertibleError: if a trace uses ops JAX cannot express (strings, lookup
@@ -170,5 +176,6 @@ def to_jax(
         keys=keys,
         build=build,
         build_regularization=build_regularization,
+        wide=outputs_wide(concretes),
     )
     return converted if keep_tf else converted.detach()

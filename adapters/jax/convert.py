@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import compat, flatten, gradients, xla_call_module
+from reusable_savedmodel.adapters.jax import compat, flatten, gradients, wide, xla_call_module
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
 from reusable_savedmodel.interface import NonConformingError, ReusableError
 from reusable_savedmodel.interface.kit import TraceSpec
@@ -104,6 +104,11 @@ def unconvertible_ops(graph: tf.Graph) -> dict[str, list[str]]:
             if op.type.startswith(_TABLE_OP_PREFIXES) or any(t.dtype == tf.string for t in tensors):
                 found.setdefault(op.type, []).append(f"{current.name}: {op.name}")
     return found
+
+
+def outputs_wide(concretes: Sequence[Any]) -> bool:
+    """Whether any trace returns a 64-bit tensor (JAX narrows those unless they are carried: `wide.py`)."""
+    return wide.any_wide(t.dtype.name for c in concretes for t in c.outputs)
 
 
 def merge_ops(found: Sequence[Mapping[str, list[str]]]) -> dict[str, list[str]]:

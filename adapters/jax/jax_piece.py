@@ -13,8 +13,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from reusable_savedmodel.adapters.jax import traces as traces_lib
+from reusable_savedmodel.adapters.jax import wide as wide_lib
 from reusable_savedmodel.adapters.jax.serialization import files
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
 
@@ -50,6 +52,12 @@ class JaxPiece:
       build: Makes trace `i` on first use (each trace is built once).
       build_regularization: Makes the regularization losses as `JaxTrace`s with no
         inputs, on first use.
+      wide: Whether the piece's outputs hold 64-bit values (its inputs and variables are
+        read from `keys`, `params` and `state`). A piece with 64-bit inputs, variables or
+        outputs is *wide*: its calls carry those values exactly (see `wide.py`).
+
+    Attributes:
+      wide: Whether the piece is wide.
     """
 
     def __init__(
@@ -61,11 +69,17 @@ class JaxPiece:
         keys: Sequence[TraceKey],
         build: TraceBuilder,
         build_regularization: Callable[[], Sequence[JaxTrace]],
+        wide: bool = False,
     ):
         self.name = name
-        self.params: Params = {k: jnp.asarray(v) for k, v in params.items()}
-        self.state: Params = {k: jnp.asarray(v) for k, v in state.items()}
         self.keys = tuple(keys)
+        self.wide = wide or wide_lib.any_wide(
+            [*(np.asarray(v).dtype for v in [*params.values(), *state.values()]),
+             *(leaf.dtype for key in self.keys for leaf in key.leaves())]
+        )
+        with wide_lib.scope(self.wide):  # 64-bit values stay 64-bit
+            self.params: Params = {k: jnp.asarray(v) for k, v in params.items()}
+            self.state: Params = {k: jnp.asarray(v) for k, v in state.items()}
         self._build = build
         self._build_regularization = build_regularization
         self._traces: dict[int, JaxTrace] = {}
@@ -81,7 +95,8 @@ class JaxPiece:
     def trace(self, index: int) -> JaxTrace:
         """Returns trace `index`, converting (or deserializing) it on first use."""
         if index not in self._traces:
-            self._traces[index] = self._build(index)
+            with wide_lib.scope(self.wide):
+                self._traces[index] = self._build(index)
         return self._traces[index]
 
     def detach(self) -> JaxPiece:
@@ -109,7 +124,8 @@ class JaxPiece:
     def regularization_traces(self) -> tuple[JaxTrace, ...]:
         """The regularization losses as traces (built on first use)."""
         if self._regularization is None:
-            self._regularization = tuple(self._build_regularization())
+            with wide_lib.scope(self.wide):
+                self._regularization = tuple(self._build_regularization())
         return self._regularization
 
     def select(self, inputs: Any, training: bool = False, **kwargs: Any) -> int:
@@ -119,6 +135,27 @@ class JaxPiece:
           NoTraceError: if none fits.
         """
         return traces_lib.select(self.keys, inputs, bool(training), kwargs, self.name)
+
+    def _exact_select(self, params: Mapping[str, Any], state: Mapping[str, Any], inputs: Any, training: bool,
+                      kwargs: Mapping[str, Any]) -> int:
+        """`select`, refusing the 64-bit values (inputs, params, state) JAX narrowed before the call.
+
+        Runs in the caller's setting (outside `wide.scope`): only there does narrowing show.
+
+        Raises:
+          NoTraceError: if no trace fits.
+          X64RequiredError: if a 64-bit value arrives narrowed.
+        """
+        index = self.select(inputs, training, **kwargs)
+        if self.wide and not wide_lib.enabled():
+            own = {**self.state, **self.params}
+            given = {**state, **params}
+            wide_lib.require_exact(
+                self.name,
+                ((f"variable {n!r}", given[n], own[n].dtype) for n in self.trace(index).variable_names
+                 if n in given and n in own),
+            )
+        return index
 
     def apply(
         self,
@@ -149,18 +186,21 @@ class JaxPiece:
           NoTraceError: if the arguments match no trace.
           RngRequiredError: if the trace needs `rng` and none is given.
           UnconvertibleError: if the trace is converted now and cannot be.
+          X64RequiredError: if the piece is wide and 64-bit inputs or variables arrive
+            narrowed to 32 bits (e.g. through a `jax.jit` with 64-bit types off).
         """
         if not isinstance(training, bool):
             raise TypeError(
                 f"{self.name}: `training` must be a Python bool (it selects a trace), got "
                 f"{type(training).__name__}; use jax.lax.cond over two apply calls for a traced flag."
             )
-        trace = self.trace(self.select(inputs, training, **kwargs))
+        trace = self.trace(self._exact_select(params, state, inputs, training, kwargs))
         variables = {**state, **params}
         missing = [n for n in trace.variable_names if n not in variables]
         if missing:
             raise KeyError(f"{self.name}: params/state lack {missing}")
-        outputs, updated = trace(variables, inputs, kwargs, rng, self.name)
+        with wide_lib.scope(self.wide):
+            outputs, updated = trace(variables, inputs, kwargs, rng, self.name)
         assigned_params = sorted(set(updated) & set(params))
         if assigned_params:
             raise ValueError(
@@ -193,6 +233,11 @@ class JaxPiece:
             hash(key)
         except TypeError:  # an unhashable Python value (or a traced flag): apply reports it
             return self.apply(params, state, inputs, training=training, rng=rng, **kwargs)
+        if self.wide and not wide_lib.enabled():
+            # Refuse narrowed values here: inside the scope below they no longer show.
+            self._exact_select(params, state, inputs, bool(training), kwargs)
+            with wide_lib.scope(True):
+                return self.jit_apply(params, state, inputs, training=training, rng=rng, **kwargs)
         if not _keeps_dtypes((inputs, [v for v in kwargs.values() if hasattr(v, "shape")])):
             # jax.jit would turn these into other types before a trace is selected.
             return self.apply(params, state, inputs, training=training, rng=rng, **kwargs)
@@ -237,7 +282,8 @@ class JaxPiece:
         total = jnp.zeros((), jnp.float32)
         variables = {**self.state, **params}
         for trace in self.regularization_traces:
-            value, _ = trace(variables, [], {}, None, self.name)
+            with wide_lib.scope(self.wide):
+                value, _ = trace(variables, [], {}, None, self.name)
             total = total + jnp.asarray(value, jnp.float32)
         return total
 
@@ -246,7 +292,8 @@ class JaxPiece:
 
         See `serialization.files.save_jax_piece` (converts every trace not converted yet).
         """
-        return files.save_jax_piece(self, path, platforms=platforms)
+        with wide_lib.scope(self.wide):
+            return files.save_jax_piece(self, path, platforms=platforms)
 
     def __repr__(self) -> str:
         return (

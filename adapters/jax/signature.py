@@ -18,6 +18,7 @@ import tensorflow as tf
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
     leaf_spec,
+    outputs_wide,
     unconvertible_ops,
     variable_paths,
 )
@@ -81,4 +82,5 @@ def signature_to_jax(
         keys=[key],
         build=build,
         build_regularization=list,
+        wide=outputs_wide([concrete]),
     )

@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from reusable_savedmodel.adapters.jax import wide
 from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError
 
 
@@ -24,11 +25,12 @@ class LeafSpec:
     shape: tuple[int | None, ...] | None
     dtype: str
 
-    def accepts(self, value: Any) -> bool:
-        """Whether an array (or scalar) `value` fits this spec."""
+    def accepts(self, value: Any, narrowed: bool = False) -> bool:
+        """Whether an array (or scalar) `value` fits this spec (or, with `narrowed`, would
+        fit it but for JAX's narrowing of 64-bit types)."""
         if not hasattr(value, "shape"):
             value = np.asarray(value)
-        if np.dtype(value.dtype) != np.dtype(self.dtype):
+        if np.dtype(value.dtype) != np.dtype(self.dtype) and not (narrowed and wide.narrowed(value, self.dtype)):
             return False
         if self.shape is None:
             return True
@@ -64,6 +66,11 @@ class TraceKey:
     training: bool | None
     kwargs: tuple[tuple[str, LeafSpec | PythonValue], ...]
     defaults: tuple[tuple[str, Any], ...] = ()
+
+    def leaves(self) -> list[LeafSpec]:
+        """The array arguments' specs: the inputs' leaves, then the array-valued keyword arguments."""
+        inputs = jax.tree_util.tree_leaves(self.inputs, is_leaf=lambda s: isinstance(s, LeafSpec))
+        return [*inputs, *(s for _, s in self.kwargs if isinstance(s, LeafSpec))]
 
     def tensor_kwargs(self) -> tuple[str, ...]:
         """Names of the array-valued keyword arguments, in order."""
@@ -127,17 +134,17 @@ def _nest_from_json(data: Mapping[str, Any]) -> Any:
     return [_nest_from_json(v) for v in data["list"]]
 
 
-def _inputs_fit(inputs: Any, spec: Any) -> bool:
+def _inputs_fit(inputs: Any, spec: Any, narrowed: bool) -> bool:
     if isinstance(spec, LeafSpec):
-        return not isinstance(inputs, (Mapping, list, tuple)) and spec.accepts(inputs)
+        return not isinstance(inputs, (Mapping, list, tuple)) and spec.accepts(inputs, narrowed)
     if isinstance(spec, Mapping):
         return isinstance(inputs, Mapping) and set(inputs) == set(spec) and all(
-            _inputs_fit(inputs[k], spec[k]) for k in spec
+            _inputs_fit(inputs[k], spec[k], narrowed) for k in spec
         )
     return (
         isinstance(inputs, (list, tuple))
         and len(inputs) == len(spec)
-        and all(_inputs_fit(v, s) for v, s in zip(inputs, spec))
+        and all(_inputs_fit(v, s, narrowed) for v, s in zip(inputs, spec))
     )
 
 
@@ -145,11 +152,16 @@ def _is_array_like(value: Any) -> bool:
     return hasattr(value, "shape") or isinstance(value, (int, float, np.number))
 
 
-def _score(key: TraceKey, inputs: Any, training: bool, kwargs: Mapping[str, Any]) -> int | None:
-    """How well `key` fits a call: None if not at all; higher for exact Python matches."""
+def _score(
+    key: TraceKey, inputs: Any, training: bool, kwargs: Mapping[str, Any], narrowed: bool = False
+) -> int | None:
+    """How well `key` fits a call: None if not at all; higher for exact Python matches.
+
+    With `narrowed`, 64-bit inputs that JAX narrowed to 32 bits count as fitting.
+    """
     if key.training is not None and key.training != training:
         return None
-    if not _inputs_fit(inputs, key.inputs):
+    if not _inputs_fit(inputs, key.inputs, narrowed):
         return None
     traced = dict(key.kwargs)
     defaults = dict(key.defaults)
@@ -189,12 +201,22 @@ def select(
 
     Raises:
       NoTraceError: if no trace fits (the message lists them all).
+      X64RequiredError: if a trace would fit but for 64-bit inputs that JAX narrowed
+        (64-bit types off), whose values may be lost.
     """
     best, best_score = None, -(2**31)
     for index, key in enumerate(keys):
         score = _score(key, inputs, training, kwargs)
         if score is not None and score > best_score:
             best, best_score = index, score
+    if best is None and not wide.enabled():
+        for key in keys:
+            if _score(key, inputs, training, kwargs, narrowed=True) is not None:
+                tensors = [kwargs.get(n) for n in key.tensor_kwargs()]
+                given = jax.tree_util.tree_leaves(inputs) + tensors
+                wide.require_exact(
+                    name, ((f"input {i}", v, s.dtype) for i, (v, s) in enumerate(zip(given, key.leaves())))
+                )
     if best is None:
         given = jax.tree_util.tree_map(
             lambda v: f"{np.dtype(v.dtype).name}{list(v.shape)}" if hasattr(v, "shape") else repr(v),

@@ -32,6 +32,7 @@ class TracedPiece(Protocol):
     params: Mapping[str, Any]
     state: Mapping[str, Any]
     keys: Sequence[TraceKey]
+    wide: bool
 
     def trace(self, index: int) -> JaxTrace: ...
 
@@ -82,6 +83,13 @@ def save_jax_piece(
     arrays = {f"params/{k}": np.asarray(v) for k, v in piece.params.items()}
     arrays.update({f"state/{k}": np.asarray(v) for k, v in piece.state.items()})
     np.savez(target / VARIABLES, **arrays)
-    manifest = {"format": FORMAT, "name": piece.name, "platforms": list(platforms), "traces": entries, "regularization": losses}
+    manifest = {
+        "format": FORMAT,
+        "name": piece.name,
+        "platforms": list(platforms),
+        "traces": entries,
+        "regularization": losses,
+        "wide": piece.wide,
+    }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return target

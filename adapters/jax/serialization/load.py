@@ -56,4 +56,5 @@ def load_jax_piece(path: str | os.PathLike) -> JaxPiece:
         keys=[TraceKey.from_json(e["key"]) for e in entries],
         build=lambda index: _trace(entries[index], blobs[index]),
         build_regularization=lambda: [_trace(e, b) for e, b in zip(losses, loss_blobs)],
+        wide=manifest.get("wide", False),
     )
