@@ -220,7 +220,7 @@ NAMES = tuple(BUILDERS)
 
 
 def build(name: str, **kwargs: Any) -> Any:
-    """Builds a example model in process.
+    """Builds an example model in process.
 
     Args:
       name: One of `NAMES`.
@@ -235,7 +235,7 @@ def build(name: str, **kwargs: Any) -> Any:
 
 
 def export(name: str, path: str | os.PathLike, **kwargs: Any) -> Path:
-    """Builds a example model and saves it as a SavedModel at `path`; returns the path."""
+    """Builds an example model and saves it as a SavedModel at `path`; returns the path."""
     model = build(name, **kwargs)
     signatures = None
     if name == "signature_only":

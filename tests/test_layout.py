@@ -24,7 +24,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"interface": "reusable_savedmodel.interface", "adapters": "reusable_savedmodel.adapters"}
+PACKAGES = {
+    "toplevel": "reusable_savedmodel",
+    "interface": "reusable_savedmodel.interface",
+    "adapters": "reusable_savedmodel.adapters",
+}
 INTERFACE = "reusable_savedmodel.interface"
 ADAPTERS = "reusable_savedmodel.adapters"
 

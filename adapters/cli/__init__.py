@@ -1,7 +1,9 @@
 """The `rsm` command line.
 
-`rsm --help` and usage errors import no TensorFlow: each command imports what it needs when
-it runs. Framework start-up logs stay out of the output unless `--verbose` is given.
+Arguments and handles are checked before any framework is imported: `rsm --help`,
+`--version`, usage errors, path errors and `rsm cache ...` import no TensorFlow, and a
+command that needs it imports it only once its handle is resolved. Framework start-up logs
+stay out of the output unless `--verbose` is given.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from reusable_savedmodel._version import __version__
 from reusable_savedmodel.adapters.cli import crosscheck as crosscheck_command
-from reusable_savedmodel.adapters.cli import quiet
 from reusable_savedmodel.adapters.cli import remote as remote_commands
+from reusable_savedmodel.adapters.cli.errors import describe
+from reusable_savedmodel.adapters.cli.handles import HANDLE_HELP, frameworks_ready, handle_ready
 from reusable_savedmodel.interface.errors import ReusableError
 from reusable_savedmodel.interface.tasks import TASKS
 
@@ -22,6 +26,7 @@ USAGE_ERROR = 2
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    handle_ready(args.handle, verbose=args.verbose)
     from reusable_savedmodel.interface import load
 
     piece = load(args.handle)
@@ -30,6 +35,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    handle_ready(args.handle, verbose=args.verbose)
     from reusable_savedmodel.interface import check
 
     report = check(args.handle, task=args.task)
@@ -38,6 +44,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.handle is None:
+        frameworks_ready(args.verbose)
+    else:
+        handle_ready(args.handle, verbose=args.verbose)
     from reusable_savedmodel.adapters import demo
 
     return demo.run(args.handle)
@@ -53,23 +63,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rsm", description="Inspect, check, fetch and use Reusable SavedModels."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--verbose", action="store_true", help="show the frameworks' own start-up logs"
+        "--verbose",
+        action="store_true",
+        help="show the frameworks' own start-up logs and the full text of network errors",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    inspect = commands.add_parser("inspect", help="print what a SavedModel accepts and holds")
-    inspect.add_argument("handle", help="directory, archive, file:// or http(s):// handle")
+    inspect = commands.add_parser(
+        "inspect",
+        help="print what a SavedModel accepts and holds",
+        description=(
+            "Loads the model and prints what it accepts and holds: each traced call's inputs "
+            "and outputs, whether it takes `training`, its keyword arguments, the variables "
+            "(trainable or not, with their sizes), regularization losses, named callables "
+            "and signatures."
+        ),
+    )
+    inspect.add_argument("handle", help=HANDLE_HELP)
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(run=_inspect)
 
     check = commands.add_parser(
         "check",
         help="check a SavedModel against the protocol (exit 1 on an error finding)",
+        description=(
+            "Checks the model against every rule of the Reusable SavedModel protocol and prints "
+            "each finding with its code (RSM1xx), severity and where it is. Exit status 1 when "
+            "a finding is an error."
+        ),
         epilog=f"tasks (--task):\n{_task_help()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("handle", help="directory, archive, file:// or http(s):// handle")
+    check.add_argument("handle", help=HANDLE_HELP)
     check.add_argument("--json", action="store_true", help="print JSON")
     check.add_argument(
         "--task", choices=sorted(TASKS), metavar="TASK",
@@ -78,9 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     demo = commands.add_parser(
-        "demo", help="the main job in every installed framework, on the bundled model or yours"
+        "demo",
+        help="the main job in every installed framework, on the bundled model or yours",
+        description=(
+            "Takes a model through every installed framework (wrap it, compare with "
+            "TensorFlow, one fine-tuning step) and ends with a crosscheck table."
+        ),
     )
-    demo.add_argument("handle", nargs="?", help="a SavedModel to use instead of the bundled one")
+    demo.add_argument(
+        "handle", nargs="?", help=f"the model to use instead of the bundled one: {HANDLE_HELP}"
+    )
     demo.set_defaults(run=_demo)
 
     remote_commands.add_commands(commands)
@@ -91,12 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `rsm`; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if not args.verbose:
-        quiet.quiet_frameworks()
     try:
         return args.run(args)
     except ReusableError as error:
-        print(f"rsm {args.command}: {error}", file=sys.stderr)
+        message = describe(error, handle=getattr(args, "handle", None), verbose=args.verbose)
+        print(f"rsm {args.command}: {message}", file=sys.stderr)
         return USAGE_ERROR
 
 

@@ -7,10 +7,12 @@ import datetime
 import json
 from typing import Any
 
+from reusable_savedmodel.adapters.cli.handles import HANDLE_HELP, handle_ready
 from reusable_savedmodel.interface.wording import counted
 
 
 def _scan(args: argparse.Namespace) -> int:
+    handle_ready(args.handle, verbose=args.verbose)
     from reusable_savedmodel.interface.handles.scanning import scan
 
     report = scan(args.handle)
@@ -19,7 +21,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.loading import resolve
+    from reusable_savedmodel.interface.handles.resolve import resolve  # no TensorFlow
 
     options = {"sha256": args.sha256} if args.sha256 else {}
     print(resolve(args.handle, **options))
@@ -75,15 +77,25 @@ def add_commands(subparsers: Any) -> None:
       subparsers: What `ArgumentParser.add_subparsers()` returned.
     """
     scan = subparsers.add_parser(
-        "scan", help="flag every op outside the reviewed pure-computation allowlist"
+        "scan",
+        help="flag every op outside the reviewed pure-computation allowlist",
+        description=(
+            "Reads saved_model.pb without loading it and flags every op outside the reviewed "
+            "pure-computation allowlist, with the function, node and entry point that reach "
+            "it. Exit status 1 with --strict when any op is flagged."
+        ),
     )
-    scan.add_argument("handle", help="directory, archive, file:// or http(s):// handle")
+    scan.add_argument("handle", help=HANDLE_HELP)
     scan.add_argument("--json", action="store_true", help="print JSON")
     scan.add_argument("--strict", action="store_true", help="exit with status 1 if any op is flagged")
     scan.set_defaults(run=_scan)
 
-    fetch = subparsers.add_parser("fetch", help="download a handle into the cache; print its path")
-    fetch.add_argument("handle", help="http(s)://, kaggle:// or hf:// handle, or an archive")
+    fetch = subparsers.add_parser(
+        "fetch",
+        help="download a handle into the cache; print its path",
+        description="Downloads (or unpacks) a handle into the cache and prints the local path.",
+    )
+    fetch.add_argument("handle", help=HANDLE_HELP)
     fetch.add_argument("--sha256", help="expected hex sha256 of the archive")
     fetch.set_defaults(run=_fetch)
 

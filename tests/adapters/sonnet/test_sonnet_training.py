@@ -1,4 +1,4 @@
-"""Fine-tuning a example model in a Sonnet training loop.
+"""Fine-tuning an example model in a Sonnet training loop.
 
 The Replicator is tested against one device in tests/conformance/test_scale_out.py.
 """
