@@ -168,19 +168,28 @@ def _redirect_target(url: str, response: requests.Response, seen: list[str]) -> 
     return target
 
 
+def keeps_credentials(source: str, target: str) -> bool:
+    """Whether a redirect from `source` to `target` may carry the credentials sent to `source`.
+
+    The rule of `requests` (and curl): not once the scheme, host or port changes, save an
+    upgrade from http to https on the default ports. Kaggle downloads go through it here;
+    `huggingface_hub` applies the same rule itself (its client compares scheme, host, port).
+    """
+    with requests.Session() as session:
+        return not session.should_strip_auth(source, target)
+
+
 def _get(
     session: requests.Session, url: str, *, timeout: float, headers: Mapping[str, str]
 ) -> requests.Response:
     """GETs `url`, following only http(s) redirects, by hand (see `_redirect_target`).
 
-    Like `requests`, drops `Authorization` once a redirect leaves the first host.
+    `headers` (credentials) go only as far as `keeps_credentials` allows: once dropped,
+    they are not sent again, even if a later redirect comes back.
     """
     seen = [url]
-    host = urllib.parse.urlsplit(url).hostname
+    sent = dict(headers)
     while True:
-        sent = dict(headers)
-        if urllib.parse.urlsplit(seen[-1]).hostname != host:
-            sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
         # Identity encoding: Content-Length then counts the archive's own bytes.
         try:
             response = session.get(
@@ -193,6 +202,8 @@ def _get(
             return response
         response.close()
         seen.append(_redirect_target(seen[-1], response, seen))
+        if not keeps_credentials(seen[-2], seen[-1]):
+            sent = {}
 
 
 def _attempt(
@@ -264,8 +275,8 @@ def download(
       max_bytes: Refuse more bytes than this (default `$RSM_MAX_DOWNLOAD_BYTES`, 8 GiB).
       deadline: Seconds all attempts together may take (default `$RSM_DOWNLOAD_DEADLINE`,
         one hour), however slowly the server drips.
-      headers: Extra request headers (e.g. credentials; `Authorization` is dropped on a
-        redirect to another host).
+      headers: Credentials (request headers) for `url`: dropped on a redirect that
+        changes scheme, host or port (see `keeps_credentials`).
 
     Returns:
       The final URL, size and sha256 of what was written.

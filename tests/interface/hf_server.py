@@ -2,7 +2,11 @@
 
 `HfServer.add_repo(repo_id, files, revision="main")` serves a model repository whose files
 are `{path: bytes}`; `HfServer.refuse(repo_id, status, error_code)` answers every request
-for it with an error, as the Hub does for gated, private or missing repositories. Served:
+for it with an error, as the Hub does for gated, private or missing repositories;
+`HfServer.redirect(repo_id, path, url)` answers a file's HEAD and GET with a redirect to
+`url`, as the Hub does for files kept in storage elsewhere (the metadata on the redirect).
+`requests` counts each request, `authorization` keeps each request's Authorization header.
+Served:
 
   GET  /api/models/ORG/REPO/revision/REV   repository info: {"id", "sha", "siblings"}
   GET  /api/models/ORG/REPO/tree/SHA       the file listing (recursive, one page)
@@ -26,7 +30,9 @@ class HfServer:
     def __init__(self) -> None:
         self.repos: dict[str, tuple[str, str, dict[str, bytes]]] = {}
         self.refused: dict[str, tuple[int, str]] = {}
+        self.redirects: dict[tuple[str, str], str] = {}
         self.requests: collections.Counter[str] = collections.Counter()
+        self.authorization: list[str | None] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +63,10 @@ class HfServer:
         """Answers every request about `repo_id` with `status` and `X-Error-Code`."""
         self.refused[repo_id] = (status, error_code)
 
+    def redirect(self, repo_id: str, path: str, url: str) -> None:
+        """Answers requests for the file `path` of `repo_id` with a 302 to `url`."""
+        self.redirects[(repo_id, path)] = url
+
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -73,6 +83,7 @@ class HfServer:
     def _answer(self, handler, head):
         path = urllib.parse.unquote(urllib.parse.urlsplit(handler.path).path)
         self.requests[f"{handler.command} {path}"] += 1
+        self.authorization.append(handler.headers.get("Authorization"))
         api = path.startswith("/api/models/")
         parts = path.removeprefix("/api/models/" if api else "/").split("/")
         repo_id = "/".join(parts[:2])
@@ -100,6 +111,11 @@ class HfServer:
         elif kind == "resolve" and rest in files:
             body = files[rest]
             etag = f'"{hashlib.sha256(body).hexdigest()}"'
-            self._send(handler, 200, body, [("X-Repo-Commit", sha), ("ETag", etag)], head)
+            if (repo_id, rest) in self.redirects:
+                linked = [("X-Linked-Etag", etag), ("X-Linked-Size", str(len(body)))]
+                where = [("Location", self.redirects[(repo_id, rest)]), ("X-Repo-Commit", sha), *linked]
+                self._send(handler, 302, b"", where, head)
+            else:
+                self._send(handler, 200, body, [("X-Repo-Commit", sha), ("ETag", etag)], head)
         else:
             self._send(handler, 404, b'{"error": "Entry not found"}', [("X-Error-Code", "EntryNotFound")], head)

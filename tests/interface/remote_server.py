@@ -1,7 +1,8 @@
 """A scriptable HTTP server on 127.0.0.1 for the remote-handle and cache tests.
 
 `server.route(path, *steps)` answers successive GETs of `path` (with its query) with the
-steps in order, repeating the last one; `server.hits[path]` counts the GETs.
+steps in order, repeating the last one; `server.hits[path]` counts the GETs and
+`server.authorization[path]` keeps their Authorization headers (None where there was none).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Server:
     def __init__(self) -> None:
         self.routes: dict[str, list[Step]] = {}
         self.hits: collections.Counter[str] = collections.Counter()
+        self.authorization: collections.defaultdict[str, list[str | None]] = collections.defaultdict(list)
         self.stopped = threading.Event()
         server = self
 
@@ -58,6 +60,7 @@ class Server:
 
             def do_GET(self):
                 server.hits[self.path] += 1
+                server.authorization[self.path].append(self.headers.get("Authorization"))
                 steps = server.routes.get(self.path)
                 if not steps:
                     self.send_error(404)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from hf_server import HfServer
+from remote_server import Server, ok
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import huggingface
@@ -90,3 +91,20 @@ def test_offline_without_a_cached_copy_fails_clearly(hub):
 def test_archive_options_are_refused(hub):
     with pytest.raises(rsm.HandleError, match=r"options \['sha256'\] do not apply to hf:// handles"):
         rsm.resolve("hf://acme/mul", sha256="0" * 64)
+
+
+def test_token_does_not_follow_a_redirect_to_another_port(hub, zoo_path, monkeypatch):
+    """A file kept elsewhere on the same host (another port): the token stays with the Hub."""
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    files = _files(zoo_path("mul"))
+    storage = Server()
+    try:
+        url = storage.route("/blob/variables.index", ok(files["variables/variables.index"]))
+        hub.add_repo("acme/mul", files)
+        hub.redirect("acme/mul", "variables/variables.index", url)
+        path = rsm.resolve("hf://acme/mul")
+        assert (path / "variables/variables.index").read_bytes() == files["variables/variables.index"]
+    finally:
+        storage.stop()
+    assert set(hub.authorization) == {"Bearer hf_secret"}  # sent to the Hub
+    assert storage.authorization["/blob/variables.index"] == [None]

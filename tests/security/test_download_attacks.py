@@ -21,11 +21,13 @@ from reusable_savedmodel.interface.handles import download
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict = {}
+    authorization: dict = {}  # path -> the Authorization header of each GET (None: not sent)
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
+        self.authorization.setdefault(self.path, []).append(self.headers.get("Authorization"))
         kind, value = self.routes[self.path]
         if kind == "redirect":
             self.send_response(302)
@@ -51,11 +53,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def serve() -> Iterator:
-    """`serve(routes)` starts a server on 127.0.0.1 answering `routes`; returns its base URL."""
+    """`serve(routes, authorization)` starts a server on 127.0.0.1 answering `routes`; returns
+    its base URL. `authorization` (a dict) receives each path's Authorization headers."""
     servers = []
 
-    def start(routes: dict) -> str:
-        handler = type("Handler", (_Handler,), {"routes": routes})
+    def start(routes: dict, authorization: dict | None = None) -> str:
+        handler = type("Handler", (_Handler,), {"routes": routes, "authorization": {} if authorization is None else authorization})
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         server.stopping = threading.Event()
@@ -177,3 +180,35 @@ def test_file_url_with_localhost(tmp_path, cache, zoo_path):
     assert rsm.resolve(f"file://localhost{archive}") == rsm.resolve(archive)
     with pytest.raises(rsm.HandleError, match="expected a local file URL"):
         rsm.resolve(f"file://example.com{archive}")
+
+
+@pytest.mark.parametrize(
+    "source, target, keeps",
+    [
+        ("https://www.kaggle.com/m", "https://storage.example/m", False),  # another host
+        ("https://www.kaggle.com/m", "http://www.kaggle.com/m", False),  # to clear text
+        ("https://www.kaggle.com/m", "https://www.kaggle.com:8443/m", False),  # another port
+        ("http://127.0.0.1:8000/m", "http://127.0.0.1:8001/m", False),
+        ("https://www.kaggle.com/m", "https://www.kaggle.com:443/other", True),  # same origin
+        ("http://www.kaggle.com/m", "https://www.kaggle.com/m", True),  # an upgrade to TLS
+    ],
+)
+def test_which_redirects_keep_credentials(source, target, keeps):
+    assert download.keeps_credentials(source, target) is keeps
+
+
+def test_kaggle_credentials_do_not_follow_a_redirect_to_another_port(serve, cache, tmp_path, monkeypatch, zoo_path):
+    """Same host, another port (another service, maybe another user's): no Authorization there."""
+    seen_kaggle, seen_other = {}, {}
+    other = serve({"/m.tar.gz": ("body", _pack(zoo_path("mul")))}, seen_other)
+    archive = "/models/acme/mul/frameworks/tensorflow2/variations/small/versions/3?tf-hub-format=compressed"
+    kaggle_url = serve({archive: ("redirect", f"{other}/m.tar.gz")}, seen_kaggle)
+    monkeypatch.setenv("RSM_KAGGLE_ENDPOINT", kaggle_url)
+    monkeypatch.setenv("KAGGLE_USERNAME", "ann")
+    monkeypatch.setenv("KAGGLE_KEY", "secret")
+    for name in ("KAGGLEHUB_CACHE", "KAGGLE_CACHE_MOUNT_FOLDER"):
+        monkeypatch.setenv(name, str(tmp_path / name))
+    path = rsm.resolve("kaggle://acme/mul/tensorflow2/small/3", retries=0)
+    assert (path / "saved_model.pb").is_file()
+    assert seen_kaggle == {archive: ["Basic YW5uOnNlY3JldA=="]}  # sent where it belongs
+    assert seen_other == {"/m.tar.gz": [None]}
