@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError, ReusableError
+from reusable_savedmodel.interface.handles import segments
 from reusable_savedmodel.interface.handles.remote import is_offline
 
 SCHEME = "hf"
@@ -55,22 +56,19 @@ def parse(handle: str) -> HfModel:
       The parts.
 
     Raises:
-      HandleError: if the handle has no ORG/REPO, an empty revision, or `..` in SUBDIR.
+      HandleError: if the handle has no ORG/REPO, an empty revision, or a path segment
+        (in ORG, REPO, REVISION or SUBDIR) that is empty, `.` or `..`.
     """
     parts = handle[len(SCHEME) + 3 :].strip("/").split("/")
-    if len(parts) < 2 or not parts[0] or not parts[1]:
+    if len(parts) < 2:
         raise HandleError(f"{handle!r}: expected {_FORM}.")
-    repo, _, revision = parts[1].partition("@")
-    if "@" in parts[1] and not revision:
+    repo, at, revision = parts[1].partition("@")
+    if at and not revision:
         raise HandleError(f"{handle!r}: expected a revision after '@' ({_FORM}).")
-    subdir = parts[2:]
-    if any(p in ("", ".", "..") for p in subdir):
-        raise HandleError(f"{handle!r}: expected a plain SUBDIR path, got {'/'.join(subdir)!r}.")
-    return HfModel(
-        repo_id=f"{parts[0]}/{repo}",
-        revision=urllib.parse.unquote(revision) if revision else None,
-        subdir="/".join(subdir),
-    )
+    revision = urllib.parse.unquote(revision)
+    # The revision names a file under the cache's refs/ (refs/pr/1 is refs/pr/1).
+    segments.require_plain(handle, [parts[0], repo, *parts[2:], *(revision.split("/") if at else [])], _FORM)
+    return HfModel(repo_id=f"{parts[0]}/{repo}", revision=revision or None, subdir="/".join(parts[2:]))
 
 
 def _hub_cache_dir() -> str | None:

@@ -26,6 +26,7 @@ import urllib.parse
 from pathlib import Path
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError, ReusableError
+from reusable_savedmodel.interface.handles import segments
 from reusable_savedmodel.interface.handles.download import HTTPStatusError
 
 SCHEME = "kaggle"
@@ -85,11 +86,12 @@ def kaggle_endpoint() -> str:
 
 def _model(handle: str, parts: list[str]) -> KaggleModel:
     """The model that five path segments name; `handle` is for messages."""
-    if len(parts) != 5 or not all(parts):
+    if len(parts) != 5:
         raise HandleError(
             f"{handle!r}: expected a Kaggle model version as {_FORMS}; got {len(parts)} "
             f"path segments after the host."
         )
+    segments.require_plain(handle, parts, "a Kaggle model version")
     owner, model, framework, variation, version = parts
     if not version.isdigit() or int(version) < 1:
         raise HandleError(
@@ -131,8 +133,8 @@ def parse(handle: str) -> KaggleModel | None:
 
     Raises:
       HandleError: if it is a Kaggle Models handle that names no single version (missing
-        or extra segments, no version number, a query other than
-        `tf-hub-format=compressed`).
+        or extra segments, an empty, `.` or `..` segment, no version number, a query
+        other than `tf-hub-format=compressed`).
     """
     if handle.startswith(f"{SCHEME}://"):
         return _model(handle, handle[len(SCHEME) + 3 :].strip("/").split("/"))
