@@ -108,7 +108,18 @@ def unconvertible_ops(graph: tf.Graph) -> dict[str, list[str]]:
 
 def outputs_wide(concretes: Sequence[Any]) -> bool:
     """Whether any trace returns a 64-bit tensor (JAX narrows those unless they are carried: `wide.py`)."""
-    return wide.any_wide(t.dtype.name for c in concretes for t in c.outputs)
+    return wide.any_wide(t.dtype.name for c in concretes for t in own_outputs(c))
+
+
+def own_outputs(concrete: Any) -> list[tf.Tensor]:
+    """A trace's own outputs, in `structured_outputs` order.
+
+    Differentiating a restored trace (a `tf.GradientTape` step when fine-tuning) rewrites its
+    graph in place: TensorFlow appends the intermediates the backward pass needs to
+    `concrete.outputs`. Only the leading ones are the forward pass's results.
+    """
+    count = len(tf.nest.flatten(concrete.structured_outputs, expand_composites=True))
+    return list(concrete.outputs[:count])
 
 
 def merge_ops(found: Sequence[Mapping[str, list[str]]]) -> dict[str, list[str]]:
@@ -161,7 +172,8 @@ class Converter:
         except gradients.UnsupportedGradientError as error:
             raise self.unconvertible(what, ["IdentityN (custom gradient)"], error) from error
         flat_def = flatten.inline_calls(concrete.graph.as_graph_def(), gradients.captures_by_type(custom))
-        gradients.cut_forward_regions(flat_def, custom, [t.name for t in concrete.outputs])
+        outputs = [t.name for t in own_outputs(concrete)]
+        gradients.cut_forward_regions(flat_def, custom, outputs)
         num_args = len(concrete.inputs) - len(concrete.captured_inputs)
         arguments = concrete.inputs[:num_args]
         captures = list(zip(concrete.inputs[num_args:], concrete.captured_inputs))
@@ -177,7 +189,6 @@ class Converter:
             ref: tf.Variable(self._variables[ref], name=self._names[ref], trainable=False)
             for ref in used
         }
-        outputs = [t.name for t in concrete.outputs]
         specs = [tf.TensorSpec(t.shape, t.dtype) for t in arguments]
 
         @tf.function(autograph=False, input_signature=[specs])

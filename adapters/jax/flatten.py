@@ -189,6 +189,13 @@ def inline_calls(
     flat = tf.compat.v1.GraphDef()
     flat.versions.CopyFrom(graph_def.versions)
     flat.node.extend(_inline_nodes(graph_def.node, functions, gradient_captures or {}))
+    # A call that returns one of its arguments (forward functions of a differentiated
+    # trace pass inputs on to the backward pass) leaves a control edge on a placeholder:
+    # it orders nothing, and a converter that maps the placeholder's value would still
+    # have to evaluate the placeholder itself.
+    placeholders = {n.name for n in flat.node if n.op == "Placeholder"}
+    for node in flat.node:
+        node.input[:] = [r for r in node.input if not (r.startswith("^") and r[1:] in placeholders)]
     kept = _referenced_functions(flat.node, functions)
     flat.library.function.extend(f for f in graph_def.library.function if f.signature.name in kept)
     return flat
