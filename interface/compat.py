@@ -58,6 +58,15 @@ def is_registered_op(name: str) -> bool:
     return _op_def(name) is not None
 
 
+def attr_default(op: str, attr: str) -> Any:
+    """The registered default `AttrValue` of an op's attribute, or None (no default, no op)."""
+    definition = _op_def(op)
+    for candidate in definition.attr if definition is not None else ():
+        if candidate.name == attr and candidate.HasField("default_value"):
+            return candidate.default_value
+    return None
+
+
 def all_concrete_functions(function: Any) -> list[Any]:
     """Every concrete function an in-process `tf.function` has traced so far."""
     # In-process functions have no public listing of their traces.

@@ -2,30 +2,40 @@
 
 An entry point is something that runs a model's graph: its `__call__`, a named callable or
 other saved function, a signature, an initializer (resource creation and initialization,
-the TF1 main op, table initializers), the checkpoint restore or save path. The walk starts
-from what the object graph, the signatures, the collections and the `saver_def` name, and
-follows data and control inputs of top-level nodes and every function a node calls (as its
-op or through function-valued attributes, e.g. `tf.cond` branches and loop bodies).
-Whatever no entry reaches is still scanned, attributed to "unreached".
+the TF1 main op, table initializers, and, with no init op, TF1's local variables), the
+checkpoint restore or save path. The walk starts from what the object graph, the
+signatures, the collections and the `saver_def` name, and follows data and control inputs
+of top-level nodes and every function a node calls (`call_graph`, which also carries the
+attribute bindings). Whatever no entry reaches is still scanned, attributed to "unreached".
+
+The entries are propagated once over the strongly connected components of the graph
+(top-level nodes and functions together), as bit sets: the cost is linear in the graph's
+size. A cycle among library functions is an error: TensorFlow cannot load such a library.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from tensorflow.core.framework import function_pb2, node_def_pb2
+from google.protobuf.message import DecodeError
+from tensorflow.core.framework import function_pb2, node_def_pb2, variable_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 
-#: Where top-level graph nodes are reported (functions are reported by name).
-TOP_LEVEL = "<graph>"
+from reusable_savedmodel.interface.errors import HandleError
+from reusable_savedmodel.interface.handles.attr_binding import EMPTY, Env
+from reusable_savedmodel.interface.handles.call_graph import TOP_LEVEL, CallGraph
+
+__all__ = ["ASSET_FED", "INIT_OP", "TOP_LEVEL", "Entry", "EntryKind", "Reach", "components", "node_name", "walk"]
 
 # The SavedModel signature key of the init op (TF1 main op, TF2 table initializers).
 _INIT_OP_SIGNATURE = "__saved_model_init_op"
 # TF1 collections whose ops the loader runs after restoring.
 _INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "table_initializer")
+# TF1 variables whose initializers the loader runs when there is no init op.
+_LOCAL_VARIABLES = "local_variables"
 # Children of a restored resource that the loader calls, and the one called when it dies.
 _RESOURCE_FUNCTIONS = ("_create_resource", "_initialize", "_destroy_resource")
 
@@ -60,18 +70,18 @@ class Entry:
         return f"{self.kind.value} {self.name}".strip()
 
 
+
+#: The TF2 init op (a signature) and TF1 main op.
+INIT_OP = Entry(EntryKind.INITIALIZER, "init op")
+#: The entries run while the loader feeds the real asset paths into TF1's asset tensors.
+ASSET_FED = frozenset(
+    {INIT_OP, *(Entry(EntryKind.INITIALIZER, k) for k in (*_INIT_COLLECTIONS, _LOCAL_VARIABLES))}
+)
+
+
 def node_name(tensor: str) -> str:
     """`^a`, `a:0` and `a:out:0` all name node `a`."""
     return tensor.lstrip("^").split(":")[0]
-
-
-def called_functions(node: node_def_pb2.NodeDef, library: dict[str, Any]) -> set[str]:
-    """The library functions a node calls: as its op, or through function attributes."""
-    names = {node.op} & library.keys()
-    for value in node.attr.values():
-        names.add(value.func.name)
-        names.update(f.name for f in value.list.func)
-    return names & library.keys()
 
 
 def _label(path: tuple[str, ...]) -> str:
@@ -136,14 +146,10 @@ def _object_entries(meta_graph: meta_graph_pb2.MetaGraphDef) -> Iterator[tuple[E
             yield entry, name
 
 
-def _graph_entries(meta_graph: meta_graph_pb2.MetaGraphDef) -> Iterator[tuple[Entry, str]]:
-    """(entry, top-level node name) for signatures, init ops and the saver."""
+def _graph_entries(meta_graph: meta_graph_pb2.MetaGraphDef, label: str) -> Iterator[tuple[Entry, str]]:
+    """(entry, top-level node name) for signatures, init ops, local variables and the saver."""
     for key, signature in meta_graph.signature_def.items():
-        entry = (
-            Entry(EntryKind.INITIALIZER, "init op")
-            if key == _INIT_OP_SIGNATURE
-            else Entry(EntryKind.SIGNATURE, key)
-        )
+        entry = INIT_OP if key == _INIT_OP_SIGNATURE else Entry(EntryKind.SIGNATURE, key)
         for tensor in [*signature.outputs.values(), *signature.inputs.values()]:
             if tensor.name:
                 yield entry, node_name(tensor.name)
@@ -151,11 +157,75 @@ def _graph_entries(meta_graph: meta_graph_pb2.MetaGraphDef) -> Iterator[tuple[En
         if key in meta_graph.collection_def:
             for name in meta_graph.collection_def[key].node_list.value:
                 yield Entry(EntryKind.INITIALIZER, key), node_name(name)
+    if _LOCAL_VARIABLES in meta_graph.collection_def:
+        # With no init op, TensorFlow's TF1 loader runs these variables' initializers.
+        for raw in meta_graph.collection_def[_LOCAL_VARIABLES].bytes_list.value:
+            variable = variable_pb2.VariableDef()
+            try:
+                variable.ParseFromString(raw)
+            except DecodeError as error:
+                raise HandleError(
+                    f"{label}: expected VariableDefs in the {_LOCAL_VARIABLES!r} collection, "
+                    f"found an unreadable entry ({error})."
+                ) from error
+            for name in (variable.initializer_name, variable.initial_value_name):
+                if name:
+                    yield Entry(EntryKind.INITIALIZER, _LOCAL_VARIABLES), node_name(name)
     saver = meta_graph.saver_def
     if saver.save_tensor_name:
         yield Entry(EntryKind.SAVE, ""), node_name(saver.save_tensor_name)
     if saver.restore_op_name:
         yield Entry(EntryKind.RESTORE, ""), node_name(saver.restore_op_name)
+
+
+def components(successors: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The strongly connected components of a graph, each after every one it reaches.
+
+    Tarjan's algorithm with an explicit stack, so that deep graphs need no recursion.
+
+    Args:
+      successors: Vertex -> the vertices it has an edge to (vertices are 0..n-1).
+
+    Returns:
+      The components; a component comes after every component reachable from it.
+    """
+    count = len(successors)
+    index, low, on_stack = [-1] * count, [0] * count, [False] * count
+    stack: list[int] = []
+    found: list[list[int]] = []
+    counter = 0
+    for root in range(count):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        while work:
+            vertex, position = work.pop()
+            if position == 0:
+                index[vertex] = low[vertex] = counter
+                counter += 1
+                stack.append(vertex)
+                on_stack[vertex] = True
+            edges = successors[vertex]
+            while position < len(edges):
+                target = edges[position]
+                position += 1
+                if index[target] < 0:
+                    work += [(vertex, position), (target, 0)]
+                    break
+                if on_stack[target]:
+                    low[vertex] = min(low[vertex], index[target])
+            else:  # every edge done: close the vertex
+                if low[vertex] == index[vertex]:
+                    component = []
+                    while not component or component[-1] != vertex:
+                        member = stack.pop()
+                        on_stack[member] = False
+                        component.append(member)
+                    found.append(component)
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[vertex])
+    return found
 
 
 @dataclasses.dataclass
@@ -164,97 +234,121 @@ class Reach:
 
     Attributes:
       meta_graph: The meta graph.
-      library: Function name -> its definition.
       nodes: Top-level node name -> its definition.
-      functions: Function name -> the entries that reach it.
-      top: Top-level node name -> the entries that reach it.
+      calls: The call graph, with every function's bindings and callers.
+      entries: Every entry point, in the order of the bits of `masks`.
+      masks: Vertex -> bit set of the entries reaching it (top-level nodes first, in
+        `nodes` order, then functions in `calls.library` order).
     """
 
     meta_graph: meta_graph_pb2.MetaGraphDef
-    library: dict[str, function_pb2.FunctionDef]
     nodes: dict[str, node_def_pb2.NodeDef]
-    functions: dict[str, set[Entry]]
-    top: dict[str, set[Entry]]
+    calls: CallGraph
+    entries: list[Entry]
+    masks: list[int]
 
-    def calls_into(self, function: str) -> Iterator[tuple[str, node_def_pb2.NodeDef]]:
-        """(graph, node) for every node that calls `function` (graph: a function or TOP_LEVEL)."""
-        for node in self.nodes.values():
-            if function in called_functions(node, self.library):
-                yield TOP_LEVEL, node
-        for name, definition in self.library.items():
-            for node in definition.node_def:
-                if function in called_functions(node, self.library):
-                    yield name, node
+    def __post_init__(self) -> None:
+        self._vertex = {name: i for i, name in enumerate(self.nodes)}
+        self._vertex.update({(f,): len(self.nodes) + i for i, f in enumerate(self.calls.library)})
+        self._decoded: dict[int, frozenset[Entry]] = {}
+        self._function_nodes: dict[str, dict[str, node_def_pb2.NodeDef]] = {}
 
+    @property
+    def library(self) -> dict[str, function_pb2.FunctionDef]:
+        """Function name -> its definition."""
+        return self.calls.library
 
-def _calls(library: dict[str, function_pb2.FunctionDef]) -> dict[str, set[str]]:
-    return {
-        name: {f for node in definition.node_def for f in called_functions(node, library)}
-        for name, definition in library.items()
-    }
+    def reached_by(self, graph: str, node: str) -> frozenset[Entry]:
+        """The entries reaching a node (for a function's node: those reaching the function).
 
+        Args:
+          graph: A function name, or `TOP_LEVEL`.
+          node: The node's name.
+        """
+        mask = self.masks[self._vertex[node if graph == TOP_LEVEL else (graph,)]]
+        if mask not in self._decoded:
+            found = frozenset(e for i, e in enumerate(self.entries) if mask >> i & 1)
+            self._decoded[mask] = found or frozenset({Entry(EntryKind.UNREACHED, "")})
+        return self._decoded[mask]
 
-def _spread(
-    entry: Entry,
-    start_nodes: Iterable[str],
-    start_functions: Iterable[str],
-    reach: Reach,
-    calls: dict[str, set[str]],
-    *,
-    skip_reached: bool = False,
-) -> None:
-    """Marks everything reachable from the starting nodes and functions with `entry`.
+    def bindings(self, graph: str) -> list[Env]:
+        """The distinct bindings a function is reached with (the top level binds nothing)."""
+        return [EMPTY] if graph == TOP_LEVEL else self.calls.bindings[graph]
 
-    With `skip_reached`, stops at what an entry point already reaches.
-    """
-    pending_nodes = [n for n in start_nodes if n in reach.nodes]
-    pending_functions = [f for f in start_functions if f in reach.library]
-    while pending_nodes:
-        name = pending_nodes.pop()
-        if entry in reach.top[name] or (skip_reached and reach.top[name]):
-            continue
-        reach.top[name].add(entry)
-        node = reach.nodes[name]
-        pending_nodes += [node_name(i) for i in node.input if node_name(i) in reach.nodes]
-        pending_functions += called_functions(node, reach.library)
-    while pending_functions:
-        name = pending_functions.pop()
-        if entry in reach.functions[name] or (skip_reached and reach.functions[name]):
-            continue
-        reach.functions[name].add(entry)
-        pending_functions += calls[name]
+    def function_nodes(self, function: str) -> dict[str, node_def_pb2.NodeDef]:
+        """A function's nodes by name (indexed once)."""
+        if function not in self._function_nodes:
+            self._function_nodes[function] = {n.name: n for n in self.library[function].node_def}
+        return self._function_nodes[function]
 
 
-def walk(meta_graph: meta_graph_pb2.MetaGraphDef) -> Reach:
+def _cycle(calls: CallGraph, label: str) -> None:
+    """Raises for a call cycle among library functions (TensorFlow cannot load one)."""
+    names = list(calls.library)
+    position = {name: i for i, name in enumerate(names)}
+    for component in components([[position[c] for c in calls.callees[n]] for n in names]):
+        looped = [names[i] for i in component]
+        if len(looped) > 1 or looped[0] in calls.callees[looped[0]]:
+            raise HandleError(
+                f"{label}: expected a function library without call cycles (TensorFlow cannot "
+                f"load one), found functions calling each other in a cycle: "
+                f"{', '.join(sorted(looped)[:5])}{' ...' if len(looped) > 5 else ''}."
+            )
+
+
+def walk(meta_graph: meta_graph_pb2.MetaGraphDef, label: str = "SavedModel") -> Reach:
     """Finds the entry points reaching every function and top-level node.
 
     Args:
       meta_graph: One meta graph of a SavedModel.
+      label: How to name the model in messages.
 
     Returns:
-      The `Reach`; unreached functions and nodes carry an `UNREACHED` entry.
+      The `Reach`; unreached functions and nodes report an `UNREACHED` entry.
+
+    Raises:
+      HandleError: for a call cycle among library functions, or an unreadable
+        `local_variables` collection.
     """
     library = {f.signature.name: f for f in meta_graph.graph_def.library.function}
     nodes = {n.name: n for n in meta_graph.graph_def.node}
-    reach = Reach(
-        meta_graph=meta_graph,
-        library=library,
-        nodes=nodes,
-        functions={name: set() for name in library},
-        top={name: set() for name in nodes},
-    )
-    calls = _calls(library)
+    calls = CallGraph(library)
+    roots: list[tuple[Entry, int]] = []
+    top = len(nodes)
+    function_vertex = {name: top + i for i, name in enumerate(library)}
+    node_vertex = {name: i for i, name in enumerate(nodes)}
     for entry, function in _object_entries(meta_graph):
-        _spread(entry, (), (function,), reach, calls)
-    for entry, node in _graph_entries(meta_graph):
-        _spread(entry, (node,), (), reach, calls)
+        if function in library:
+            roots.append((entry, function_vertex[function]))
+            calls.enter(function)
     gradients = [g.gradient_func for g in meta_graph.graph_def.library.gradient]
     gradients += [g.gradient_func for g in meta_graph.graph_def.library.registered_gradients]
     for name in gradients:
-        _spread(Entry(EntryKind.GRADIENT, name), (), (name,), reach, calls)
-    unreached = Entry(EntryKind.UNREACHED, "")
-    for name in [n for n, entries in reach.top.items() if not entries]:
-        _spread(unreached, (name,), (), reach, calls, skip_reached=True)
-    for name in [f for f, entries in reach.functions.items() if not entries]:
-        _spread(unreached, (), (name,), reach, calls, skip_reached=True)
-    return reach
+        if name in library:
+            roots.append((Entry(EntryKind.GRADIENT, name), function_vertex[name]))
+            calls.enter(name)
+    roots += [(e, node_vertex[n]) for e, n in _graph_entries(meta_graph, label) if n in node_vertex]
+    calls.enter_top_level(nodes.values())
+    calls.run()
+    _cycle(calls, label)
+    successors: list[list[int]] = [
+        [node_vertex[i] for i in map(node_name, node.input) if i in node_vertex]
+        + [function_vertex[f] for f in calls.top_callees[name]]
+        for name, node in nodes.items()
+    ]
+    successors += [[function_vertex[f] for f in calls.callees[name]] for name in library]
+    entries = list(dict.fromkeys(e for e, _ in roots))
+    bit = {e: 1 << i for i, e in enumerate(entries)}
+    masks = [0] * len(successors)
+    for entry, vertex in roots:
+        masks[vertex] |= bit[entry]
+    for component in reversed(components(successors)):  # callers before callees
+        mask = 0
+        for vertex in component:
+            mask |= masks[vertex]
+        if mask:
+            for vertex in component:
+                masks[vertex] = mask
+                for target in successors[vertex]:
+                    masks[target] |= mask
+    return Reach(meta_graph=meta_graph, nodes=nodes, calls=calls, entries=entries, masks=masks)

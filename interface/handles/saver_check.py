@@ -14,14 +14,26 @@ TensorFlow's exporters produce, checked here:
 - its path operand comes straight from the saver's filename input (through the string ops
   the saver uses to name shards; a restore reads exactly that filename);
 - a TF1 restore op depends on nothing the saver did not create, except variables and tables;
-- a lookup table's vocabulary file is bound to one of the model's assets at every call.
+- the default of the TF1 filename placeholder (used when the loader feeds nothing) names no
+  absolute path and no `..`;
+- a lookup table's vocabulary file is bound to one of the model's assets at every call; a
+  TF1 asset tensor holds the real path only while the loader runs the init op (it feeds the
+  path in), so its reader must be reached from nothing else: anywhere else it reads the path
+  stored in the graph, which the author chose.
+
+Constants are judged by their effective values (`attr_binding`): a placeholder bound by a
+caller is resolved, an unresolvable one is not a path the exemption accepts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
+
 from tensorflow.core.framework import node_def_pb2
 
+from reusable_savedmodel.interface.handles.attr_binding import Env, effective
 from reusable_savedmodel.interface.handles.graph_walk import (
+    ASSET_FED,
     TOP_LEVEL,
     Entry,
     EntryKind,
@@ -47,20 +59,28 @@ _SAVE_PATH_OPS = frozenset(
 _RESTORE_PATH_OPS = frozenset({"Identity"})
 _CALL_OPS = ("StatefulPartitionedCall", "PartitionedCall")
 _FILENAME_OPS = ("Placeholder", "PlaceholderWithDefault")
+# What TF1's filename placeholder forwards its default through.
+_DEFAULT_OPS = frozenset({"PlaceholderWithDefault", "Identity"})
 
 
 def _data_inputs(node: node_def_pb2.NodeDef) -> list[str]:
     return [i for i in node.input if not i.startswith("^")]
 
 
-def _escaping_constant(node: node_def_pb2.NodeDef) -> bool:
-    """Whether a string constant could move a path elsewhere (absolute, or a `..` segment)."""
-    values = node.attr["value"].tensor.string_val if "value" in node.attr else []
-    return any(v.startswith(b"/") or b".." in v for v in values)
+def _escaping_constant(node: node_def_pb2.NodeDef, envs: list[Env]) -> bool:
+    """Whether a string constant could move a path elsewhere (absolute, `..`, or unresolvable)."""
+    values = effective(node, "value", envs)
+    return any(
+        v is None or any(s.startswith(b"/") or b".." in s for s in v.tensor.string_val) for v in values
+    )
 
 
 def _sources(
-    nodes: dict[str, node_def_pb2.NodeDef], ref: str, terminals: set[str], through: frozenset[str]
+    nodes: dict[str, node_def_pb2.NodeDef],
+    ref: str,
+    terminals: set[str],
+    through: frozenset[str],
+    envs: list[Env],
 ) -> set[str] | None:
     """The terminals a tensor derives from through `through` ops only, or None if through others."""
     found: set[str] = set()
@@ -75,10 +95,46 @@ def _sources(
             found.add(name)
             continue
         node = nodes.get(name)
-        if node is None or node.op not in through or (node.op == "Const" and _escaping_constant(node)):
+        if node is None or node.op not in through or (node.op == "Const" and _escaping_constant(node, envs)):
             return None
         stack += [node_name(i) for i in _data_inputs(node)]
     return found
+
+
+def _all_hold(
+    start: Hashable,
+    expand: Callable[[Hashable], tuple[bool, Iterable[Hashable]]],
+    known: dict[Hashable, bool],
+) -> bool:
+    """Whether a condition holds at `start` and at everything it depends on, recursively.
+
+    Iterative (deep call chains need no recursion); a dependency cycle counts as failing.
+
+    Args:
+      start: Where to check.
+      expand: Item -> (whether it holds by itself, the items it depends on); memoized by
+        the caller, since an item is expanded again when its dependencies are done.
+      known: Verdicts from earlier checks, extended here, so work is not repeated.
+    """
+    stack: list[Hashable] = [start]
+    path: set[Hashable] = set()  # items waiting for their dependencies: the current chain
+    while stack:
+        item = stack.pop()
+        if item in known:
+            continue
+        holds, needs = expand(item)
+        unknown = [n for n in needs if n not in known]
+        if not holds or any(known.get(n) is False for n in needs) or any(n in path for n in unknown):
+            for failed in (*path, item):  # a failure fails everything that depends on it
+                known[failed] = False
+            return False
+        if unknown:
+            path.add(item)
+            stack += [item, *unknown]  # back to `item` once its dependencies are known
+            continue
+        known[item] = True
+        path.discard(item)
+    return known[start]
 
 
 def _plain_call(node: node_def_pb2.NodeDef | None, filename: str) -> str | None:
@@ -120,6 +176,27 @@ class SaverCheck:
         self._asset_tensors = {
             node_name(a.tensor_info.name) for a in asset_file_defs(reach.meta_graph)
         }
+        self._assigns: dict[str, list[node_def_pb2.NodeDef]] | None = None
+        self._asset_verdicts: dict[Hashable, bool] = {}
+        self._expanded: dict[Hashable, tuple[bool, list[Hashable]]] = {}
+
+    def _default_problem(self) -> str | None:
+        """Why the TF1 filename placeholder's default could name a path elsewhere, or None."""
+        name, seen = self.filename, set()
+        while name is not None and name not in seen:
+            seen.add(name)
+            node = self.reach.nodes.get(name)
+            if node is None:
+                break
+            if node.op == "Placeholder":
+                return None
+            if node.op == "Const":
+                if _escaping_constant(node, self.reach.bindings(TOP_LEVEL)):
+                    return "the saver's filename placeholder defaults to an absolute path or one with '..'"
+                return None
+            inputs = _data_inputs(node)
+            name = node_name(inputs[0]) if node.op in _DEFAULT_OPS and inputs else None
+        return "the saver's filename placeholder has a default that is not a constant path"
 
     def checkpoint_problem(self, graph: str, node: node_def_pb2.NodeDef) -> str | None:
         """Why a checkpoint op is not the saver's own, or None if it is.
@@ -129,23 +206,26 @@ class SaverCheck:
           node: A `SaveV2`, `MergeV2Checkpoints` or `RestoreV2` node.
         """
         kind, operands = CHECKPOINT_OPS[node.op]
-        entries = self.reach.top[node.name] if graph == TOP_LEVEL else self.reach.functions[graph]
-        others = sorted(str(e) for e in entries if e != Entry(kind, ""))
+        others = sorted(str(e) for e in self.reach.reached_by(graph, node.name) if e != Entry(kind, ""))
         if others:
             return f"reached from {', '.join(others)}, not only from the saver's {kind.value} path"
         if self.filename is None:
             return "the saver_def names no filename placeholder"
         if graph == TOP_LEVEL:
             nodes, terminal = self.reach.nodes, self.filename
+            default = self._default_problem()
+            if default:
+                return default
         elif graph == self.functions[kind]:
-            nodes = {n.name: n for n in self.reach.library[graph].node_def}
+            nodes = self.reach.function_nodes(graph)
             terminal = self.reach.library[graph].signature.input_arg[0].name
         else:
             return f"sits outside the function the saver's {kind.value} node calls"
         through = _RESTORE_PATH_OPS if kind == EntryKind.RESTORE else _SAVE_PATH_OPS
         inputs = _data_inputs(node)
+        envs = self.reach.bindings(graph)
         for index in operands:
-            if index >= len(inputs) or _sources(nodes, inputs[index], {terminal}, through) != {terminal}:
+            if index >= len(inputs) or _sources(nodes, inputs[index], {terminal}, through, envs) != {terminal}:
                 return "its path does not come straight from the saver's filename input"
         return None
 
@@ -178,58 +258,64 @@ class SaverCheck:
     def asset_problem(self, graph: str, node: node_def_pb2.NodeDef) -> str | None:
         """Why a vocabulary-file read is not bound to one of the model's assets, or None."""
         ref = _data_inputs(node)[ASSET_READERS[node.op]]
-        if graph == TOP_LEVEL:
-            ok = self._top_is_asset(ref, set())
-        else:
-            ok = self._ref_is_asset(graph, ref, set())
-        return None if ok else "its file is not one of the model's assets"
+        start = ("top", node_name(ref), node.name) if graph == TOP_LEVEL else self._in_function(graph, ref)
+        if start is not None and _all_hold(start, self._expand, self._asset_verdicts):
+            return None
+        return "its file is not one of the model's assets, or is read where the loader does not feed the asset's path"
 
-    def _ref_is_asset(self, graph: str, ref: str, seen: set[tuple[str, int]]) -> bool:
-        definition = self.reach.library[graph]
-        args = [a.name for a in definition.signature.input_arg]
-        nodes = {n.name: n for n in definition.node_def}
-        sources = _sources(nodes, ref, set(args), _RESTORE_PATH_OPS)
-        if not sources or len(sources) != 1:
-            return False
-        return self._arg_is_asset(graph, args.index(sources.pop()), seen)
+    def _in_function(self, graph: str, ref: str) -> tuple[str, str, int] | None:
+        """The argument of `graph` that `ref` is (through identities), or None."""
+        args = [a.name for a in self.reach.library[graph].signature.input_arg]
+        sources = _sources(self.reach.function_nodes(graph), ref, set(args), _RESTORE_PATH_OPS, [])
+        return ("arg", graph, args.index(sources.pop())) if sources and len(sources) == 1 else None
 
-    def _arg_is_asset(self, function: str, index: int, seen: set[tuple[str, int]]) -> bool:
-        """Whether every binding of a function's argument is one of the model's assets."""
-        if (function, index) in seen:
-            return False
-        seen = seen | {(function, index)}
-        bindings = []
+    def _expand(self, item: Hashable) -> tuple[bool, list[Hashable]]:
+        if item not in self._expanded:
+            kind, name, detail = item  # type: ignore[misc]
+            self._expanded[item] = (
+                self._expand_argument(name, detail) if kind == "arg" else self._expand_top(name, detail)
+            )
+        return self._expanded[item]
+
+    def _expand_argument(self, function: str, index: int) -> tuple[bool, list[Hashable]]:
+        """Every binding of a function's argument: saved captures and each caller's operand."""
+        needs: list[Hashable] = []
         saved = self.reach.meta_graph.object_graph_def.concrete_functions
+        holds = function in saved or bool(self.reach.calls.callers[function])
         if function in saved:
             bound = list(saved[function].bound_inputs)
             offset = len(self.reach.library[function].signature.input_arg) - len(bound)
-            bindings.append(index >= offset and bound[index - offset] in self._asset_objects)
-        for graph, caller in self.reach.calls_into(function):
+            holds = index >= offset and bound[index - offset] in self._asset_objects
+        for graph, caller in self.reach.calls.callers[function]:
             inputs = _data_inputs(caller)
             if caller.op not in (*_CALL_OPS, function) or index >= len(inputs):
-                bindings.append(False)
-            elif graph == TOP_LEVEL:
-                bindings.append(self._top_is_asset(inputs[index], set()))
-            else:
-                bindings.append(self._ref_is_asset(graph, inputs[index], seen))
-        return bool(bindings) and all(bindings)
+                return False, []
+            need = ("top", node_name(inputs[index]), caller.name) if graph == TOP_LEVEL else self._in_function(graph, inputs[index])
+            if need is None:
+                return False, []
+            needs.append(need)
+        return holds, needs
 
-    def _top_is_asset(self, ref: str, seen: set[str]) -> bool:
-        """Whether a top-level tensor is an asset path the loader feeds (maybe via a variable)."""
-        name = node_name(ref)
-        node = self.reach.nodes.get(name)
+    def _expand_top(self, name: str, consumer: str) -> tuple[bool, list[Hashable]]:
+        """A top-level tensor read by `consumer`: an asset path the loader feeds (maybe via a variable)."""
         if name in self._asset_tensors:
-            return True
-        if node is None or name in seen:
-            return False
-        seen = seen | {name}
+            # The loader feeds the real path only into the init op's run.
+            return self.reach.reached_by(TOP_LEVEL, consumer) <= ASSET_FED, []
+        node = self.reach.nodes.get(name)
+        if node is None or not node.input:
+            return False, []
         if node.op == "Identity":
-            return self._top_is_asset(node.input[0], seen)
+            return True, [("top", node_name(node.input[0]), consumer)]
         if node.op == "ReadVariableOp":  # TF2 keeps asset paths in a variable
-            variable = node_name(node.input[0])
-            assigns = [
-                n for n in self.reach.nodes.values()
-                if n.op == "AssignVariableOp" and node_name(n.input[0]) == variable
-            ]
-            return bool(assigns) and all(self._top_is_asset(a.input[1], seen) for a in assigns)
-        return False
+            assigns = self._variable_assigns().get(node_name(node.input[0]), [])
+            return bool(assigns), [("top", node_name(a.input[1]), a.name) for a in assigns]
+        return False, []
+
+    def _variable_assigns(self) -> dict[str, list[node_def_pb2.NodeDef]]:
+        """Top-level variable -> the `AssignVariableOp`s writing it (indexed once)."""
+        if self._assigns is None:
+            self._assigns = {}
+            for n in self.reach.nodes.values():
+                if n.op == "AssignVariableOp" and len(n.input) > 1:
+                    self._assigns.setdefault(node_name(n.input[0]), []).append(n)
+        return self._assigns

@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +35,13 @@ from tensorflow.core.protobuf import meta_graph_pb2
 
 from reusable_savedmodel.interface import compat
 from reusable_savedmodel.interface.errors import UnsafeModelError
-from reusable_savedmodel.interface.handles import contained_files, graph_walk, saved_model_files
+from reusable_savedmodel.interface.handles import (
+    attr_binding,
+    contained_files,
+    graph_walk,
+    saved_model_files,
+)
+from reusable_savedmodel.interface.handles.attr_binding import AttrValue
 from reusable_savedmodel.interface.handles.graph_walk import TOP_LEVEL, Entry, Reach
 from reusable_savedmodel.interface.handles.op_allowlist import ALLOWED_OPS
 from reusable_savedmodel.interface.handles.op_dangerous import (
@@ -50,7 +57,7 @@ from reusable_savedmodel.interface.handles.saver_check import (
 )
 from reusable_savedmodel.interface.piece import Piece
 
-__all__ = ["Category", "Kind", "Risk", "ScanFinding", "ScanMode", "ScanReport", "TOP_LEVEL",
+__all__ = ["ATTRIBUTE_RULES", "AttributeRule", "Category", "Kind", "Risk", "ScanFinding", "ScanMode", "ScanReport", "TOP_LEVEL",
            "enforce", "scan", "scan_saved_model"]
 
 _log = logging.getLogger(__name__)
@@ -214,25 +221,57 @@ class ScanReport:
         return head if self.safe else head + "\n" + self.table()
 
 
-def _string_attr(node: node_def_pb2.NodeDef, name: str) -> str:
-    # Membership first: indexing a proto map would insert a default entry.
-    return node.attr[name].s.decode(errors="replace") if name in node.attr else ""
+@dataclasses.dataclass(frozen=True)
+class AttributeRule:
+    """An op that is pure only while one attribute has certain values.
+
+    Attributes:
+      attribute: The attribute that decides.
+      allows: Whether an effective value keeps the op pure.
+      category: What the op reaches otherwise.
+      reason: Why it is flagged; `{}` is replaced by the value.
+    """
+
+    attribute: str
+    allows: Callable[[AttrValue], bool]
+    category: Category
+    reason: str
 
 
-def _conditional(node: node_def_pb2.NodeDef) -> tuple[Category, str] | None | bool:
-    """Ops pure only with some attributes: a finding, None (pure), or False (not one of them)."""
-    if node.op == "PrintV2":
-        stream = _string_attr(node, "output_stream") or "stderr"
-        return None if stream in _TERMINAL_STREAMS else (Category.FILE_WRITE, f"prints to {stream}")
-    if node.op in ("DecodeProtoV2", "EncodeProto"):
-        source = _string_attr(node, "descriptor_source")
-        return None if source in ("", "local://") else (
-            Category.FILE_READ, f"reads proto descriptors from {source}"
+#: Op type -> the attribute its safety depends on. Every value the attribute can take when
+#: the op runs (`attr_binding.effective`: placeholders resolved through each caller's
+#: binding, or the op's default when unset) must be allowed; an unresolvable one never is.
+ATTRIBUTE_RULES: dict[str, AttributeRule] = {
+    "PrintV2": AttributeRule(
+        "output_stream", lambda v: v.s.decode(errors="replace") in _TERMINAL_STREAMS, Category.FILE_WRITE,
+        "prints to {}",
+    ),
+    **{
+        op: AttributeRule(
+            "descriptor_source", lambda v: v.s in (b"", b"local://"), Category.FILE_READ,
+            "reads proto descriptors from {}",
         )
-    if node.op == "XlaCallModule":
-        module = node.attr["module"].s if "module" in node.attr else b""
-        return (Category.PROCESS, "its XLA program calls back into Python") if _PYTHON_CALLBACK.search(module) else None
-    return False
+        for op in ("DecodeProtoV2", "EncodeProto")
+    },
+    "XlaCallModule": AttributeRule(
+        "module", lambda v: not _PYTHON_CALLBACK.search(v.s), Category.PROCESS,
+        "its XLA program calls back into Python",
+    ),
+}
+
+
+def _attribute_problem(graph: str, node: node_def_pb2.NodeDef, rule: AttributeRule, reach: Reach) -> tuple[Category, str] | None:
+    """What an attribute-dependent op reaches with any of its effective values, or None."""
+    for value in attr_binding.effective(node, rule.attribute, reach.bindings(graph)):
+        if value is None:
+            return rule.category, (
+                f"its {rule.attribute} attribute is a placeholder no caller binds to a constant "
+                f"(or has no value), and its safety depends on that value"
+            )
+        if not rule.allows(value):
+            shown = value.s.decode(errors="replace") if value.WhichOneof("value") == "s" else str(value)
+            return rule.category, rule.reason.format(shown[:200])
+    return None
 
 
 def _classify(
@@ -241,9 +280,9 @@ def _classify(
     """None for an op that may run; else what it reaches, whether that is known, and why."""
     if node.op in ALLOWED_OPS or node.op in reach.library:
         return None
-    conditional = _conditional(node)
-    if conditional is not False:
-        return None if conditional is None else (conditional[0], Kind.DANGEROUS, conditional[1])
+    if node.op in ATTRIBUTE_RULES:
+        found = _attribute_problem(graph, node, ATTRIBUTE_RULES[node.op], reach)
+        return None if found is None else (found[0], Kind.DANGEROUS, found[1])
     problem = None
     if node.op in CHECKPOINT_OPS:
         problem = saver.checkpoint_problem(graph, node)
@@ -265,7 +304,7 @@ def _classify(
     return Category.UNKNOWN, Kind.UNKNOWN, "not on the reviewed list of pure-computation ops"
 
 
-def _finding(graph: str, node: node_def_pb2.NodeDef, found: tuple[Category, Kind, str], entries: set[Entry]) -> ScanFinding:
+def _finding(graph: str, node: node_def_pb2.NodeDef, found: tuple[Category, Kind, str], entries: Iterable[Entry]) -> ScanFinding:
     category, kind, reason = found
     return ScanFinding(
         function=graph,
@@ -279,22 +318,21 @@ def _finding(graph: str, node: node_def_pb2.NodeDef, found: tuple[Category, Kind
     )
 
 
-def _scan_meta_graph(meta_graph: meta_graph_pb2.MetaGraphDef) -> tuple[list[ScanFinding], int, int]:
-    reach = graph_walk.walk(meta_graph)
+def _scan_meta_graph(meta_graph: meta_graph_pb2.MetaGraphDef, target: str) -> tuple[list[ScanFinding], int, int]:
+    reach = graph_walk.walk(meta_graph, target)
     saver = SaverCheck(reach)
     findings, count = [], 0
-    graphs = [(TOP_LEVEL, list(meta_graph.graph_def.node))]
-    graphs += [(name, list(f.node_def)) for name, f in reach.library.items()]
+    graphs = [(TOP_LEVEL, meta_graph.graph_def.node)]
+    graphs += [(name, f.node_def) for name, f in reach.library.items()]
     for graph, nodes in graphs:
         for node in nodes:
             count += 1
             found = _classify(graph, node, reach, saver)
             if found is not None:
-                entries = reach.top[node.name] if graph == TOP_LEVEL else reach.functions[graph]
-                findings.append(_finding(graph, node, found, entries))
+                findings.append(_finding(graph, node, found, reach.reached_by(graph, node.name)))
     for node, reason in saver.restore_problems():
         findings.append(
-            _finding(TOP_LEVEL, node, (Category.SAVER, Kind.DANGEROUS, reason), reach.top[node.name])
+            _finding(TOP_LEVEL, node, (Category.SAVER, Kind.DANGEROUS, reason), reach.reached_by(TOP_LEVEL, node.name))
         )
     return findings, len(graphs), count
 
@@ -331,7 +369,7 @@ def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
     ]
     functions = nodes = 0
     for meta_graph in proto.meta_graphs:
-        f, g, n = _scan_meta_graph(meta_graph)
+        f, g, n = _scan_meta_graph(meta_graph, target)
         findings += f
         functions += g
         nodes += n

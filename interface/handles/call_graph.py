@@ -1,0 +1,151 @@
+"""Who calls which library function, and with which attribute bindings.
+
+A node calls a function as its op (a direct call) or through a function-valued attribute
+(`PartitionedCall.f`, `If`/`While`/`Case` branches and bodies, ...); a function-valued
+attribute may itself be a placeholder the caller binds. The walk starts from the functions
+and top-level nodes that can run without a caller binding anything, carries each caller's
+binding into its callees (`attr_binding`), and records every distinct binding a function is
+reached with, so that the scanner judges attribute-dependent ops once per binding.
+
+Each function is read once; afterwards only its call sites are revisited, once per
+distinct binding, and only placeholder names the callee uses make bindings distinct, so a
+model without placeholders (every model TensorFlow writes) costs one pass. Past
+`MAX_BINDINGS` distinct bindings of one function, the rest are not followed one by one:
+every function is then also judged with no binding at all, where every placeholder is
+unresolvable, which flags whatever depends on one.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from collections.abc import Iterable, Mapping
+
+from tensorflow.core.framework import function_pb2, node_def_pb2
+
+from reusable_savedmodel.interface.handles import attr_binding
+from reusable_savedmodel.interface.handles.attr_binding import EMPTY, AttrValue, Env
+
+#: Where top-level graph nodes are reported (functions are reported by name).
+TOP_LEVEL = "<graph>"
+#: Distinct bindings of one function judged one by one (see the module docstring).
+MAX_BINDINGS = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One function a node calls, and the attribute maps that may bind its placeholders."""
+
+    callee: str
+    sources: tuple[Mapping[str, AttrValue], ...]
+
+
+def _node_calls(node: node_def_pb2.NodeDef, library: Mapping[str, object], env: Env) -> list[Call]:
+    """The functions `node` calls when its function is bound by `env` (unbound ones: none)."""
+    calls = [Call(node.op, (node.attr,))] if node.op in library else []
+    for value in node.attr.values():
+        if value.WhichOneof("value") == "placeholder":
+            value = env.get(value.placeholder, value)  # unbound: TensorFlow calls nothing
+        kind = value.WhichOneof("value")
+        if kind == "func":
+            calls.append(Call(value.func.name, (value.func.attr, node.attr)))
+        elif kind == "list":
+            calls += [Call(f.name, (f.attr, node.attr)) for f in value.list.func]
+    return [c for c in calls if c.callee in library]
+
+
+def _may_call(node: node_def_pb2.NodeDef, library: Mapping[str, object]) -> bool:
+    if node.op in library:
+        return True
+    kinds = {v.WhichOneof("value") for v in node.attr.values()}
+    return bool(kinds & {"func", "placeholder"}) or any(v.list.func for v in node.attr.values())
+
+
+@dataclasses.dataclass
+class CallGraph:
+    """The calls among one meta graph's library functions and top-level nodes.
+
+    Attributes:
+      library: Function name -> its definition.
+      bindings: Function name -> the distinct bindings it is reached with (at least one).
+      callees: Function name or `TOP_LEVEL` node name -> the functions it calls.
+      callers: Function name -> (graph, node) for every node calling it (graph: a function
+        or `TOP_LEVEL`).
+      visits: How many nodes the walk read or revisited (its work).
+    """
+
+    library: dict[str, function_pb2.FunctionDef]
+    bindings: dict[str, list[Env]] = dataclasses.field(default_factory=dict)
+    callees: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    top_callees: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    callers: dict[str, list[tuple[str, node_def_pb2.NodeDef]]] = dataclasses.field(
+        default_factory=lambda: collections.defaultdict(list)
+    )
+    visits: int = 0
+
+    def __post_init__(self) -> None:
+        self._keys: dict[str, set[attr_binding.EnvKey]] = {name: set() for name in self.library}
+        self._sites: dict[str, list[node_def_pb2.NodeDef]] = {}
+        self._wanted: dict[str, set[str]] = {}
+        for name, definition in self.library.items():
+            self.visits += len(definition.node_def)
+            self._sites[name] = [n for n in definition.node_def if _may_call(n, self.library)]
+            self._wanted[name] = attr_binding.placeholder_names(
+                v for n in definition.node_def for v in n.attr.values()
+            )
+            self.bindings[name] = []
+            self.callees[name] = set()
+        self._pending: collections.deque[tuple[str, Env]] = collections.deque()
+        self._seen_calls: set[tuple[str, str, str]] = set()
+        self.overflow = False
+
+    def enter(self, function: str, env: Env = EMPTY, *, force: bool = False) -> None:
+        """Queues `function` to be walked with `env` (cut to the names it uses), once per binding."""
+        env = {n: v for n, v in env.items() if n in self._wanted[function]}
+        key = attr_binding.key(env)
+        if key in self._keys[function]:
+            return
+        if len(self._keys[function]) >= MAX_BINDINGS and not force:
+            self.overflow = True
+            return
+        self._keys[function].add(key)
+        self.bindings[function].append(env)
+        self._pending.append((function, env))
+
+    def enter_top_level(self, nodes: Iterable[node_def_pb2.NodeDef]) -> None:
+        """Walks the calls of top-level nodes (they bind nothing: no placeholder resolves)."""
+        for node in nodes:
+            self.visits += 1
+            calls = _node_calls(node, self.library, EMPTY) if _may_call(node, self.library) else []
+            self.top_callees[node.name] = {c.callee for c in calls}
+            self._follow(TOP_LEVEL, node, calls, EMPTY)
+
+    def run(self) -> None:
+        """Walks everything queued, then every function nothing reached, with no binding."""
+        self._drain()
+        for name in self.library:
+            if not self.bindings[name]:
+                self.enter(name)
+                self._drain()
+        if self.overflow:
+            for name in self.library:
+                self.enter(name, force=True)
+            self._drain()
+
+    def _drain(self) -> None:
+        while self._pending:
+            function, env = self._pending.popleft()
+            for node in self._sites[function]:
+                self.visits += 1
+                calls = _node_calls(node, self.library, env)
+                self.callees[function].update(c.callee for c in calls)
+                self._follow(function, node, calls, env)
+
+    def _follow(self, graph: str, node: node_def_pb2.NodeDef, calls: list[Call], env: Env) -> None:
+        for call in calls:
+            if (call.callee, graph, node.name) not in self._seen_calls:
+                self._seen_calls.add((call.callee, graph, node.name))
+                self.callers[call.callee].append((graph, node))
+            wanted = self._wanted[call.callee]
+            for source in call.sources:
+                self.enter(call.callee, attr_binding.bind(source, env, wanted))

@@ -1,0 +1,161 @@
+"""Hostile SavedModels for the scanner, built at test time: attribute placeholders, TF1 load paths.
+
+Each starts from a model TensorFlow writes with public APIs and edits its protocol buffer the
+way an attacker would: an attribute of an allowed op becomes a placeholder that a caller
+binds (`AttrValue.placeholder`), or a TF1 collection or constant points somewhere else.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import attacks
+import tensorflow as tf
+from tensorflow.core.framework import attr_value_pb2, function_pb2, node_def_pb2
+
+#: The placeholder name the edited `PrintV2` nodes use.
+STREAM = "stream"
+_CALLS = ("StatefulPartitionedCall", "PartitionedCall", "If", "StatelessIf")
+
+
+@tf.function
+def _shout(x):
+    """A function nothing but its callers reach: it prints (to stderr, until edited)."""
+    tf.print("attacker text", output_stream=sys.stderr)
+    return x + 1.0
+
+
+class Printer(tf.Module):
+    """`__call__` calls `_shout` twice (two call sites that may bind it differently)."""
+
+    def __init__(self):
+        super().__init__()
+        self.v = tf.Variable(2.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def __call__(self, x):
+        return _shout(x) * self.v + _shout(x)
+
+
+class BranchPrinter(tf.Module):
+    """Prints inside a `tf.cond` branch (an `If` node's `then_branch`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.v = tf.Variable(2.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def __call__(self, x):
+        def loud():
+            tf.print("attacker text", output_stream=sys.stderr)
+            return x * self.v
+
+        return tf.cond(tf.reduce_sum(x) >= 0.0, loud, lambda: x)
+
+
+class _PrintingTable(tf.saved_model.experimental.TrackableResource):
+    """A resource whose initializer (run by `tf.saved_model.load`) calls `_shout`."""
+
+    def _create_resource(self):
+        return tf.raw_ops.HashTableV2(key_dtype=tf.string, value_dtype=tf.int64)
+
+    def _initialize(self):
+        _shout(tf.constant(0.0))
+        return tf.constant(0)
+
+
+class InitializerPrinter(tf.Module):
+    """Loading it runs `_PrintingTable`'s initializer, so the print runs at load time."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = _PrintingTable()
+        self.v = tf.Variable(2.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def __call__(self, x):
+        size = tf.raw_ops.LookupTableSizeV2(table_handle=self.table.resource_handle)
+        return x * self.v + tf.cast(size, tf.float32)
+
+
+def _string(value: str) -> attr_value_pb2.AttrValue:
+    return attr_value_pb2.AttrValue(s=value.encode())
+
+
+def _bind(node: node_def_pb2.NodeDef, name: str, value: str) -> None:
+    """Binds placeholder `name` of whatever `node` calls: in its own and its functions' attrs."""
+    node.attr[name].CopyFrom(_string(value))
+    for attr in node.attr.values():
+        for function in [attr.func] if attr.WhichOneof("value") == "func" else attr.list.func:
+            function.attr[name].CopyFrom(_string(value))
+
+
+def _printing_functions(library) -> list[function_pb2.FunctionDef]:
+    return [f for f in library.function if any(n.op == "PrintV2" for n in f.node_def)]
+
+
+def placeholder_stream(model: Path, module: tf.Module, streams: list[str]) -> Path:
+    """Saves `module`, makes its `PrintV2` streams a placeholder, and binds it at each call site.
+
+    Args:
+      model: Where to save.
+      module: `Printer`, `BranchPrinter` or `InitializerPrinter`.
+      streams: The value each call site binds (in node order; the last one repeats).
+
+    Returns:
+      `model`.
+    """
+    tf.saved_model.save(module, str(model))
+    proto = attacks.read_proto(model)
+    library = proto.meta_graphs[0].graph_def.library
+    printing = {f.signature.name for f in _printing_functions(library)}
+    for function in _printing_functions(library):
+        for node in function.node_def:
+            if node.op == "PrintV2":
+                node.attr["output_stream"].placeholder = STREAM
+    sites = [
+        n for f in library.function for n in f.node_def
+        if n.op in _CALLS and any(name in printing for name in _called(n))
+    ]
+    assert sites, "no call site of the printing function"
+    for index, node in enumerate(sites):
+        _bind(node, STREAM, streams[min(index, len(streams) - 1)])
+    attacks.write_proto(model, proto)
+    return model
+
+
+def _called(node: node_def_pb2.NodeDef) -> list[str]:
+    return [v.func.name for v in node.attr.values() if v.WhichOneof("value") == "func"]
+
+
+def unbound_stream(model: Path) -> Path:
+    """`Printer` with the placeholder left unbound (TensorFlow refuses; the scan must too)."""
+    tf.saved_model.save(Printer(), str(model))
+    proto = attacks.read_proto(model)
+    for function in _printing_functions(proto.meta_graphs[0].graph_def.library):
+        for node in function.node_def:
+            if node.op == "PrintV2":
+                node.attr["output_stream"].placeholder = STREAM
+    attacks.write_proto(model, proto)
+    return model
+
+
+def placeholder_descriptor_source(model: Path, source: str) -> Path:
+    """`Printer` plus a `DecodeProtoV2` in `_shout` whose descriptor source a caller binds."""
+    tf.saved_model.save(Printer(), str(model))
+    proto = attacks.read_proto(model)
+    library = proto.meta_graphs[0].graph_def.library
+    [shout] = _printing_functions(library)
+    decode = shout.node_def.add(name="decode", op="DecodeProtoV2")
+    decode.input.append(shout.signature.input_arg[0].name)
+    decode.attr["message_type"].CopyFrom(_string("tensorflow.Example"))
+    decode.attr["field_names"].list.s.append(b"features")
+    decode.attr["output_types"].list.type.append(tf.string.as_datatype_enum)
+    decode.attr["descriptor_source"].placeholder = "source"
+    for function in library.function:
+        for node in function.node_def:
+            if shout.signature.name in _called(node):
+                _bind(node, "source", source)
+    attacks.write_proto(model, proto)
+    return model
