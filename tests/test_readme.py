@@ -1,10 +1,12 @@
-"""Every Python snippet in README.md runs as written, so the README cannot drift from the code.
+"""Every Python snippet in README.md runs as written, alone, so the README cannot drift from the code.
 
-Snippets run in order in one namespace, as a reader would paste them into one session
-(later snippets may use names earlier ones defined), in a subprocess whose temporary
-directory and caches are the test's own. A snippet whose first line is
-`# KERAS_BACKEND=jax` runs alone in its own interpreter with that backend (Keras fixes
-the backend at import).
+Each snippet runs by itself, as a reader pastes one into a fresh interpreter: in its own
+process, with its own namespace, working directory, temporary directory and caches, so a
+snippet that uses a name only an earlier snippet defined fails here. The processes are forked
+from a server that has imported TensorFlow and nothing else (TensorFlow's import is the same
+seconds of CPU in every snippet); a snippet still imports everything it uses itself. A
+snippet whose first line is `# KERAS_BACKEND=jax` runs under a server started with that
+backend (importing TensorFlow imports Keras, which fixes its backend then).
 """
 
 from __future__ import annotations
@@ -14,66 +16,112 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _OWN_BACKEND = re.compile(r"\A# KERAS_BACKEND=(\w+)\n")
 
-_RUNNER = """
-import json, sys, traceback
-ns = {"__name__": "__readme__"}
-for number, code in json.load(open(sys.argv[1])):
-    try:
-        exec(compile(code, f"<README.md python snippet {number}>", "exec"), ns)
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(f"README.md python snippet {number} failed:\\n{code}")
+# Reads one job (JSON) a line, forks a child that runs it, answers its exit status.
+_SERVER = """
+import json, os, sys, tempfile, traceback
+import tensorflow  # noqa: F401
+
+for line in sys.stdin:
+    job = json.loads(line)
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(job["cwd"])
+        os.environ.update(job["env"])
+        tempfile.tempdir = None  # read $TMPDIR again
+        status = 0
+        try:
+            exec(compile(job["code"], job["name"], "exec"), {"__name__": "__main__"})
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    _, wait_status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(wait_status), flush=True)
 """
+
+
+class _Server:
+    """A `_SERVER` process for one Keras backend."""
+
+    def __init__(self, backend: str, log: Path):
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        self._log = log.open("w")
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _SERVER],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env,
+        )
+
+    def run(self, code: str, name: str, cwd: Path, env: dict[str, str], log: Path) -> int:
+        """Runs `code` in a forked child; returns its exit status (output in `log`)."""
+        job = {"code": code, "name": name, "cwd": str(cwd), "env": env, "log": str(log)}
+        self._process.stdin.write(json.dumps(job) + "\n")
+        self._process.stdin.flush()
+        answer = self._process.stdout.readline()
+        assert answer, f"the snippet server died: see {self._log.name}"
+        return int(answer)
+
+    def stop(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Callable[[str], _Server]]:
+    """`server(backend)`: the snippet server for a Keras backend, started on first use."""
+    started: dict[str, _Server] = {}
+    logs = tmp_path_factory.mktemp("snippet-servers")
+
+    def get(backend: str) -> _Server:
+        if backend not in started:
+            started[backend] = _Server(backend, logs / f"{backend}.log")
+        return started[backend]
+
+    yield get
+    for each in started.values():
+        each.stop()
 
 
 def _snippets() -> list[tuple[int, str]]:
     return list(enumerate(_FENCE.findall(README.read_text()), start=1))
 
 
-def _groups() -> dict[str, list[tuple[int, str]]]:
-    """The shared-session snippets under "tensorflow", each own-backend snippet alone."""
-    groups: dict[str, list[tuple[int, str]]] = {"tensorflow": []}
-    for number, code in _snippets():
-        backend = _OWN_BACKEND.match(code)
-        if backend:
-            groups[f"{backend.group(1)} (snippet {number})"] = [(number, code)]
-        else:
-            groups["tensorflow"].append((number, code))
-    return groups
+def _cases() -> list:
+    return [pytest.param(number, code, id=f"snippet-{number}") for number, code in _snippets()]
 
 
 def test_the_readme_shows_code():
     assert len(_snippets()) >= 6
 
 
-@pytest.mark.parametrize("group", sorted(_groups()))
-def test_readme_snippets_run(group, tmp_path):
-    snippets = _groups()[group]
-    backend = group.split()[0]
-    listing = tmp_path / "snippets.json"
-    listing.write_text(json.dumps(snippets))
+@pytest.mark.parametrize(("number", "code"), _cases())
+def test_readme_snippet_runs_alone(number, code, server, tmp_path):
+    backend = _OWN_BACKEND.match(code)
     work = tmp_path / "work"
     work.mkdir()
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": backend,
-        "TMPDIR": str(work),
-        "RSM_CACHE_DIR": str(tmp_path / "cache"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(listing)],
-        cwd=work, env=env, capture_output=True, text=True, timeout=600,
+    env = {"TMPDIR": str(work), "RSM_CACHE_DIR": str(tmp_path / "cache")}
+    log = tmp_path / "output.txt"
+    status = server(backend.group(1) if backend else "tensorflow").run(
+        code, f"<README.md python snippet {number}>", work, env, log
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-4000:]
+    assert status == 0, f"README.md python snippet {number} failed alone:\n{code}\n{log.read_text()[-4000:]}"
 
 
 def test_the_check_rules_table_lists_every_rule_with_its_severity():
