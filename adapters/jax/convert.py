@@ -19,7 +19,14 @@ import numpy as np
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import compat, flatten, gradients, wide, xla_call_module
+from reusable_savedmodel.adapters.jax import (
+    compat,
+    flatten,
+    gradients,
+    tensor_lists,
+    wide,
+    xla_call_module,
+)
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
 from reusable_savedmodel.interface import NonConformingError, ReusableError
 from reusable_savedmodel.interface.kit import TraceSpec
@@ -215,7 +222,7 @@ class Converter:
         structure = jax.tree_util.tree_structure(
             tf.nest.map_structure(lambda _: 0, concrete.structured_outputs)
         )
-        with self._explained(what), gradients.converting(custom):
+        with self._explained(what), gradients.converting(custom), tensor_lists.converting():
             fn, _ = tf2jax.convert(flat, specs)
             # tf2jax converts control-flow bodies on first use: build them all now.
             jax.eval_shape(
