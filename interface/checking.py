@@ -253,7 +253,10 @@ def _check_variables(piece: Piece, out: _Findings) -> None:
             if id(v) not in listed_ids:
                 out.add(
                     "RSM123", "variables",
-                    f"{v.name} {v.shape} is used by __call__ but not listed in `variables`.",
+                    f"{v.name} {v.shape} is used by __call__ but not listed in `variables`: "
+                    f"list every variable __call__ uses in the saved object's `variables` (the "
+                    f"tf.Module property is not saved), or subclass rsm.ReusableModule, which "
+                    f"saves the lists.",
                 )
     for i, loss in enumerate(lists["regularization_losses"]):
         _check_regularization(loss, f"regularization_losses[{i}]", out)

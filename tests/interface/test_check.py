@@ -135,6 +135,7 @@ def test_rsm123_variable_not_listed(tmp_path):
     obj.trainable_variables = []
     report = rsm.check(_saved(obj, tmp_path))
     assert report.codes() == {"RSM123"}
+    assert "subclass rsm.ReusableModule" in report.errors[0].message  # says how to fix it
 
 
 def test_rsm124_duplicate_variable(tmp_path):
