@@ -12,6 +12,9 @@ from conformance.cells import Cell
 from conformance.producers import CONSUMERS, PRODUCERS
 from reusable_savedmodel.adapters.crosscheck.checks import run_checks
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 

@@ -27,6 +27,9 @@ from reusable_savedmodel.adapters.jax import from_jax, to_jax
 from reusable_savedmodel.adapters.keras import KerasLayer
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 X = models.example_inputs("mlp", batch=16)
 LABELS = np.arange(16) % 3
 SIGNATURE = tf.TensorSpec([None, 4], tf.float32)

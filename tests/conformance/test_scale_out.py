@@ -33,6 +33,9 @@ from reusable_savedmodel.adapters.jax import to_jax
 from reusable_savedmodel.adapters.keras import KerasLayer
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 X = models.example_inputs("mlp", batch=32)
 LABELS = np.arange(32) % 3
 # Float sums in a different order (per-replica partial sums, then an all-reduce) differ from

@@ -1,6 +1,7 @@
 """The download cache under concurrency, crashes and cleaners; `rsm fetch` and `rsm cache`."""
 
 import json
+import logging
 import multiprocessing
 import os
 import threading
@@ -14,6 +15,9 @@ from remote_server import Step, leftovers, ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.interface.handles import cache as cache_lib
+
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
 
 
 def _child_load(url: str, cache: str, go, results) -> None:
@@ -34,14 +38,14 @@ def _child_load(url: str, cache: str, go, results) -> None:
 def processes():
     """Children forked from a server process that has imported TensorFlow once already."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["reusable_savedmodel.interface", "test_cache"])
+    context.set_forkserver_preload(["tensorflow", "reusable_savedmodel.interface", "test_cache"])
     return context
 
 
-def _wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
+def _wait_for(condition, child, what: str) -> None:
+    # No deadline: a busy machine only makes this slower (pytest-timeout bounds the test).
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert child.is_alive(), f"the child process ended before {what}"
         time.sleep(0.02)
 
 
@@ -52,10 +56,10 @@ def test_eight_processes_download_once_and_all_load(server, cache, mul_tgz, proc
     for child in children:
         child.start()
     go.set()
-    outcomes = [results.get(timeout=120) for _ in children]
-    for child in children:
-        child.join(30)
+    for child in children:  # no deadline: eight processes on a busy machine take what they take
+        child.join()
         assert child.exitcode == 0
+    outcomes = [results.get() for _ in children]  # each child put its outcome before exiting
     assert {(value, path) for value, path, _ in outcomes} == {(2.0, str(rsm.resolve(url)))}
     assert server.hits["/mul.tar.gz"] == 1
     waited = [m for _, _, messages in outcomes for m in messages if "is downloading it; waiting up to" in m]
@@ -75,7 +79,7 @@ def test_threads_download_once(server, cache, mul_tgz):
     assert server.hits["/mul.tar.gz"] == 1 and leftovers(cache) == []
 
 
-def test_process_killed_mid_download_recovers_at_once(server, cache, mul_tgz, processes):
+def test_process_killed_mid_download_recovers_at_once(server, cache, mul_tgz, processes, caplog):
     url = server.route(
         "/mul.tar.gz", Step(body=mul_tgz, send=len(mul_tgz) // 2, then="hang"), ok(mul_tgz)
     )
@@ -83,13 +87,13 @@ def test_process_killed_mid_download_recovers_at_once(server, cache, mul_tgz, pr
     go.set()
     child = processes.Process(target=_child_load, args=(url, str(cache), go, results))
     child.start()
-    _wait_for(lambda: list(cache.glob("*.rsm-tmp.*/*.part")), 60, "a download under way")
+    _wait_for(lambda: list(cache.glob("*.rsm-tmp.*/*.part")), child, "a download under way")
     child.kill()
-    child.join(30)
+    child.join()
     assert leftovers(cache) != []  # the dead process's partial download is still there
-    start = time.monotonic()
-    np.testing.assert_allclose(rsm.load(url)([1.0]).numpy(), [2.0])
-    assert time.monotonic() - start < 10  # no wait on a stale lock
+    with caplog.at_level(logging.INFO, logger="reusable_savedmodel"):
+        np.testing.assert_allclose(rsm.load(url)([1.0]).numpy(), [2.0])
+    assert not [r for r in caplog.records if "waiting up to" in r.getMessage()]  # no stale lock
     assert server.hits["/mul.tar.gz"] == 2 and leftovers(cache) == []
 
 

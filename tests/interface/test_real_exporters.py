@@ -17,6 +17,9 @@ from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import custom_ops
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 # -- item 4: roots without __call__ -------------------------------------------------
 
 

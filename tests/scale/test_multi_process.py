@@ -22,6 +22,9 @@ import pytest
 
 from fixtures.tolerances import assert_close
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 #: Seconds a worker may take (importing TensorFlow on a busy 2-core machine included).
 TIMEOUT_S = 240

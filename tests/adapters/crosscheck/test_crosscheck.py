@@ -25,6 +25,9 @@ from reusable_savedmodel.adapters.crosscheck.inputs import example_inputs
 from reusable_savedmodel.adapters.crosscheck.report import WIDTH
 from reusable_savedmodel.interface import CallSpec, NonConformingError
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 TF_CONSUMERS = ["Piece", "KerasLayer", "SonnetModule", "hub.KerasLayer"]
 
 

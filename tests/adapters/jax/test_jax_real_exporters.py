@@ -18,6 +18,9 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import NoTraceError, UnconvertibleError, to_jax
 from reusable_savedmodel.adapters.jax.convert import variable_paths
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 def _tape(raw, x, **kwargs):
     """The raw object's outputs and the gradient of sum(outputs**2) w.r.t. inputs and variables.

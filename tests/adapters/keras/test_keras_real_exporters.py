@@ -12,6 +12,9 @@ from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import KerasLayer, from_keras
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 def test_tf1_hub_module_runs_its_default_signature_like_hub(real_model):
     path = real_model("tf1_hub_module")

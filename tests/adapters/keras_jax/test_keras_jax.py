@@ -26,6 +26,9 @@ from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.keras import consume, produce
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).parent
 SCRIPT = HERE / "scenarios.py"
 #: The scenario functions of `scenarios.py`, run in this order in one subprocess.

@@ -11,6 +11,9 @@ from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import SonnetModule, from_sonnet
 
+# Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 def test_tf1_hub_module_runs_its_default_signature_frozen(real_model):
     path = real_model("tf1_hub_module")
