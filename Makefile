@@ -7,18 +7,21 @@ STAMP_DEV := $(VENV)/.installed-dev
 # 2 workers: the CI machine has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test docs bench conformance lint clean
+.PHONY: demo test test-quick docs bench conformance lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The first install downloads about 3 GB (TensorFlow, JAX, Keras, Sonnet): pip shows its progress.
 $(STAMP_DEMO): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[all]"
+	@echo "Installing reusable-savedmodel[all] into $(VENV): about 3 GB, a few minutes the first time."
+	$(BIN)/pip install -e ".[all]"
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+	@echo "Installing reusable-savedmodel[dev] into $(VENV): about 3 GB, a few minutes the first time."
+	$(BIN)/pip install -e ".[dev]"
 	touch $@ $(STAMP_DEMO)
 
 demo: $(STAMP_DEMO)
@@ -26,6 +29,10 @@ demo: $(STAMP_DEMO)
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+
+# The developer loop: leaves out the tests marked slow (child interpreters, large models).
+test-quick: $(STAMP_DEV)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" tests
 
 # The documentation site, into build/site; broken links and missing references fail it.
 # The API pages read the package from build/api, where its two halves sit under one root.
