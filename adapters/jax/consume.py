@@ -14,8 +14,10 @@ from reusable_savedmodel.adapters.jax import wide
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
     UnconvertibleError,
+    holds_arrays,
     merge_ops,
     outputs_wide,
+    refuse_string_variables,
     trace_key,
     unconvertible_ops,
     variable_paths,
@@ -36,7 +38,7 @@ def _converts(candidate: Piece) -> bool:
     concretes = kit.pristine_concrete_functions(candidate.function)
     if not concretes or any(unconvertible_ops(c.graph) for c in concretes):
         return False
-    key = trace_key(candidate.spec.call.traces[0], kit.argument_defaults(candidate.function))
+    key = trace_key(candidate.spec.call.traces[0], kit.argument_defaults(candidate.function), candidate.name)
     converter = Converter(candidate.variables, variable_paths(candidate.variables), candidate.name, str)
     try:
         converter.convert(concretes[0], key, "trace 0")
@@ -118,6 +120,7 @@ def to_jax(
     Raises:
       UnconvertibleError: if a trace uses ops JAX cannot express (strings, lookup
         tables, ops tf2jax lacks); the message lists them and names the named callables.
+        Also for a ragged or sparse input, or a trace reading a string variable (named).
       NonConformingError: for a missing named callable, signature or output.
       HandleError: if the handle cannot be loaded.
       ValueError: for `signature` together with `callable`, or `output_key` without
@@ -144,16 +147,18 @@ def to_jax(
     found = embedded.read(piece)
     if found is not None:
         return found if keep_tf else found.detach()
-    names = variable_paths(piece.variables)
-    trainable = {id(v) for v in piece.trainable_variables}
-    values = dict(zip(names, _jax_values(piece.variables)))
-    params = {n: values[n] for v, n in zip(piece.variables, names) if id(v) in trainable}
-    state = {n: values[n] for v, n in zip(piece.variables, names) if id(v) not in trainable}
-    del values
-    converter = Converter(piece.variables, names, piece.name, lambda: _hint(piece, root))
-    concretes = kit.pristine_concrete_functions(piece.function)
     defaults = kit.argument_defaults(piece.function)
-    keys = [trace_key(t, defaults) for t in piece.spec.call.traces]
+    keys = [trace_key(t, defaults, piece.name) for t in piece.spec.call.traces]
+    concretes = kit.pristine_concrete_functions(piece.function)
+    refuse_string_variables(concretes, piece.name)
+    variables = [v for v in piece.variables if holds_arrays(v)]  # no trace reads the others
+    names = variable_paths(variables)
+    trainable = {id(v) for v in piece.trainable_variables}
+    values = dict(zip(names, _jax_values(variables)))
+    params = {n: values[n] for v, n in zip(variables, names) if id(v) in trainable}
+    state = {n: values[n] for v, n in zip(variables, names) if id(v) not in trainable}
+    del values
+    converter = Converter(variables, names, piece.name, lambda: _hint(piece, root))
 
     # One error up front, listing every op of every trace that cannot be converted.
     bad = merge_ops([unconvertible_ops(c.graph) for c in concretes])

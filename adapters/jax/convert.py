@@ -68,25 +68,36 @@ def leaf_spec(spec: tf.TensorSpec) -> LeafSpec:
     return LeafSpec(shape, spec.dtype.name)
 
 
-def _nest(specs: Any) -> Any:
+def _nest(specs: Any, path: str, name: str) -> Any:
     if isinstance(specs, tf.TensorSpec):
         return leaf_spec(specs)
+    if isinstance(specs, tf.TypeSpec):
+        raise UnconvertibleError(
+            f"{name}: cannot convert to JAX: {path} is a {type(specs).__name__} ({specs}); JAX has "
+            f"only dense arrays (no ragged, sparse or other composite tensors). Run the piece "
+            f"in TensorFlow, or convert a callable or signature that takes dense tensors."
+        )
     if isinstance(specs, Mapping):
-        return {k: _nest(v) for k, v in specs.items()}
-    return [_nest(v) for v in specs]
+        return {k: _nest(v, f"{path}[{k!r}]", name) for k, v in specs.items()}
+    return [_nest(v, f"{path}[{i}]", name) for i, v in enumerate(specs)]
 
 
-def trace_key(trace: TraceSpec, defaults: Mapping[str, Any]) -> TraceKey:
-    """The TF-free `TraceKey` of one `TraceSpec`."""
+def trace_key(trace: TraceSpec, defaults: Mapping[str, Any], name: str = "piece") -> TraceKey:
+    """The TF-free `TraceKey` of one `TraceSpec`.
+
+    Raises:
+      UnconvertibleError: if an input or keyword argument is a composite tensor (ragged,
+        sparse), naming it; `name` (the piece's) starts the message.
+    """
     kwargs = tuple(
-        (name, leaf_spec(value) if isinstance(value, tf.TensorSpec) else PythonValue(value))
-        for name, value in trace.kwargs.items()
+        (key, PythonValue(value) if not isinstance(value, tf.TypeSpec) else _nest(value, f"argument {key!r}", name))
+        for key, value in trace.kwargs.items()
     )
     known = tuple(
         (n, v) for n, v in defaults.items() if n in trace.kwargs and isinstance(v, (bool, int, float, str))
     )
     training = trace.training if isinstance(trace.training, bool) else None
-    return TraceKey(inputs=_nest(trace.inputs), training=training, kwargs=kwargs, defaults=known)
+    return TraceKey(inputs=_nest(trace.inputs, "input", name), training=training, kwargs=kwargs, defaults=known)
 
 
 def _node_defs(graph_def: tf.compat.v1.GraphDef) -> Iterator[Any]:
@@ -127,6 +138,28 @@ def own_outputs(concrete: Any) -> list[tf.Tensor]:
     """
     count = len(tf.nest.flatten(concrete.structured_outputs, expand_composites=True))
     return list(concrete.outputs[:count])
+
+
+def holds_arrays(variable: tf.Variable) -> bool:
+    """Whether a variable's values fit a JAX array (numbers and booleans; not strings)."""
+    return variable.dtype.is_numpy_compatible and variable.dtype != tf.string
+
+
+def refuse_string_variables(concretes: Sequence[Any], name: str) -> None:
+    """Refuses traces that read variables JAX cannot hold (e.g. a retrieval index's string ids).
+
+    Raises:
+      UnconvertibleError: naming each such variable and its dtype.
+    """
+    bad = list(dict.fromkeys(
+        f"{v.name} ({v.dtype.name})" for c in concretes for v in c.variables if not holds_arrays(v)
+    ))
+    if bad:
+        raise UnconvertibleError(
+            f"{name}: cannot convert to JAX: it reads variables {', '.join(bad)}, whose values "
+            f"JAX arrays cannot hold (only numbers and booleans). Run it in TensorFlow, or "
+            f"convert a callable or signature that does not read them."
+        )
 
 
 def merge_ops(found: Sequence[Mapping[str, list[str]]]) -> dict[str, list[str]]:

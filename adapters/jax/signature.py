@@ -19,6 +19,7 @@ from reusable_savedmodel.adapters.jax.convert import (
     Converter,
     leaf_spec,
     outputs_wide,
+    refuse_string_variables,
     unconvertible_ops,
     variable_paths,
 )
@@ -53,6 +54,7 @@ def signature_to_jax(
             f"{piece.name}: signature {name!r} has no output {output_key!r}; outputs: {', '.join(sorted(outputs))}."
         )
     variables = list(concrete.variables)
+    refuse_string_variables([concrete], f"{piece.name}.signatures[{name!r}]")
     names = variable_paths(variables)
     what = f"signature {name!r}"
     converter = Converter(variables, names, piece.name, lambda: "Run the signature in TensorFlow.")
