@@ -47,6 +47,7 @@ _HOLDER = ".pid"
 _TEMP = ".rsm-tmp."
 # Storage failures a retry cannot fix: reported at once, with what to do.
 _STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENOTDIR}
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 #: Writes the archive to the given path and says what it wrote (see `download`).
 Fetch = Callable[[Path], Fetched]
@@ -177,6 +178,32 @@ def _storage_errors(root: Path) -> Iterator[None]:
         ) from error
 
 
+def _refuse_link(path: Path, what: str) -> None:
+    """Refuses a symbolic link where the cache keeps its own files: writing or removing
+    through it would act on whatever file it names (someone else's, maybe)."""
+    if path.is_symlink():
+        raise DownloadError(
+            f"{path}: refused: expected {what}, made by reusable_savedmodel, or nothing; found a "
+            f"symbolic link to {os.readlink(path)!r}. The cache never writes through links: "
+            f"remove it (and check who can write to {path.parent})."
+        )
+
+
+def _acquire(lock: filelock.FileLock, timeout: float, path: Path) -> None:
+    """Acquires `lock`; filelock opens it without following links (a link raced in: ELOOP)."""
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        raise DownloadError(
+            f"{path}: refused: expected a lock file, found a symbolic link; the cache never "
+            f"writes through links: remove it (and check who can write to {path.parent})."
+        ) from error
+
+
 class Cache:
     """The entries in one cache directory.
 
@@ -248,18 +275,21 @@ class Cache:
         return self.root / k
 
     def _holder(self, k: str) -> str:
-        """Who holds an entry's lock, as its sidecar says."""
-        try:
-            return (self.root / (k + _LOCK + _HOLDER)).read_text().strip() or "unknown"
+        """Who holds an entry's lock, as its sidecar says (never read through a link)."""
+        try:  # best effort, for a message; O_NONBLOCK: a FIFO planted there must not hang us
+            fd = os.open(self.root / (k + _LOCK + _HOLDER), os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, errors="replace") as sidecar:
+                return sidecar.read(200).strip() or "unknown"
         except OSError:
             return "unknown"
 
     @contextlib.contextmanager
     def _locked(self, k: str, handle: str) -> Iterator[None]:
         path = self.root / (k + _LOCK)
+        _refuse_link(path, "the entry's lock file")
         lock = filelock.FileLock(path)
         try:
-            lock.acquire(timeout=0)
+            _acquire(lock, 0, path)
         except filelock.Timeout:
             timeout = limits.setting("RSM_LOCK_TIMEOUT", self.lock_timeout)
             _log.warning(
@@ -267,7 +297,7 @@ class Cache:
                 handle, self._holder(k), timeout,
             )
             try:
-                lock.acquire(timeout=timeout)
+                _acquire(lock, timeout, path)
             except filelock.Timeout as error:
                 raise DownloadError(
                     f"{handle}: gave up after {timeout:g} s waiting for the process holding "
@@ -275,9 +305,11 @@ class Cache:
                     f"gone or stuck, stop it, or raise RSM_LOCK_TIMEOUT."
                 ) from error
         try:
-            (self.root / (k + _LOCK + _HOLDER)).write_text(
-                f"pid {os.getpid()} on {socket.gethostname()} since "
-                f"{time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+            self._write_atomically(
+                k,
+                self.root / (k + _LOCK + _HOLDER),
+                f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}\n",
+                sync=False,
             )
             yield
         finally:
@@ -286,12 +318,14 @@ class Cache:
     def _remove(self, k: str) -> None:
         """Removes an entry: its manifest first, so a half-removed entry never counts."""
         self._manifest_path(k).unlink(missing_ok=True)
+        _refuse_link(self.root / k, "an entry's directory")
         if (self.root / k).exists():
             shutil.rmtree(self.root / k)
 
     def _remove_temporaries(self, k: str) -> None:
         """Removes what a dead builder left; only call with the entry's lock held."""
         for leftover in self.root.glob(k + _TEMP + "*"):
+            _refuse_link(leftover, "a temporary file or directory")
             if leftover.is_dir():
                 shutil.rmtree(leftover)
             else:
@@ -395,13 +429,19 @@ class Cache:
             shutil.rmtree(staging)
 
     def _write_manifest(self, k: str, manifest: Manifest) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=k + _TEMP, suffix=".json", dir=self.root)
+        self._write_atomically(k, self._manifest_path(k), json.dumps(manifest.to_json(), indent=1))
+
+    def _write_atomically(self, k: str, dest: Path, text: str, *, sync: bool = True) -> None:
+        """Writes `dest` whole through a new temporary file renamed over it: never through
+        whatever (a planted link, say) was at `dest` before."""
+        fd, tmp = tempfile.mkstemp(prefix=k + _TEMP, suffix=".txt", dir=self.root)
         try:
             with os.fdopen(fd, "w") as out:
-                json.dump(manifest.to_json(), out, indent=1)
+                out.write(text)
                 out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self._manifest_path(k))
+                if sync:
+                    os.fsync(out.fileno())
+            os.replace(tmp, dest)
         except BaseException:
             os.unlink(tmp)
             raise

@@ -16,7 +16,7 @@ import pytest
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import download
+from reusable_savedmodel.interface.handles import download, remote
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -212,3 +212,50 @@ def test_kaggle_credentials_do_not_follow_a_redirect_to_another_port(serve, cach
     assert (path / "saved_model.pb").is_file()
     assert seen_kaggle == {archive: ["Basic YW5uOnNlY3JldA=="]}  # sent where it belongs
     assert seen_other == {"/m.tar.gz": [None]}
+
+
+@pytest.fixture
+def mul_archive(tmp_path, zoo_path):
+    """The model "mul" as a local .tar.gz, and the key of its cache entry."""
+    archive = tmp_path / "mul.tar.gz"
+    archive.write_bytes(_pack(zoo_path("mul")))
+    return archive, cache_lib.key(remote.cache_handle(str(archive)))
+
+
+def test_planted_pid_sidecar_link_is_replaced_not_written_through(cache, outside, mul_archive):
+    archive, k = mul_archive
+    cache.mkdir()
+    sidecar = cache / f"{k}.rsm.lock.pid"
+    sidecar.symlink_to(outside / "secret.txt")
+    assert cache_lib.Cache(cache)._holder(k) == "unknown"  # never read through it either
+    assert (rsm.resolve(archive) / "saved_model.pb").is_file()
+    assert not sidecar.is_symlink() and f"pid {os.getpid()}" in sidecar.read_text()
+    # (the `outside` fixture checks that secret.txt is unchanged)
+
+
+def test_planted_lock_file_link_is_refused(cache, outside, mul_archive):
+    archive, k = mul_archive
+    cache.mkdir()
+    (cache / f"{k}.rsm.lock").symlink_to(outside / "secret.txt")
+    with pytest.raises(rsm.DownloadError, match=r"refused: expected the entry's lock file.*found a symbolic link"):
+        rsm.resolve(archive)
+    # A link raced in after that check: filelock opens without following it (ELOOP).
+    with pytest.raises(rsm.DownloadError, match=r"expected a lock file, found a symbolic link"):
+        cache_lib._acquire(cache_lib.filelock.FileLock(cache / f"{k}.rsm.lock"), 0, cache / f"{k}.rsm.lock")
+
+
+def test_planted_temporary_directory_link_is_refused(cache, outside, mul_archive):
+    archive, k = mul_archive
+    cache.mkdir()
+    (cache / f"{k}.rsm-tmp.planted").symlink_to(outside)
+    with pytest.raises(rsm.DownloadError, match=r"refused: expected a temporary file or directory.*symbolic link"):
+        rsm.resolve(archive)
+    assert (outside / "secret.txt").is_file()
+
+
+def test_planted_entry_link_is_refused(cache, outside, mul_archive):
+    archive, k = mul_archive
+    cache.mkdir()
+    (cache / k).symlink_to(outside)
+    with pytest.raises(rsm.DownloadError, match=r"refused: expected an entry's directory.*symbolic link"):
+        rsm.resolve(archive)
