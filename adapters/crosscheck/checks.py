@@ -10,6 +10,7 @@ import numpy as np
 
 from reusable_savedmodel.adapters.crosscheck.compare import Truth, close, compare, unmatched
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
+from reusable_savedmodel.adapters.crosscheck.entry import CALL, Entry
 from reusable_savedmodel.adapters.crosscheck.recorded import Recording
 from reusable_savedmodel.adapters.crosscheck.registry import Consumer
 from reusable_savedmodel.interface import ReusableError
@@ -69,7 +70,14 @@ class ConsumerResult:
         return DISAGREES if self.failed_checks else AGREES
 
 
-def run_checks(result: ConsumerResult, consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any) -> ConsumerResult:
+def run_checks(
+    result: ConsumerResult,
+    consumer: Consumer | Recording,
+    source: Any,
+    truth: Truth,
+    inputs: Any,
+    entry: Entry = CALL,
+) -> ConsumerResult:
     """Runs every check of `consumer` on `source`, recording the outcome in `result`.
 
     An exception from the consumer is recorded as `result.error` (the caller reports
@@ -81,19 +89,23 @@ def run_checks(result: ConsumerResult, consumer: Consumer | Recording, source: A
       source: What the consumer is handed: a handle, or the in-process object.
       truth: The reference figures.
       inputs: The inputs they were computed on.
+      entry: The model's entry point the consumer runs (default `__call__`).
 
     Returns:
       `result`.
     """
     try:
-        _run_checks(result.checks, consumer, source, truth, inputs)
+        _run_checks(result.checks, consumer, source, truth, inputs, entry)
     except Exception as error:  # noqa: BLE001 (recorded; the caller reports or asserts it)
         result.error = error
     return result
 
 
-def _run_checks(checks: dict[str, str], consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any) -> None:
-    model = consumer.wrap(source, trainable=True, callable=None)
+def _run_checks(
+    checks: dict[str, str], consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any, entry: Entry
+) -> None:
+    tolerance = truth.tolerance
+    model = consumer.wrap(source, **entry.wrap_kwargs())
     model.remember()
 
     def check(name: str, run: Callable[[], str | None]) -> None:
@@ -104,12 +116,13 @@ def _run_checks(checks: dict[str, str], consumer: Consumer | Recording, source: 
 
     for training, expected in truth.outputs.items():
         name = OUTPUTS_TRAINING if training else OUTPUTS_INFERENCE
-        check(name, lambda t=training, e=expected: compare(model.outputs(inputs, t), e))
+        check(name, lambda t=training, e=expected: compare(model.outputs(inputs, t), e, tolerance))
     if truth.stochastic_training:
         check(TRAINING_TRACE, lambda: _random_training(model, inputs, truth))
     if truth.gradients:
         check(GRADIENTS, lambda: unmatched(
-            model.value_grads(inputs, truth.gradient_training), truth.gradients, key="trainable variables"
+            model.value_grads(inputs, truth.gradient_training), truth.gradients, key="trainable variables",
+            tolerance=tolerance,
         ))
     else:
         checks[GRADIENTS] = NOT_APPLICABLE
@@ -117,10 +130,11 @@ def _run_checks(checks: dict[str, str], consumer: Consumer | Recording, source: 
         checks[STATE] = NOT_APPLICABLE
     else:
         check(STATE, lambda: unmatched(
-            model.state_after_training(inputs), truth.state_after_training, key="non-trainable variables"
+            model.state_after_training(inputs), truth.state_after_training, key="non-trainable variables",
+            tolerance=tolerance,
         ))
-    check(REGULARIZATION, lambda: compare(model.regularization(), truth.regularization))
-    checks[FROZEN] = _frozen(consumer, source, truth, inputs) if consumer.freezes else NOT_APPLICABLE
+    check(REGULARIZATION, lambda: compare(model.regularization(), truth.regularization, tolerance))
+    checks[FROZEN] = _frozen(consumer, source, truth, inputs, entry) if consumer.freezes else NOT_APPLICABLE
     checks[CALLABLES] = _named_callables(consumer, source, truth) if truth.callables else NOT_APPLICABLE
 
 
@@ -131,21 +145,21 @@ def _random_training(model: Wrapped, inputs: Any, truth: Truth) -> str | None:
     shapes = [np.shape(g) for g in got]
     if shapes != [np.shape(i) for i in inference]:
         return f"shapes {shapes} != expected {[np.shape(i) for i in inference]}"
-    if close(got, inference):
+    if close(got, inference, truth.tolerance):
         return "training outputs equal inference outputs: the training trace did not run"
     return None
 
 
-def _frozen(consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any) -> str:
+def _frozen(consumer: Consumer | Recording, source: Any, truth: Truth, inputs: Any, entry: Entry) -> str:
     """Frozen: nothing to train, no regularization, and training runs inference."""
-    model = consumer.wrap(source, trainable=False, callable=None)
+    model = consumer.wrap(source, **entry.wrap_kwargs(trainable=False))
     model.remember()
     try:
         if model.trainable_count():
             return f"{model.trainable_count()} trainable variables while frozen"
         if model.regularization() != 0.0:
             return f"regularization {model.regularization()} while frozen"
-        problem = compare(model.outputs(inputs, True), truth.outputs[False])
+        problem = compare(model.outputs(inputs, True), truth.outputs[False], truth.tolerance)
         return f"training=True did not run inference: {problem}" if problem else OK
     finally:
         model.restore()
@@ -153,11 +167,11 @@ def _frozen(consumer: Consumer | Recording, source: Any, truth: Truth, inputs: A
 
 def _named_callables(consumer: Consumer | Recording, source: Any, truth: Truth) -> str:
     for name, expected in truth.callables.items():
-        model = consumer.wrap(source, trainable=True, callable=name)
+        model = consumer.wrap(source, **Entry(callable=name).wrap_kwargs())
         model.remember()
         try:
             for training, outputs in expected.outputs.items():
-                problem = compare(model.outputs(expected.inputs, training), outputs)
+                problem = compare(model.outputs(expected.inputs, training), outputs, truth.tolerance)
                 model.restore()
                 if problem:
                     return f"{name}(training={training}): {problem}"

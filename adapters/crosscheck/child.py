@@ -21,6 +21,7 @@ from typing import Any
 
 from reusable_savedmodel.adapters.crosscheck import wire
 from reusable_savedmodel.adapters.crosscheck.compare import Truth
+from reusable_savedmodel.adapters.crosscheck.entry import CALL, Entry
 from reusable_savedmodel.adapters.crosscheck.installed import missing
 from reusable_savedmodel.adapters.crosscheck.recorded import Recording, ways
 from reusable_savedmodel.interface import ReusableError
@@ -132,13 +133,16 @@ class ChildConsumer:
         """The packages it needs that are not installed."""
         return missing(self.requires)
 
-    def record(self, jobs: Mapping[str, Job], directory: Path | None = None) -> dict[str, Recording]:
+    def record(
+        self, jobs: Mapping[str, Job], directory: Path | None = None, *, entry: Entry = CALL
+    ) -> dict[str, Recording]:
         """Runs the consumer on every saved model in one child; returns what `run_checks` takes.
 
         Args:
           jobs: Key -> a saved model to check.
           directory: Where the child's request and response are written (default: a
             temporary directory, removed afterwards).
+          entry: The models' entry point to check (default `__call__`).
 
         Returns:
           Key -> a `Recording`, to hand `run_checks` in place of the consumer, with the
@@ -149,13 +153,15 @@ class ChildConsumer:
         """
         if directory is None:
             with tempfile.TemporaryDirectory(prefix="rsm-crosscheck-") as temporary:
-                return self.record(jobs, Path(temporary))
+                return self.record(jobs, Path(temporary), entry=entry)
         request = {
             key: {
                 "source": os.fspath(path),
-                "inputs": inputs,
-                "callable_inputs": {name: c.inputs for name, c in truth.callables.items()},
-                "ways": [list(way) for way in ways(truth.callables, freezes=self.freezes)],
+                # Each way with the inputs to call it on: the entry point's, or a callable's.
+                "ways": [
+                    (list(way), truth.callables[way[1]].inputs if way[1] in truth.callables else inputs)
+                    for way in ways(truth.callables, freezes=self.freezes, entry=entry)
+                ],
             }
             for key, (path, inputs, truth) in jobs.items()
         }

@@ -14,9 +14,31 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-#: Tolerances for float32 results that went through different graphs (TF, XLA, tf2jax).
-RTOL = 1e-4
-ATOL = 1e-5
+
+@dataclasses.dataclass(frozen=True)
+class Tolerance:
+    """How far two float results may be apart and still agree (`np.allclose`'s terms).
+
+    Attributes:
+      dtype: The lowest float precision the model computes in, which sets the tolerance.
+      rtol: Relative tolerance.
+      atol: Absolute tolerance (a relative one alone fails near zero).
+    """
+
+    dtype: str
+    rtol: float
+    atol: float
+
+
+#: By the model's compute dtype: two frameworks (TF, XLA, tf2jax) run the same graph in
+#: different operation orders, so results agree to a few rounding steps of that dtype
+#: (float16's is 1e-3, bfloat16's 8e-3: a mixed-precision model differs by that much).
+TOLERANCES = {
+    "float32": Tolerance("float32", rtol=1e-4, atol=1e-5),
+    "float16": Tolerance("float16", rtol=1e-2, atol=1e-3),
+    "bfloat16": Tolerance("bfloat16", rtol=5e-2, atol=1e-2),
+}
+FLOAT32 = TOLERANCES["float32"]
 
 #: A trainable variable's value and the gradient of the check's loss with respect to it.
 ValueGrad = tuple[np.ndarray, np.ndarray]
@@ -54,6 +76,8 @@ class Truth:
         call (e.g. batch-norm moving statistics), or None when the model has none or
         they change at random (not comparable: the check is then "n/a").
       callables: Named callable -> its reference outputs.
+      tolerance: How closely a consumer's figures must match (set by the model's
+        compute dtype: see `TOLERANCES`).
     """
 
     outputs: Mapping[bool, Leaves]
@@ -63,6 +87,7 @@ class Truth:
     regularization: float
     state_after_training: list[np.ndarray] | None
     callables: Mapping[str, CallableTruth] = dataclasses.field(default_factory=dict)
+    tolerance: Tolerance = FLOAT32
 
 
 def leaves(outputs: Any) -> Leaves:
@@ -81,25 +106,30 @@ def is_float(value: Any) -> bool:
     return np.dtype(getattr(value.dtype, "as_numpy_dtype", value.dtype)).kind == "f"
 
 
-def close(got: Any, want: Any) -> bool:
-    """Whether two arrays, scalars or lists of leaves agree (floats within tolerance)."""
+def close(got: Any, want: Any, tolerance: Tolerance = FLOAT32) -> bool:
+    """Whether two arrays, scalars or lists of leaves agree (floats within `tolerance`)."""
     if isinstance(want, list):
-        return isinstance(got, list) and len(got) == len(want) and all(map(close, got, want))
+        return (
+            isinstance(got, list)
+            and len(got) == len(want)
+            and all(close(g, w, tolerance) for g, w in zip(got, want))
+        )
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape:
         return False
     if want.dtype.kind in "fc":
-        return bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
+        return bool(np.allclose(got, want, rtol=tolerance.rtol, atol=tolerance.atol))
     return bool(np.array_equal(got, want))
 
 
-def mismatch(got: Any, want: Any) -> str:
+def mismatch(got: Any, want: Any, tolerance: Tolerance = FLOAT32) -> str:
     """Describes how `got` differs from `want`, for a failed check."""
     if isinstance(want, list):
         if not isinstance(got, list) or len(got) != len(want):
             return f"{len(got) if isinstance(got, list) else 1} outputs, expected {len(want)}"
-        index = next(i for i, (g, w) in enumerate(zip(got, want)) if not close(g, w))
-        return (f"output #{index}: " if len(want) > 1 else "") + mismatch(got[index], want[index])
+        index = next(i for i, (g, w) in enumerate(zip(got, want)) if not close(g, w, tolerance))
+        prefix = f"output #{index}: " if len(want) > 1 else ""
+        return prefix + mismatch(got[index], want[index], tolerance)
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape:
         return f"shape {got.shape} != expected {want.shape}"
@@ -108,12 +138,14 @@ def mismatch(got: Any, want: Any) -> str:
     return f"max abs difference {float(np.max(np.abs(got - want))):.3g}"
 
 
-def compare(got: Any, want: Any) -> str | None:
+def compare(got: Any, want: Any, tolerance: Tolerance = FLOAT32) -> str | None:
     """None when `got` agrees with `want`, else how it differs."""
-    return None if close(got, want) else mismatch(got, want)
+    return None if close(got, want, tolerance) else mismatch(got, want, tolerance)
 
 
-def unmatched(got: Sequence[Any], want: Sequence[Any], *, key: str) -> str | None:
+def unmatched(
+    got: Sequence[Any], want: Sequence[Any], *, key: str, tolerance: Tolerance = FLOAT32
+) -> str | None:
     """Pairs two unordered collections element by element; describes what does not pair.
 
     Variables are paired by content rather than by name or position, because each
@@ -124,6 +156,7 @@ def unmatched(got: Sequence[Any], want: Sequence[Any], *, key: str) -> str | Non
       got: The consumer's elements.
       want: The reference elements.
       key: What the elements are, for the message (e.g. "trainable variables").
+      tolerance: How closely floats must agree.
 
     Returns:
       None when every element of `want` pairs with a distinct element of `got` and the
@@ -134,7 +167,7 @@ def unmatched(got: Sequence[Any], want: Sequence[Any], *, key: str) -> str | Non
         return f"{len(got)} {key} {shapes(got)}, expected {len(want)} {shapes(want)}"
     free = list(range(len(got)))
     for index, expected in enumerate(want):
-        match = next((j for j in free if _agrees(got[j], expected)), None)
+        match = next((j for j in free if _agrees(got[j], expected, tolerance)), None)
         if match is None:
             singular = key[:-1] if key.endswith("s") else key
             return f"no {singular} agrees with expected #{index} of shape {np.shape(_first(expected))}"
@@ -146,7 +179,7 @@ def _first(item: Any) -> Any:
     return item[0] if isinstance(item, tuple) else item
 
 
-def _agrees(got: Any, want: Any) -> bool:
+def _agrees(got: Any, want: Any, tolerance: Tolerance) -> bool:
     if isinstance(want, tuple):
-        return all(close(g, w) for g, w in zip(got, want))
-    return close(got, want)
+        return all(close(g, w, tolerance) for g, w in zip(got, want))
+    return close(got, want, tolerance)

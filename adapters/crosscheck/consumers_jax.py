@@ -26,9 +26,9 @@ def weighted_sum(outputs: Any) -> jax.Array:
 class JaxWrapped(Wrapped):
     """`to_jax(source, callable=...)`, run through `apply` with explicit params and state."""
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
         del trainable  # JAX trains what the caller differentiates
-        self.piece = to_jax(handle(source), callable=callable)
+        self.piece = to_jax(handle(source), callable=callable, signature=signature)
 
     def _apply(self, params: Any, inputs: Any, training: bool) -> tuple[Any, Any]:
         rng = jax.random.key(_KEY) if training else None
@@ -60,9 +60,9 @@ class JaxWrapped(Wrapped):
 class FlaxWrapped(Wrapped):
     """`FlaxModule(source, callable=...)`, differentiated with `nnx.grad`."""
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
         del trainable  # nnx trains what the optimizer is given (`wrt=nnx.Param`)
-        self.module = FlaxModule(handle(source), callable=callable)
+        self.module = FlaxModule(handle(source), callable=callable, signature=signature)
 
     def _call(self, module: FlaxModule, inputs: Any, training: bool) -> Any:
         return module(inputs, training=training, rngs=nnx.Rngs(_KEY) if training else None)

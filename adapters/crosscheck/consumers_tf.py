@@ -10,27 +10,35 @@ import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.crosscheck.consumer import TensorFlowWrapped, handle
+from reusable_savedmodel.interface.kit import SignatureCall
 
 
 class PieceWrapped(TensorFlowWrapped):
-    """`rsm.load(path)` or `rsm.as_piece(obj)`, called directly (no framework)."""
+    """`rsm.load(path)` or `rsm.as_piece(obj)`, called directly (no framework).
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
+    With `signature`, the signature is called as the adapters call it (`SignatureCall`):
+    inference only, nothing to train.
+    """
+
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
         del trainable  # a Piece trains whatever the caller differentiates
         root = rsm.as_piece(source)
         self.piece = root.callable(callable) if callable is not None else root
+        self.signature = None if signature is None else SignatureCall(root, signature, None)
 
     def call(self, inputs, training):  # noqa: D102
+        if self.signature is not None:
+            return self.signature(inputs, {})
         return self.piece(inputs, training=training)
 
     def trainables(self):  # noqa: D102
-        return self.piece.trainable_variables
+        return () if self.signature is not None else self.piece.trainable_variables
 
     def state(self):  # noqa: D102
-        return self.piece.non_trainable_variables
+        return () if self.signature is not None else self.piece.non_trainable_variables
 
     def regularization(self):  # noqa: D102
-        return float(self.piece.regularization_loss())
+        return 0.0 if self.signature is not None else float(self.piece.regularization_loss())
 
 
 class KerasFamilyWrapped(TensorFlowWrapped):
@@ -58,10 +66,10 @@ class KerasFamilyWrapped(TensorFlowWrapped):
 class KerasWrapped(KerasFamilyWrapped):
     """`KerasLayer(source, trainable=..., callable=...)` in Keras 3."""
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
         from reusable_savedmodel.adapters.keras import KerasLayer
 
-        self.layer = KerasLayer(handle(source), trainable=trainable, callable=callable)
+        self.layer = KerasLayer(handle(source), trainable=trainable, callable=callable, signature=signature)
 
     def variable(self, weight):  # noqa: D102
         return weight.value  # a Keras 3 variable keeping the piece's tf.Variable
@@ -70,7 +78,7 @@ class KerasWrapped(KerasFamilyWrapped):
 class HubWrapped(KerasFamilyWrapped):
     """tensorflow_hub's `KerasLayer` on tf_keras: the peer library, as its users call it."""
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
         import tensorflow_hub as hub
 
         target = handle(source)
@@ -79,7 +87,9 @@ class HubWrapped(KerasFamilyWrapped):
             target = getattr(obj, callable)
         elif not isinstance(target, str):
             target = _raw(target)
-        self.layer = hub.KerasLayer(target, trainable=trainable)
+        # hub returns a signature's whole output dict only when told to.
+        by_signature = {} if signature is None else {"signature": signature, "signature_outputs_as_dict": True}
+        self.layer = hub.KerasLayer(target, trainable=trainable, **by_signature)
 
     def variable(self, weight):  # noqa: D102
         return weight  # tf_keras weights are tf.Variables
@@ -88,10 +98,10 @@ class HubWrapped(KerasFamilyWrapped):
 class SonnetWrapped(TensorFlowWrapped):
     """`SonnetModule(source, trainable=..., callable=...)`, called with `is_training`."""
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
         from reusable_savedmodel.adapters.sonnet import SonnetModule
 
-        self.module = SonnetModule(handle(source), trainable=trainable, callable=callable)
+        self.module = SonnetModule(handle(source), trainable=trainable, callable=callable, signature=signature)
 
     def call(self, inputs, training):  # noqa: D102
         return self.module(inputs, is_training=training)

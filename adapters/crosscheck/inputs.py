@@ -35,10 +35,27 @@ def example_inputs(call: CallSpec | None, *, where: str, seed: int = 0) -> Any:
     Raises:
       NonConformingError: if there is no call to make, or an input is not a plain tensor.
     """
-    if call is None or not call.inputs:
+    return inputs_for(call.inputs[0] if call is not None and call.inputs else None, where=where, seed=seed)
+
+
+def inputs_for(specs: Any, *, where: str, seed: int = 0) -> Any:
+    """Inputs for a nest of `tf.TensorSpec` (e.g. a signature's dict of inputs by name).
+
+    Args:
+      specs: The nest, or None when there is nothing to call.
+      where: What is called, for messages.
+      seed: Seeds the random values.
+
+    Returns:
+      A nest of numpy arrays matching `specs`.
+
+    Raises:
+      NonConformingError: if `specs` is None, or an input is not a plain tensor.
+    """
+    if specs is None:
         raise NonConformingError(f"{where} has no traced `__call__` to feed inputs to.")
     rng = np.random.default_rng(seed)
-    return tf.nest.map_structure(lambda spec: _array(spec, rng, where), call.inputs[0])
+    return tf.nest.map_structure(lambda spec: _array(spec, rng, where), specs)
 
 
 def _array(spec: Any, rng: np.random.Generator, where: str) -> np.ndarray:

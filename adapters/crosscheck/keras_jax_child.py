@@ -2,8 +2,8 @@
 
 Started by `child.ChildConsumer.record` as `python -m
 reusable_savedmodel.adapters.crosscheck.keras_jax_child DIR` with `KERAS_BACKEND=jax`: it
-reads `key -> job` requests (a saved model's path, its inputs, the named callables'
-inputs, the ways to wrap it) and answers `key -> way -> figures`, every answer of
+reads `key -> job` requests (a saved model's path, the ways to wrap it, each with the
+inputs to call it on) and answers `key -> way -> figures`, every answer of
 `KerasLayer` on JAX to the checks' questions (`recorded.record`).
 """
 
@@ -32,8 +32,8 @@ class KerasJaxWrapped(Wrapped):
     own dropout seed generator is a variable but no weight, and no variable of the piece.
     """
 
-    def __init__(self, source: Any, *, trainable: bool, callable: str | None):
-        self.layer = KerasLayer(handle(source), trainable=trainable, callable=callable)
+    def __init__(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None):
+        self.layer = KerasLayer(handle(source), trainable=trainable, callable=callable, signature=signature)
 
     def outputs(self, inputs: Any, training: bool) -> Leaves:  # noqa: D102
         return leaves(self.layer(inputs, training=training))
@@ -74,15 +74,7 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     """
     require_keras_backend("jax")
     return {
-        key: {
-            tuple(way): record(
-                KerasJaxWrapped,
-                job["source"],
-                job["inputs"] if way[1] is None else job["callable_inputs"][way[1]],
-                tuple(way),
-            )
-            for way in job["ways"]
-        }
+        key: {tuple(way): record(KerasJaxWrapped, job["source"], inputs, tuple(way)) for way, inputs in job["ways"]}
         for key, job in request.items()
     }
 

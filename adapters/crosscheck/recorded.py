@@ -20,9 +20,10 @@ from typing import Any
 
 from reusable_savedmodel.adapters.crosscheck.compare import Leaves, ValueGrad, close, leaves
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
+from reusable_savedmodel.adapters.crosscheck.entry import CALL, Entry
 
-#: How the checks wrap a model: `(trainable, callable)`.
-Way = tuple[bool, str | None]
+#: How the checks wrap a model: `(trainable, callable, signature)`.
+Way = tuple[bool, str | None, str | None]
 #: An exception as it crosses over: module, class name, message, traceback.
 Described = list[str]
 
@@ -36,9 +37,16 @@ class ChildError(RuntimeError):
     """An exception of the child interpreter whose type does not exist here."""
 
 
-def ways(callables: Mapping[str, Any], *, freezes: bool) -> list[Way]:
-    """Every way the checks wrap a model with these named callables."""
-    return [(True, None), *([(False, None)] if freezes else []), *((True, name) for name in callables)]
+def entry_ways(entry: Entry, *, freezes: bool) -> list[Way]:
+    """The ways the checks wrap a model's entry point: trainable (unless a signature), frozen."""
+    kwargs = [entry.wrap_kwargs(), *([entry.wrap_kwargs(trainable=False)] if freezes else [])]
+    found = [(k["trainable"], k["callable"], k["signature"]) for k in kwargs]
+    return list(dict.fromkeys(found))  # a signature is frozen either way: once
+
+
+def ways(callables: Mapping[str, Any], *, freezes: bool, entry: Entry = CALL) -> list[Way]:
+    """Every way the checks wrap a model with this entry point and these named callables."""
+    return [*entry_ways(entry, freezes=freezes), *((True, name, None) for name in callables)]
 
 
 def record(wrap: Callable[..., Wrapped], source: Any, inputs: Any, way: Way) -> dict[str, Any]:
@@ -48,14 +56,14 @@ def record(wrap: Callable[..., Wrapped], source: Any, inputs: Any, way: Way) -> 
       wrap: The consumer's `Wrapped` class.
       source: What the consumer is handed (a saved model's path).
       inputs: The inputs to call it on.
-      way: `(trainable, callable)`.
+      way: `(trainable, callable, signature)`.
 
     Returns:
       The figures (`{"error": ...}` when wrapping failed), for `Recording`.
     """
-    trainable, callable = way
+    trainable, callable, signature = way
     try:
-        model = wrap(source, trainable=trainable, callable=callable)
+        model = wrap(source, trainable=trainable, callable=callable, signature=signature)
     except Exception as error:  # noqa: BLE001 (raised again in the parent)
         return {"error": _describe(error)}
     model.remember()
@@ -92,11 +100,11 @@ class Recording:
     freezes: bool
     figures: Mapping[Way, Mapping[str, Any]]
 
-    def wrap(self, source: Any, *, trainable: bool, callable: str | None) -> Wrapped:
+    def wrap(self, source: Any, *, trainable: bool, callable: str | None, signature: str | None = None) -> Wrapped:
         """The model as the consumer wrapped it in the child (raises what the child met)."""
         if os.fspath(source) != self.source:
             raise ValueError(f"recorded for {self.source}, asked about {source}")
-        figures = self.figures[(trainable, callable)]
+        figures = self.figures[(trainable, callable, signature)]
         if "error" in figures:
             raise rebuild(figures["error"])
         return Recorded(figures)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import tensorflow as tf
 
+from reusable_savedmodel.adapters.crosscheck import entry as entry_lib
 from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult, run_checks
 from reusable_savedmodel.adapters.crosscheck.child import (
     ChildConsumer,
     ChildFailedError,
     SavedModelOnlyError,
 )
-from reusable_savedmodel.adapters.crosscheck.compare import Truth
-from reusable_savedmodel.adapters.crosscheck.inputs import callable_inputs, example_inputs
+from reusable_savedmodel.adapters.crosscheck.compare import TOLERANCES, Truth
+from reusable_savedmodel.adapters.crosscheck.entry import Entry
+from reusable_savedmodel.adapters.crosscheck.inputs import callable_inputs, inputs_for
+from reusable_savedmodel.adapters.crosscheck.precision import compute_dtype
 from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
 from reusable_savedmodel.adapters.crosscheck.report import CrosscheckReport
-from reusable_savedmodel.adapters.crosscheck.truth import reference
-from reusable_savedmodel.interface import ReusableError, as_piece, resolve
+from reusable_savedmodel.adapters.crosscheck.truth import reference, signature_reference
+from reusable_savedmodel.interface import Piece, ReusableError, as_piece, check, resolve
 
 
 class UnknownConsumerError(ReusableError, ValueError):
@@ -35,6 +39,8 @@ def crosscheck(
     *,
     consumers: Sequence[str] | None = None,
     seed: int = 0,
+    callable: str | None = None,  # the adapters' name for it, though it shadows a builtin
+    signature: str | None = None,
 ) -> CrosscheckReport:
     """Loads a model in every installed consumer and compares each with the raw object.
 
@@ -47,22 +53,34 @@ def crosscheck(
     for its outputs in both training modes, gradients, state updates (batch-norm
     statistics), regularization, frozen mode and every named callable. Inputs are
     built from the model's own input spec. Variables are restored after every check.
+    Floats agree within a tolerance set by the lowest precision the model computes in
+    (float32, or float16/bfloat16 for mixed precision: `compare.TOLERANCES`).
+
+    The entry point is `__call__`, or the one `callable` / `signature` names; a model
+    with only signatures (Keras 3's `model.export()`) runs through `serving_default`
+    (or its one signature) for inference only: outputs and frozen mode are compared.
+    The model is also checked with `rsm.check`: the report is OK only if the model
+    passes it and some consumer other than the bare Piece agrees (see
+    `CrosscheckReport.ok`).
 
     Args:
       handle_or_piece: A handle (local directory, `file://`, `http(s)://`, ...), a
         loaded or in-process object implementing the protocol, or an `rsm.Piece`.
       consumers: Names of the consumers to run (default: all; see `CONSUMERS`).
       seed: Seeds the example inputs.
+      callable: A named callable (or bare `tf.function`) of the root to check instead
+        of `__call__`.
+      signature: A signature of the root to check instead of `__call__` (inference only).
 
     Returns:
-      The report: `report.ok` is True when every consumer that can run the model
-      agrees; `print(report)` shows a table, `report.dumps()` JSON.
+      The report: `print(report)` shows a table and the verdict, `report.dumps()` JSON.
 
     Raises:
       HandleError: if the handle cannot be resolved.
-      NonConformingError: if the object has no `__call__` or takes inputs crosscheck
-        cannot build.
+      NonConformingError: if the model has no such callable or signature, no entry
+        point to pick by itself, or takes inputs crosscheck cannot build.
       UnknownConsumerError: if `consumers` names an unknown consumer.
+      ValueError: for both `callable` and `signature`.
     """
     chosen = _chosen(consumers)
     if isinstance(handle_or_piece, (str, os.PathLike)):
@@ -72,17 +90,34 @@ def crosscheck(
     else:
         piece = as_piece(handle_or_piece)
         source, obj, model = piece, piece.obj, piece.name
-    spec = as_piece(obj).spec
-    inputs = example_inputs(spec.call, where=model, seed=seed)
-    named_inputs = callable_inputs(spec.callables, seed=seed)
-    truth = reference(obj, spec, inputs, named_inputs)
-    results = tuple(_run(consumer, source, truth, inputs) for consumer in chosen)
+    root = as_piece(obj)
+    entry = entry_lib.choose(root, callable=callable, signature=signature)
+    where = model if entry == entry_lib.CALL else f"{model} ({entry.describe()})"
+    inputs = inputs_for(entry.inputs_spec(root), where=where, seed=seed)
+    truth = dataclasses.replace(
+        _truth(obj, root, entry, inputs, seed),
+        tolerance=TOLERANCES[compute_dtype(entry.functions(root))],
+    )
+    results = tuple(_run(consumer, source, truth, inputs, entry) for consumer in chosen)
     return CrosscheckReport(
         model=model,
         results=results,
         stochastic_training=truth.stochastic_training,
-        callables=tuple(named_inputs),
+        callables=tuple(truth.callables),
+        entry=entry.describe(),
+        check_errors=tuple(f"{f.code} {f.where}: {f.message}" for f in check(root).errors),
+        tolerance=truth.tolerance,
     )
+
+
+def _truth(obj: Any, root: Piece, entry: Entry, inputs: Any, seed: int) -> Truth:
+    """The raw object's reference figures for the entry point."""
+    if entry.signature is not None:
+        return signature_reference(root.signatures[entry.signature], inputs)
+    if entry.callable is not None:
+        sub = root.callable(entry.callable)
+        return reference(sub.obj, sub.spec, inputs, {})
+    return reference(obj, root.spec, inputs, callable_inputs(root.spec.callables, seed=seed))
 
 
 def _chosen(names: Sequence[str] | None) -> tuple[Consumer | ChildConsumer, ...]:
@@ -95,7 +130,9 @@ def _chosen(names: Sequence[str] | None) -> tuple[Consumer | ChildConsumer, ...]
     return tuple(known[n] for n in names)
 
 
-def _run(consumer: Consumer | ChildConsumer, source: Any, truth: Truth, inputs: Any) -> ConsumerResult:
+def _run(
+    consumer: Consumer | ChildConsumer, source: Any, truth: Truth, inputs: Any, entry: Entry
+) -> ConsumerResult:
     result = ConsumerResult(consumer.name)
     absent = consumer.missing()
     if absent:
@@ -111,9 +148,9 @@ def _run(consumer: Consumer | ChildConsumer, source: Any, truth: Truth, inputs: 
         # The child answers every question at once; the checks then read its answers.
         try:
             consumer.refuse_in_process(source)
-            recording = consumer.record({"model": (source, inputs, truth)})["model"]
+            recording = consumer.record({"model": (source, inputs, truth)}, entry=entry)["model"]
         except (SavedModelOnlyError, ChildFailedError) as error:
             result.error = error
             return result
-        return run_checks(result, recording, source, truth, inputs)
-    return run_checks(result, consumer, source, truth, inputs)
+        return run_checks(result, recording, source, truth, inputs, entry)
+    return run_checks(result, consumer, source, truth, inputs, entry)

@@ -146,6 +146,26 @@ def reference(obj: Any, spec: PieceSpec, inputs: Any, callable_inputs: Mapping[s
     )
 
 
+def signature_reference(function: Any, inputs: Mapping[str, Any]) -> Truth:
+    """The `Truth` of a signature of the raw object: its outputs, inference only.
+
+    A signature has no training mode, no trainable variables and no regularization:
+    only its outputs (a dict, compared by its leaves) are reference figures.
+
+    Args:
+      function: The signature's concrete function (keyword inputs, dict outputs).
+      inputs: Its inputs by name (numpy).
+    """
+    return Truth(
+        outputs={False: leaves(function(**to_tensors(inputs)))},
+        stochastic_training=False,
+        gradient_training=False,
+        gradients=[],
+        regularization=0.0,
+        state_after_training=None,
+    )
+
+
 def _native_call(obj: Any, spec: PieceSpec) -> NativeCall:
     if spec.call is not None and spec.call.accepts_training:
         return lambda x, training: obj(to_tensors(x), training=training)

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth
+from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Tolerance, Truth
 
 #: The dataclasses a value may contain, by name.
-_CLASSES = {cls.__name__: cls for cls in (Truth, CallableTruth)}
+_CLASSES = {cls.__name__: cls for cls in (Truth, CallableTruth, Tolerance)}
 
 
 def write(directory: Path, name: str, value: Any) -> None:

@@ -15,6 +15,8 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import tensorflow as tf
+
 from reusable_savedmodel.adapters import examples
 from reusable_savedmodel.adapters.demo.common import Model, Say
 from reusable_savedmodel.interface import ReusableError
@@ -29,6 +31,9 @@ SECTIONS = (
 
 #: What to install for the sections and crosscheck consumers a plain install lacks.
 INSTALL_HINT = "pip install 'reusable-savedmodel[all]'"
+
+#: The seed of the demo's random draws.
+SEED = 0
 
 #: The demo's output fits this many columns (tables are laid out for it; prose is wrapped).
 WIDTH = 100
@@ -61,6 +66,9 @@ def run(handle: str | None = None, say: Say = print, *, crosscheck: bool = True)
       ReusableError: if the handle cannot be loaded.
     """
     say = _wrapping(say)
+    # Seeds TensorFlow's random ops (the example's dropout, traced below, and the training
+    # steps), so that two runs print the same figures.
+    tf.random.set_seed(SEED)
     with tempfile.TemporaryDirectory(prefix="rsm-demo-") as tmp:
         label = handle
         if handle is None:

@@ -16,7 +16,7 @@ def run(model: Model, say: Say) -> None:
 
     Raises `UnconvertibleError` for ops JAX has no counterpart for (e.g. strings).
     """
-    module = FlaxModule(model.piece)
+    module = FlaxModule(model.piece, **model.adapter_kwargs)
     x = model.inputs
     say(f"FlaxModule: {len(module.params)} nnx.Param, {len(module.state)} nnx.BatchStat")
     forward = nnx.jit(lambda m, v: m(v))
@@ -36,7 +36,7 @@ def run(model: Model, say: Say) -> None:
 
     before = {k: v[...] for k, v in module.state.items()}
     loss = step(module, optimizer, nnx.Rngs(dropout=0))
-    moved = [k for k, v in module.state.items() if not np.array_equal(v[...], before[k])]
+    moved = sorted(k for k, v in module.state.items() if not np.array_equal(v[...], before[k]))
     say(
         f"one nnx.Optimizer(adam) step on a stand-in loss: loss {float(loss):.4f}; batch "
         f"stats moved: {', '.join(moved) or 'none'}"

@@ -16,10 +16,11 @@ def run(model: Model, say: Say) -> None:
 
     Raises `UnconvertibleError` for ops JAX has no counterpart for (e.g. strings).
     """
-    jp = to_jax(model.piece)
+    jp = to_jax(model.piece, **model.adapter_kwargs)
     x = model.inputs
     say(repr(jp))
-    say(f"params: {', '.join(jp.params) or '-'}\nstate:  {', '.join(jp.state) or '-'}")
+    # By name: the piece's own order follows its traces' captures, which can vary by run.
+    say(f"params: {', '.join(sorted(jp.params)) or '-'}\nstate:  {', '.join(sorted(jp.state)) or '-'}")
     forward = jax.jit(lambda p, s, v: jp.apply(p, s, v)[0])
     if not model.compare("jit(apply)(x)", forward(jp.params, jp.state, x), say):
         return
@@ -36,7 +37,7 @@ def run(model: Model, say: Say) -> None:
         return optax.apply_updates(params, updates), new_state, opt_state, loss
 
     params, state, _, loss = step(jp.params, jp.state, optimizer.init(jp.params), jax.random.key(0))
-    moved = [n for n in state if not np.array_equal(state[n], jp.state[n])]
+    moved = sorted(n for n in state if not np.array_equal(state[n], jp.state[n]))
     say(
         f"one optax.adam step on a stand-in loss: loss {float(loss):.4f}; state updated in "
         f"training: {', '.join(moved) or 'none'}"

@@ -17,7 +17,7 @@ def run(model: Model, say: Say) -> None:
       model: The demo's model.
       say: Prints one line (or block) of the demo's output.
     """
-    layer = KerasLayer(model.handle, trainable=True)
+    layer = KerasLayer(model.handle, trainable=model.trainable, **model.adapter_kwargs)
     x = model.tensors()
     say(repr(layer))
     if not model.compare("layer(x)", layer(x), say):

@@ -17,7 +17,7 @@ def run(model: Model, say: Say) -> None:
       model: The demo's model.
       say: Prints one line (or block) of the demo's output.
     """
-    module = SonnetModule(model.handle)
+    module = SonnetModule(model.handle, **model.adapter_kwargs)
     x = model.tensors()
     say(repr(module))
     if not model.compare("module(x)", module(x), say):

@@ -4,6 +4,7 @@ conforming), and the CLI's quiet, TensorFlow-free start."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -136,3 +137,34 @@ def test_help_and_usage_errors_import_no_tensorflow():
     ]
     assert "image_feature_vector" in done.stdout  # --help of check lists the tasks
     assert "invalid choice: 'nosuchtask'" in done.stderr
+
+
+def _keras3_model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+
+
+def test_keras3_saved_models_run_through_their_signature(tmp_path):
+    """`model.export()` and `tf.saved_model.save` of a Keras 3 model: no `__call__`."""
+    exported, saved = str(tmp_path / "export"), str(tmp_path / "saved")
+    _keras3_model().export(exported, verbose=False)
+    tf.saved_model.save(_keras3_model(), saved)
+    for handle in (exported, saved):
+        status, text = _run(handle)
+        assert status == 0, text
+        assert "runs its signature 'serving_default' (inference only)" in text
+        for consumer in ("layer(x)", "module(x)", "jit(apply)(x)", "nnx.jit(module)(x)"):
+            gap = float(text.split(f"max |{consumer} - ")[1].split("= ")[1].split()[0])
+            assert gap < 1e-5, (consumer, text)
+
+
+def test_the_demo_is_deterministic():
+    """Seeded: two runs print the same losses, and parameters in one (sorted) order."""
+    first, second = (_run(None)[1] for _ in range(2))
+    # Temporary paths and in-process layer names (keras_layer_2, ...) differ by run.
+    strip = lambda text: re.sub(r"/tmp/rsm-demo-\w+|(?<=name=')\w+?(_\d+)?'", "", text)  # noqa: E731
+    assert strip(first) == strip(second)
+    params = first.split("params: ")[1].split("\n")[0].split(", ")
+    assert params == sorted(params) and len(params) == 6

@@ -71,7 +71,7 @@ def test_wire_refuses_what_it_cannot_carry_without_pickle(tmp_path):
 class _Doubling(Wrapped):
     """A consumer whose outputs are twice its inputs; it refuses to regularize or train."""
 
-    def __init__(self, source, *, trainable, callable):
+    def __init__(self, source, *, trainable, callable, signature=None):
         if callable is not None:
             raise NonConformingError(f"no callable {callable!r} in {source}")
         self.scale = np.float32(2.0)
@@ -101,7 +101,7 @@ class _Doubling(Wrapped):
 
 def _recording(tmp_path):
     inputs = np.array([1.0, 2.0], dtype=np.float32)
-    figures = {way: record(_Doubling, "model", inputs, way) for way in [(True, None), (True, "encoder")]}
+    figures = {way: record(_Doubling, "model", inputs, way) for way in [(True, None, None), (True, "encoder", None)]}
     # Through the wire, as from the child.
     wire.write(tmp_path, "response", figures)
     return Recording("model", freezes=False, figures=wire.read(tmp_path, "response")), inputs
@@ -131,10 +131,10 @@ def test_a_recording_refuses_other_inputs_other_models_and_unknown_error_types(t
         model.outputs(inputs + 1, False)
     with pytest.raises(ValueError, match="recorded for model"):
         recording.wrap("another", trainable=True, callable=None)
-    foreign = record(_Doubling, "model", inputs, (True, None))
+    foreign = record(_Doubling, "model", inputs, (True, None, None))
     foreign["regularization"]["error"][:2] = ["keras.src.errors", "SomeKerasError"]
     with pytest.raises(ChildError, match="keras.src.errors.SomeKerasError: no regularization here"):
-        Recording("model", False, {(True, None): foreign}).wrap("model", trainable=True, callable=None).regularization()
+        Recording("model", False, {(True, None, None): foreign}).wrap("model", trainable=True, callable=None).regularization()
 
 
 def test_a_child_refuses_to_run_on_the_wrong_keras_backend():

@@ -104,14 +104,52 @@ def test_a_consumer_that_deviates_fails_its_checks_and_the_command(zoo_path, mon
 
 
 def test_strings_in_jax_are_a_typed_reason_not_a_failure(zoo_path):
-    report = crosscheck(zoo_path("text"), consumers=["Piece", "to_jax"])
+    report = crosscheck(zoo_path("text"), consumers=["Piece", "to_jax", "KerasLayer"])
 
-    piece, jax_consumer = report.results
-    assert piece.verdict == "agrees" and jax_consumer.verdict == "cannot run" and report.ok
+    piece, jax_consumer, keras_layer = report.results
+    assert piece.verdict == keras_layer.verdict == "agrees" and jax_consumer.verdict == "cannot run"
+    assert report.ok
     assert type(jax_consumer.error).__name__ == "UnconvertibleError"
     lines = _lines(report)
     assert "cannot run: UnconvertibleError [1]" in _row(lines, "to_jax")
     assert any(line.startswith("[1] UnconvertibleError:") for line in lines)
+    assert "OK: 2 consumers agree with tf.saved_model.load's object; 1 cannot run (see the notes)" in lines
+
+
+def test_no_verdict_without_evidence(zoo_path):
+    """Only the bare Piece ran the model: nothing was compared across frameworks, so not OK."""
+    report = crosscheck(zoo_path("text"), consumers=["Piece", "to_jax"])
+
+    assert [r.verdict for r in report.results] == ["agrees", "cannot run"] and not report.ok
+    assert report.reason == "no consumer but the bare Piece ran the model (1 cannot run): nothing was compared"
+    assert f"FAILED: {report.reason}" in " ".join(str(report).split())
+    assert json.loads(report.dumps())["reason"] == report.reason
+
+
+class _UnlistedVariable(tf.Module):
+    """Its `__call__` reads a variable it does not list: fails check's RSM123."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = tf.Variable(2.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def __call__(self, x):
+        return x * self.w
+
+
+def test_rsm_crosscheck_agrees_with_rsm_check(tmp_path, capsys):
+    """A model that fails `rsm check` is not OK, whatever the consumers say: exit 1, one line."""
+    path = str(tmp_path / "unlisted")
+    tf.saved_model.save(_UnlistedVariable(), path)
+    assert not rsm.check(path).ok
+
+    assert cli.main(["crosscheck", path, "--consumers", "Piece", "KerasLayer"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert _row(lines, "KerasLayer").split()[-1] == "agrees"  # agreement does not count here
+    (verdict,) = [line for line in lines if line.startswith(("OK", "FAILED"))]
+    assert verdict.startswith("FAILED: the model fails rsm check (1 error: RSM123;"), lines
+    assert any(line.startswith("[1] rsm check: RSM123") for line in lines)
 
 
 def test_named_callables_and_in_process_objects(zoo_path):
@@ -128,7 +166,7 @@ def test_a_missing_consumer_says_what_to_install(zoo_path, monkeypatch):
 
     report = crosscheck(zoo_path("mul"))
 
-    assert report.ok and report.results[1].verdict == "not installed"
+    assert report.results[1].verdict == "not installed" and not report.ok  # nothing compared
     assert "no_such_framework_xyz: pip install 'reusable-savedmodel[all]'" in str(report)
     with pytest.raises(UnknownConsumerError, match="known: Piece, Imaginary"):
         crosscheck(zoo_path("mul"), consumers=["Piece", "Nope"])
@@ -189,7 +227,7 @@ def test_keras_on_jax_takes_saved_models_only(zoo_path):
     report = crosscheck(rsm.load(zoo_path("mul")), consumers=["Piece", KERAS_JAX.name])
 
     piece, keras_jax = report.results
-    assert piece.verdict == "agrees" and keras_jax.verdict == "cannot run" and report.ok
+    assert piece.verdict == "agrees" and keras_jax.verdict == "cannot run" and not report.ok
     assert "crosscheck the model's path" in str(keras_jax.error)
 
 
@@ -210,7 +248,7 @@ def test_a_keras_consumer_on_the_wrong_backend_is_a_typed_reason(zoo_path, monke
 
     report = crosscheck(zoo_path("mul"))
 
-    assert report.results[1].verdict == "cannot run" and report.ok
+    assert report.results[1].verdict == "cannot run"
     assert "run crosscheck with KERAS_BACKEND=jax" in str(report.results[1].error)
 
 
@@ -222,3 +260,110 @@ def test_rsm_crosscheck_runs_the_consumers_named(zoo_path, capsys):
 
     assert cli.main(["crosscheck", zoo_path("mul"), "--consumers", "Nope"]) == 2
     assert "unknown consumers ['Nope']; known: Piece, KerasLayer" in capsys.readouterr().err
+
+
+def _keras3_model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.BatchNormalization(),
+         keras.layers.Dense(3)]
+    )
+
+
+@pytest.fixture(scope="module")
+def keras3_saved_models(tmp_path_factory):
+    """A Keras 3 model written by `model.export()` and one by `tf.saved_model.save`."""
+    root = tmp_path_factory.mktemp("keras3")
+    _keras3_model().export(str(root / "export"), verbose=False)
+    tf.saved_model.save(_keras3_model(), str(root / "saved"))
+    return {"export": str(root / "export"), "saved": str(root / "saved")}
+
+
+@pytest.mark.parametrize("kind", ["export", "saved"])
+def test_keras3_saved_models_run_through_serving_default(keras3_saved_models, kind):
+    """No `__call__`, only signatures: crosscheck picks serving_default and compares outputs."""
+    path = keras3_saved_models[kind]
+    report = crosscheck(path, consumers=["Piece", "KerasLayer", "to_jax"])
+
+    assert report.ok, str(report)
+    assert report.entry == "signature 'serving_default' (inference only)"
+    for result in report.results:
+        assert result.checks["outputs (training=False)"] == "ok" and result.checks["gradients"] == "n/a"
+    assert "through its signature 'serving_default'" in " ".join(str(report).split())
+
+
+def test_rsm_crosscheck_takes_signature_and_callable(keras3_saved_models, zoo_path, capsys):
+    path = keras3_saved_models["export"]
+    assert cli.main(["crosscheck", path, "--consumers", "Piece", "KerasLayer", "--signature", "serve"]) == 0
+    assert "through its signature 'serve'" in " ".join(capsys.readouterr().out.split())
+    assert cli.main(["crosscheck", path, "--consumers", "Piece", "KerasLayer", "--signature", "nope"]) == 2
+    assert "has no signature 'nope'; signatures: serve, serving_default" in capsys.readouterr().err
+
+    report = crosscheck(zoo_path("mlp"), consumers=["Piece", "KerasLayer"], callable="encoder")
+    assert report.ok and report.entry == "callable 'encoder'" and report.callables == ()
+    assert report.results[1].checks["gradients"] == "ok"
+
+
+def test_mixed_precision_is_compared_at_its_compute_dtype(tmp_path):
+    """A mixed_float16 model: JAX differs from TF by float16 rounding, which is agreement."""
+    import tf_keras
+
+    layers = tf_keras.layers
+    tf_keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        tf.random.set_seed(0)
+        model = tf_keras.Sequential([
+            tf_keras.Input((8, 8, 3)), layers.Conv2D(16, 3, activation="relu"), layers.BatchNormalization(),
+            layers.Conv2D(32, 3, activation="swish"), layers.GlobalAveragePooling2D(),
+            layers.Dense(64, activation="relu"), layers.Dense(10, dtype="float32"),
+        ])
+    finally:
+        tf_keras.mixed_precision.set_global_policy("float32")
+    path = str(tmp_path / "mixed")
+    tf.saved_model.save(model, path)
+
+    report = crosscheck(path, consumers=["Piece", "to_jax"])
+    assert report.ok and report.tolerance.dtype == "float16", str(report)
+    assert "the model computes in float16" in str(report)
+
+
+def test_a_float32_model_keeps_float32_tolerance(zoo_path):
+    from reusable_savedmodel.adapters.crosscheck.precision import compute_dtype
+
+    piece = rsm.load(zoo_path("mlp"))
+    assert compute_dtype(piece.function.concrete_functions) == "float32"
+    half = tf.function(lambda x: tf.cast(tf.cast(x, tf.bfloat16) * 2, tf.float32))
+    assert compute_dtype([half.get_concrete_function(tf.TensorSpec([None], tf.float32))]) == "bfloat16"
+
+
+def test_the_table_is_aligned_ordered_and_free_of_escape_codes_and_keras_boilerplate():
+    from reusable_savedmodel.adapters.crosscheck import CrosscheckReport
+    from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult
+
+    keras_error = rsm.InputMismatchError(
+        "Exception encountered when calling KerasLayer.call().\n\n\x1b[1mthe inputs match no trace\x1b[0m\n\n"
+        "Arguments received by KerasLayer.call():\n  • inputs=tf.Tensor(shape=(2, 4), dtype=float32)\n"
+    )
+    checks = dict.fromkeys(
+        ["outputs (training=False)", "gradients", "state updates", "regularization", "frozen", "named callables"], "ok"
+    )
+    results = (
+        ConsumerResult("Piece", checks=dict(checks)),
+        ConsumerResult("KerasLayer[jax]", error=keras_error),
+        ConsumerResult("to_jax", checks=dict(checks)),
+        ConsumerResult("hub.KerasLayer", unavailable="needs tensorflow_hub: pip install tensorflow-hub"),
+    )
+    report = CrosscheckReport(model="m", results=results, stochastic_training=False)
+    lines = _lines(report)
+
+    text = "\n".join(lines)
+    assert "\x1b" not in text and "Arguments received" not in text and "Exception encountered" not in text
+    assert "[1] InputMismatchError: the inputs match no trace" in text
+    assert "\x1b" not in report.dumps() and "Arguments received" not in report.dumps()
+    rows = [line for line in lines if line.split()[:1] in (["consumer"], *([r.consumer] for r in results))]
+    assert [row.split()[0] for row in rows] == ["consumer", "Piece", "KerasLayer[jax]", "to_jax", "hub.KerasLayer"]
+    second_column = {len(row) - len(row[len(row.split()[0]):].lstrip()) for row in rows}
+    assert len(second_column) == 1, rows  # every row's second column starts at one place
+    assert report.ok  # cannot run / not installed are reasons, and two consumers agree
