@@ -43,6 +43,20 @@ TEXT_OPS = frozenset(
 )
 
 
+#: Op-name prefix -> (what defines those ops, the pip package to install and import first).
+OP_FAMILIES = {
+    "SimpleML": ("TensorFlow Decision Forests (YDF's to_tensorflow_saved_model)", "tensorflow_decision_forests"),
+    "Addons>": ("TensorFlow Addons", "tensorflow-addons"),
+    "IO>": ("TensorFlow I/O", "tensorflow-io"),
+    "Scann>": ("ScaNN", "scann"),
+}
+
+
+def op_family(op: str) -> tuple[str, str] | None:
+    """`(library, pip package)` of a known custom op's library, or None."""
+    return next((family for prefix, family in OP_FAMILIES.items() if op.startswith(prefix)), None)
+
+
 def is_text_op(op: str) -> bool:
     """Whether `op` is one of TF Text's ops."""
     return op.startswith(TEXT_OP_PREFIX) or op in TEXT_OPS
@@ -131,6 +145,13 @@ def require_ops(path: Path, handle: str) -> None:
             f"TF Text ops {_describe(text)}: install TensorFlow Text for TensorFlow "
             f"{tf.__version__} with `{text_install_hint()}` (it is imported automatically)."
         )
+    for library, package in sorted({op_family(op) for op in other} - {None}):
+        ops = {op: where for op, where in other.items() if op_family(op) == (library, package)}
+        lines.append(
+            f"{library} ops {_describe(ops)}: `pip install {package}` (a release built for "
+            f"TensorFlow {tf.__version__}) and import it before loading."
+        )
+    other = {op: where for op, where in other.items() if op_family(op) is None}
     if other:
         lines.append(
             f"custom ops {_describe(other)}: import the library that defines them before "

@@ -48,21 +48,26 @@ def _converts(candidate: Piece) -> bool:
 
 
 def _hint(piece: Piece, root: Piece) -> str:
-    """What to do instead: the named callables that do convert (each tried), if any."""
-    names = [n for n in root.callables if root.callables[n] is not piece]
-    working = [n for n in names if _converts(root.callables[n])]
+    """What to do instead: the named callables and root tf.functions that do convert (each
+    tried), if any."""
+    others = {n: root.callable(n) for n in [*root.callables, *root.functions]}
+    names = [n for n, p in others.items() if p.obj is not piece.obj and p.function is not piece.function]
+    working = [n for n in names if _converts(others[n])]
     if working:
         return (
-            f"Convert a named callable that avoids them instead, e.g. "
-            f"to_jax(handle, callable={working[0]!r}) (named callables that convert: "
+            f"Convert a named callable or tf.function that avoids them instead, e.g. "
+            f"to_jax(handle, callable={working[0]!r}) (those that convert: "
             f"{', '.join(working)}), and run the rest (e.g. text preprocessing) in TensorFlow."
         )
     if names:
         return (
-            f"None of its named callables ({', '.join(names)}) converts either; run it in "
-            f"TensorFlow (e.g. with jax2tf.call_tf)."
+            f"None of its named callables or tf.functions ({', '.join(names)}) converts either; "
+            f"run it in TensorFlow (e.g. with jax2tf.call_tf)."
         )
-    return "This piece has no named callables; run it in TensorFlow (e.g. with jax2tf.call_tf)."
+    return (
+        "This piece has no other named callable or tf.function; run it in TensorFlow "
+        "(e.g. with jax2tf.call_tf)."
+    )
 
 
 #: Dtypes JAX takes over from a TensorFlow tensor as they are (without x64, JAX would

@@ -9,6 +9,7 @@ in `state`; the only trace is the inference one (`training=False`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -64,24 +65,31 @@ def signature_to_jax(
     _, specs = concrete.structured_input_signature
     # Signatures take keyword tensors: the flat inputs follow the sorted names, as a
     # dict's leaves do in JAX.
-    key = TraceKey(inputs={k: leaf_spec(s) for k, s in sorted(specs.items())}, training=False, kwargs=())
+    keys = [TraceKey(inputs={k: leaf_spec(s) for k, s in sorted(specs.items())}, training=False, kwargs=())]
+    if len(specs) == 1:  # a one-input signature also takes its tensor alone (as KerasLayer does)
+        ((only, spec),) = specs.items()
+        keys.append(TraceKey(inputs=leaf_spec(spec), training=False, kwargs=()))
+
+    @functools.cache
+    def converted() -> JaxTrace:
+        return converter.convert(concrete, keys[0], what)
 
     def build(index: int) -> JaxTrace:
-        trace = converter.convert(concrete, key, what)
-        if output_key is None:
-            return trace
+        trace = converted()
+        pick = (lambda result: result) if output_key is None else (lambda result: result[output_key])
+        wrap = (lambda inputs: inputs) if index == 0 else (lambda inputs: {only: inputs})
 
-        def select(*args: Any) -> tuple[Any, dict[str, Any]]:
-            result, updated = trace.fn(*args)
-            return result[output_key], updated
+        def run(variables: Any, inputs: Any, *rest: Any) -> tuple[Any, dict[str, Any]]:
+            result, updated = trace.fn(variables, wrap(inputs), *rest)
+            return pick(result), updated
 
-        return dataclasses.replace(trace, fn=select)
+        return dataclasses.replace(trace, key=keys[index], fn=run)
 
     return JaxPiece(
         name=f"{piece.name}.signatures[{name!r}]",
         params={},
         state=dict(zip(names, values(variables))),
-        keys=[key],
+        keys=keys,
         build=build,
         build_regularization=list,
         wide=outputs_wide([concrete]),

@@ -169,7 +169,7 @@ def test_preprocessor_error_when_no_callable_converts(preprocessors):
     with pytest.raises(UnconvertibleError) as info:
         to_jax(str(preprocessors / "string_pack"))
     message = str(info.value)
-    assert "None of its named callables (bert_pack_inputs, tokenize) converts" in message
+    assert "None of its named callables or tf.functions (bert_pack_inputs, tokenize) converts" in message
     assert "callable=" not in message
 
 
