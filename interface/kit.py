@@ -6,8 +6,9 @@ nothing else of the core. Everything here is documented and kept stable for adap
 - Inputs: `coerce` (a value to a tensor nest matching a spec), `nest_matches`,
   `describe_value` (a short description of what a caller passed, for error messages).
 - Calls: `validate_training` (a Python bool or a scalar bool tensor, or a clear error);
-  `SignatureCall` (a signature called with a Tensor or dict, `output_key` selecting one
-  output) and `tf1_hub_signature` (TF Hub's defaults for TF1 Hub modules).
+  `choose_entry_point` (what runs: `__call__`, `callable=`, `signature=`/`output_key=`, TF
+  Hub's defaults for TF1 Hub modules; `EntryPoint`, `no_call_message`) and `SignatureCall`
+  (a signature called with a Tensor or dict, `output_key` selecting one output).
 - Traces: `TraceSpec` (one traced argument combination), `pristine_concrete_functions`,
   `argument_defaults`, `captured_variables`, `is_tf_function`.
 - Handles: `is_remote` (an http(s) handle), `Handle` (what counts as a handle).
@@ -16,6 +17,7 @@ nothing else of the core. Everything here is documented and kept stable for adap
 
 from __future__ import annotations
 
+from reusable_savedmodel.interface.entry_point import EntryPoint, choose_entry_point
 from reusable_savedmodel.interface.functions import (
     argument_defaults,
     captured_variables,
@@ -27,28 +29,28 @@ from reusable_savedmodel.interface.piece import (
     coerce,
     describe_value,
     nest_matches,
+    no_call_message,
     validate_training,
 )
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
-from reusable_savedmodel.interface.signature_call import (
-    SignatureCall,
-    tf1_hub_signature,
-)
+from reusable_savedmodel.interface.signature_call import SignatureCall
 from reusable_savedmodel.interface.spec import TraceSpec
 
 __all__ = [
     "LIST_ATTRIBUTES",
+    "EntryPoint",
     "Handle",
     "SignatureCall",
     "TraceSpec",
     "argument_defaults",
     "captured_variables",
+    "choose_entry_point",
     "coerce",
     "describe_value",
     "is_remote",
     "is_tf_function",
     "nest_matches",
-    "tf1_hub_signature",
+    "no_call_message",
     "pristine_concrete_functions",
     "validate_training",
 ]

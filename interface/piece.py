@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import reprlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -64,7 +65,8 @@ def _to_tensor(value: Any, spec: tf.TensorSpec) -> Any:
         if spec.dtype == tf.string:
             return tf.constant(value, dtype=tf.string)
     except (ValueError, TypeError) as error:
-        raise InputMismatchError(f"expected input convertible to {spec}, got {value!r:.80} ({error}).") from error
+        # reprlib: bounded in depth and length (a deep nest's repr would recurse without end).
+        raise InputMismatchError(f"expected input convertible to {spec}, got {reprlib.repr(value)} ({error}).") from error
     if value is None or array.dtype.kind == "O":  # TensorFlow's own error here is a bare ValueError
         raise InputMismatchError(
             f"expected input convertible to {spec}, got "
@@ -367,15 +369,6 @@ class Piece:
         """
         return self._function is None and not self.callables and bool(self.signatures)
 
-    def _choices(self) -> str:
-        """What can run: named callables, bare functions and signatures, for messages."""
-        parts = [
-            f"named callables: {', '.join(self.callables) or 'none'}",
-            f"tf.functions: {', '.join(self.functions) or 'none'}",
-            f"signatures: {', '.join(self.signatures) or 'none'}",
-        ]
-        return "; ".join(parts)
-
     @functools.cached_property
     def spec(self) -> spec_lib.PieceSpec:
         """The `PieceSpec`, read from the traces (computed once)."""
@@ -410,24 +403,8 @@ class Piece:
             accepted input specs and what came).
           NonConformingError: for a root without `__call__` (the message lists what can run).
         """
-        if self.is_signature_only:
-            raise NonConformingError(
-                f"{self._name} is signature-only: it has no `__call__`. Call "
-                f"piece.signatures[{next(iter(self.signatures))!r}](**tensors) for inference"
-                + (" (a TF1 Hub module: its default is 'default')" if self._tf1_hub_module else "")
-                + (
-                    f", or piece.callable(name) for a tf.function: {', '.join(self.functions)}."
-                    if self.functions
-                    else "."
-                )
-            )
         if self._function is None:
-            raise NonConformingError(
-                f"{self._name} has no `__call__` (its root is not callable): pick what runs "
-                f"with piece.callable(name) (a named callable or tf.function) or "
-                f"piece.signatures[name](**tensors) (inference only), or callable=/signature= "
-                f"in an adapter; {self._choices()}."
-            )
+            raise NonConformingError(no_call_message(self, _PIECE_ARGUMENTS))
         if not _is_tensor(inputs):
             inputs = self.coerce_inputs(inputs)
         if isinstance(training, (bool, np.bool_)):
@@ -515,3 +492,30 @@ class Piece:
             f"trainable={len(self.trainable_variables)}, "
             f"regularization_losses={len(self.regularization_losses)})"
         )
+
+
+#: How an adapter's caller names an entry point, for error messages.
+ADAPTER_ARGUMENTS = ("callable=NAME", "signature=NAME")
+#: How a Piece's caller runs an entry point, for error messages.
+_PIECE_ARGUMENTS = ("piece.callable(NAME)", "piece.signatures[NAME](**tensors)")
+
+
+def no_call_message(piece: Piece, how: tuple[str, str] = ADAPTER_ARGUMENTS) -> str:
+    """The one wording of "this model has no `__call__`: pick what runs".
+
+    Args:
+      piece: The root without `__call__`.
+      how: How the caller names a callable and a signature, e.g. `("callable=NAME",
+        "signature=NAME")` or `("--callable NAME", "--signature NAME")`.
+
+    Returns:
+      The message, listing what can run.
+    """
+    runnable = ", ".join([*piece.callables, *piece.functions]) or "none"
+    what = "is signature-only: it has no `__call__`" if piece.is_signature_only else "has no `__call__`"
+    return (
+        f"{piece.name} {what}; pick what runs: {how[0]} for a named callable or tf.function "
+        f"({runnable}), or {how[1]} for inference through a signature "
+        f"({', '.join(piece.signatures) or 'none'})."
+        + (" It is a TF1 Hub module: adapters run its 'default' signature." if piece.tf1_hub_module else "")
+    )

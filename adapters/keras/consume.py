@@ -13,7 +13,7 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import backends, compat, fast_path, hub_args
 from reusable_savedmodel.adapters.keras import config as config_lib
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
-from reusable_savedmodel.interface.kit import coerce, tf1_hub_signature
+from reusable_savedmodel.interface.kit import choose_entry_point, coerce
 
 
 def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
@@ -156,16 +156,6 @@ class KerasLayer(keras.layers.Layer):
         **layer_kwargs: Any,
     ):
         backends.check(self._BACKEND, "KerasLayer")
-        if signature is not None and trainable:
-            raise rsm.UnsupportedError(
-                f"KerasLayer(signature={signature!r}) is inference only: signatures have no "
-                f"training mode or trainable variables. Pass trainable=False, or use the "
-                f"model's __call__ (no signature=) to fine-tune."
-            )
-        if callable is not None and signature is not None:
-            raise ValueError(
-                f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both."
-            )
         # Kept from Keras (which would start a Sequential with a float input): see `input_shape`.
         self._input_shape = hub_args.input_shape(input_shape, batch_input_shape)
         handle = config_lib.handle_string(handle_or_piece)
@@ -179,23 +169,21 @@ class KerasLayer(keras.layers.Layer):
             root = rsm.load(handle, tags=tags, options=load_options)
         else:
             root = rsm.as_piece(handle_or_piece)
-        if root.tf1_hub_module:
-            signature, output_key = tf1_hub_signature(
-                root,
-                trainable=trainable,
-                callable=callable,
-                signature=signature,
-                output_key=output_key,
-                outputs_as_dict=bool(signature_outputs_as_dict),
-            )
-        # After TF1 Hub's defaults too: a TF1 module's output_key alone picks an output.
-        if output_key is not None and signature is None:
-            raise ValueError(
-                f"output_key={output_key!r} selects a signature output: pass signature= too."
-            )
+        entry = choose_entry_point(
+            root,
+            owner="KerasLayer",
+            callable=callable,
+            signature=signature,
+            output_key=output_key,
+            trainable=trainable,
+            outputs_as_dict=bool(signature_outputs_as_dict),
+            require_call=False,  # hub's argument errors come first
+        )
+        signature, output_key = entry.signature, entry.output_key
         # After TF1 Hub's defaults: hub checks the signature it will actually call.
         hub_args.check_signature_outputs(signature, output_key, signature_outputs_as_dict)
-        piece = root.callable(callable) if callable is not None else root
+        entry.check_runnable()
+        piece = entry.piece
         self._handle = handle
         self._piece = piece
         self._options = {
@@ -215,16 +203,6 @@ class KerasLayer(keras.layers.Layer):
             trainable_variables: Sequence[tf.Variable] = ()
             variables: Sequence[tf.Variable] = self._signature.variables
         else:
-            if piece.function is None:
-                raise rsm.NonConformingError(
-                    f"{piece.name} is signature-only (no __call__): pass signature= one of "
-                    f"{', '.join(piece.signatures)} to use it for inference."
-                    if piece.is_signature_only
-                    else f"{piece.name} has no __call__: pass callable= one of "
-                    f"{', '.join([*piece.callables, *piece.functions])}"
-                    + (f", or signature= one of {', '.join(piece.signatures)}" if piece.signatures else "")
-                    + "."
-                )
             self._signature = None
             self._arguments = _tensor_arguments(piece, arguments or {})
             trainable_variables = piece.trainable_variables

@@ -12,42 +12,9 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.sonnet import compat
 from reusable_savedmodel.interface.kit import (
     SignatureCall,
-    tf1_hub_signature,
+    choose_entry_point,
     validate_training,
 )
-
-
-def _signature_choice(
-    root: rsm.Piece,
-    trainable: bool | None,
-    callable: str | None,
-    signature: str | None,
-    output_key: str | None,
-) -> tuple[str | None, str | None]:
-    """`(signature, output_key)` to call, TF Hub's defaults filled in for a TF1 Hub module.
-
-    Raises:
-      UnsupportedError: for `trainable=True` with a signature or a TF1 Hub module, or
-        `callable` with a TF1 Hub module.
-      ValueError: for both `callable` and `signature`, or `output_key` without one.
-    """
-    if callable is not None and signature is not None:
-        raise ValueError(f"Pass callable= ({callable!r}) or signature= ({signature!r}), not both.")
-    if root.tf1_hub_module:
-        signature, output_key = tf1_hub_signature(
-            root, trainable=trainable, callable=callable, signature=signature, output_key=output_key
-        )
-    if output_key is not None and signature is None:
-        raise ValueError(
-            f"output_key={output_key!r} selects a signature output: pass signature= too."
-        )
-    if signature is not None and trainable:
-        raise rsm.UnsupportedError(
-            f"SonnetModule(signature={signature!r}) is inference only: signatures have no "
-            f"training mode or trainable variables. Leave trainable unset (or False), or use "
-            f"the model's __call__ (no signature=) to fine-tune."
-        )
-    return signature, output_key
 
 
 class SonnetModule(snt.Module):
@@ -134,10 +101,19 @@ class SonnetModule(snt.Module):
         # Loaded before `snt.Module.__init__` opens this module's name scope, which would
         # otherwise prefix every restored variable's name.
         root = rsm.as_piece(handle_or_piece)
-        signature, output_key = _signature_choice(root, trainable, callable, signature, output_key)
+        entry = choose_entry_point(
+            root,
+            owner="SonnetModule",
+            callable=callable,
+            signature=signature,
+            output_key=output_key,
+            trainable=trainable,
+            require_call=False,  # a module may be held for its named callables alone
+        )
         super().__init__(name=name or callable)
-        self._piece = root.callable(callable) if callable is not None else root
-        self._signature = SignatureCall(root, signature, output_key) if signature else None
+        self._piece = entry.piece
+        signature = entry.signature
+        self._signature = SignatureCall(root, signature, entry.output_key) if signature else None
         self._is_trainable = self._signature is None and trainable is not False
         self._arguments = dict(arguments or {})
         snt.allow_empty_variables(self)  # a frozen or stateless piece has none

@@ -154,7 +154,7 @@ def test_mismatched_dtype_and_structure_are_reported(zoo_path):
 
 def test_signature_only_model_cannot_be_called(zoo_path):
     piece = rsm.load(zoo_path("signature_only"))
-    with pytest.raises(rsm.NonConformingError, match=r"signature-only.*signatures\['serving_default'\]"):
+    with pytest.raises(rsm.NonConformingError, match=r"signature-only: it has no `__call__`; pick what runs: .*piece.signatures\[NAME\]\(\*\*tensors\) for inference through a signature \(serving_default\)"):
         piece(tf.zeros([1, 2]))
     out = piece.signatures["serving_default"](x=tf.ones([1, 2]))
     np.testing.assert_allclose(out["y"].numpy(), [[3.0]])

@@ -165,7 +165,7 @@ def test_signature_inference_only(zoo_path):
         layer.trainable = True
     with pytest.raises(ValueError, match=r"signature='serving_default'\) is inference only"):
         KerasLayer(path, signature="serving_default", trainable=True)
-    with pytest.raises(rsm.NonConformingError, match="is signature-only .*pass signature= one of serving_default"):
+    with pytest.raises(rsm.NonConformingError, match=r"is signature-only: it has no `__call__`; pick what runs: .*signature=NAME .*\(serving_default\)"):
         KerasLayer(path)
     with pytest.raises(rsm.NonConformingError, match="no signature 'serve'; available: serving_default"):
         KerasLayer(path, signature="serve")
@@ -176,9 +176,9 @@ def test_signature_inference_only(zoo_path):
 
 
 def test_option_errors(zoo_path, mlp):
-    with pytest.raises(ValueError, match="output_key='y' selects a signature output: pass signature= too"):
+    with pytest.raises(ValueError, match="KerasLayer: output_key='y' selects a signature output: pass signature= too"):
         KerasLayer(mlp, output_key="y")
-    with pytest.raises(ValueError, match="Pass callable= .* or signature= .*, not both"):
+    with pytest.raises(ValueError, match="KerasLayer: pass callable= .* or signature= .*, not both"):
         KerasLayer(mlp, callable="encoder", signature="serving_default")
     with pytest.raises(ValueError, match="tags and load_options apply to loading a handle; got a Piece"):
         KerasLayer(rsm.load(mlp), tags=["serve"])

@@ -242,7 +242,7 @@ def test_an_input_matching_no_trace_is_refused(mlp):
 def test_a_signature_only_model_is_refused_on_call(zoo_path):
     module = SonnetModule(zoo_path("signature_only"))
     assert module.variables == () and module.trainable_variables == ()  # it lists none
-    with pytest.raises(rsm.NonConformingError, match=r"signature-only: it has no `__call__`"):
+    with pytest.raises(rsm.NonConformingError, match=r"signature-only: it has no `__call__`; pick what runs: piece.callable\(NAME\)"):
         module(np.zeros([1, 2], np.float32))
 
 
