@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import reprlib
 import logging
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
