@@ -9,6 +9,8 @@ rejects the whole archive before a byte is written.
 from __future__ import annotations
 
 import gzip
+import os
+import posixpath
 import shutil
 import tarfile
 import zlib
@@ -19,6 +21,8 @@ from reusable_savedmodel.interface.handles.limits import RATIO_FLOOR, ExtractLim
 
 SAVED_MODEL_FILE = "saved_model.pb"
 GZIP_MAGIC = b"\x1f\x8b"
+#: Longest file name component and path (in bytes) on Linux and macOS file systems.
+NAME_MAX, PATH_MAX = 255, 4096
 
 # What tarfile and its decompressor raise on bytes that are not a whole tar archive.
 _UNREADABLE = (tarfile.ReadError, tarfile.CompressionError, EOFError, zlib.error, gzip.BadGzipFile)
@@ -50,6 +54,57 @@ def unsafe_reason(member: tarfile.TarInfo) -> str | None:
     if member.isdev():
         return "device file or FIFO"
     return None
+
+
+def _shown(name: str, limit: int = 120) -> str:
+    """A member name for a message: quoted, and cut short if long."""
+    return repr(name) if len(name) <= limit else f"{name[:limit]!r}... ({len(name):,} characters)"
+
+
+class _Layout:
+    """The tree the members declared so far, by normalized name: what each name is.
+
+    `problem` refuses, before anything is written, what extraction would fail on with a
+    raw OSError or KeyError, or resolve through a link: an empty name, a name or component
+    too long for the file system, a member under a file or link (a symlink loop is one),
+    a name declared as two kinds (file, link, directory), a hard link to no earlier file.
+
+    Args:
+      room: Bytes left for a member's name under the destination directory.
+    """
+
+    def __init__(self, room: int):
+        self.room = room
+        self.kinds: dict[str, str] = {}
+
+    @staticmethod
+    def _kind(member: tarfile.TarInfo) -> str:
+        if member.isdir():
+            return "directory"
+        return "link" if member.issym() or member.islnk() else "file"
+
+    def problem(self, member: tarfile.TarInfo) -> str | None:
+        """Why `member` cannot join the tree, or None (then it is recorded)."""
+        name = posixpath.normpath(member.name) if member.name else ""
+        kind = self._kind(member)
+        if name in ("", ".") and kind != "directory":
+            return f"a {kind} with an empty name (it would be the destination directory itself)"
+        if len(os.fsencode(name)) > self.room:
+            return f"a name of {len(os.fsencode(name)):,} bytes, more than the {self.room:,} left in a path"
+        if any(len(os.fsencode(part)) > NAME_MAX for part in name.split("/")):
+            return f"a path component longer than {NAME_MAX} bytes"
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if self.kinds.setdefault(parent, "directory") != "directory":
+                return f"it lies under {parent!r}, which is a {self.kinds[parent]}, not a directory"
+        if self.kinds.setdefault(name, kind) != kind:
+            return f"it is declared as a {kind} and as a {self.kinds[name]}"
+        if member.islnk():
+            target = posixpath.normpath(member.linkname)
+            if self.kinds.get(target) not in ("file", "link") or target == name:
+                return f"a hard link to {member.linkname!r}, which is no earlier file of the archive"
+        return None
 
 
 def saved_model_root(tree: Path, label: str) -> Path:
@@ -90,9 +145,12 @@ def _mode(archive: Path, compression: str | None, label: str) -> str:
     return f"r:{compression}"
 
 
-def _members(tar: tarfile.TarFile, packed: int, limits: ExtractLimits, label: str) -> list[tarfile.TarInfo]:
+def _members(
+    tar: tarfile.TarFile, packed: int, limits: ExtractLimits, label: str, dest: Path
+) -> list[tarfile.TarInfo]:
     """Reads the member headers one by one, refusing at the first one over a limit or unsafe."""
     members, total = [], 0
+    layout = _Layout(room=PATH_MAX - len(os.fsencode(dest.absolute())) - 1)
     for member in tar:
         members.append(member)
         total += max(member.size, 0)
@@ -113,11 +171,11 @@ def _members(tar: tarfile.TarFile, packed: int, limits: ExtractLimits, label: st
                 f"the compression ratio {limits.max_ratio:g} (a decompression bomb?); raise "
                 f"RSM_MAX_COMPRESSION_RATIO (or max_ratio=) if this model is that compressible."
             )
-        reason = unsafe_reason(member)
+        reason = unsafe_reason(member) or layout.problem(member)
         if reason is not None:
             raise DownloadError(
-                f"{label}: refused unsafe archive member {member.name!r}: {reason}; "
-                f"expected regular files and directories inside the archive."
+                f"{label}: refused unsafe archive member {_shown(member.name)}: {reason}; "
+                f"expected a tree of regular files and directories inside the archive."
             )
     return members
 
@@ -158,7 +216,7 @@ def extract(
     limits = limits or ExtractLimits.resolve()
     try:
         with tarfile.open(archive, _mode(archive, compression, label)) as tar:
-            members = _members(tar, archive.stat().st_size, limits, label)
+            members = _members(tar, archive.stat().st_size, limits, label, dest)
             dest.mkdir()
             try:
                 tar.extractall(dest, members=members, filter="data")

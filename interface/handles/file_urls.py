@@ -21,7 +21,8 @@ def file_url_path(url: str) -> Path:
       The path (not resolved).
 
     Raises:
-      HandleError: if the URL names another host (this library reads only local files).
+      HandleError: if the URL names another host (this library reads only local files), or
+        no path (which would be the current directory).
     """
     parsed = urllib.parse.urlsplit(url)
     if parsed.netloc.lower() not in _LOCAL_HOSTS:
@@ -29,4 +30,6 @@ def file_url_path(url: str) -> Path:
             f"{url!r}: expected a local file URL (file:///abs/path or file://localhost/abs/path), "
             f"got the host {parsed.netloc!r}."
         )
+    if not parsed.path:
+        raise HandleError(f"{url!r}: expected a local file URL with a path (file:///abs/path), got none.")
     return Path(urllib.request.url2pathname(parsed.path))

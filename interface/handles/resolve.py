@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from reusable_savedmodel.interface.errors import HandleError
+from reusable_savedmodel.interface.errors import HandleError, ReusableError
 from reusable_savedmodel.interface.handles.file_urls import file_url_path
 
 Handle = str | os.PathLike
@@ -48,8 +48,15 @@ def _huggingface():
 
 
 def is_remote(handle: Handle) -> bool:
-    """Whether `handle` names a model fetched over the network (http(s), kaggle://, hf://)."""
-    return urllib.parse.urlparse(str(handle)).scheme in _REMOTE_SCHEMES
+    """Whether `handle` names a model fetched over the network (http(s), kaggle://, hf://).
+
+    Raises:
+      HandleError: if the handle is a malformed URL (e.g. an unclosed `[` IPv6 host).
+    """
+    try:
+        return urllib.parse.urlsplit(os.fspath(handle)).scheme in _REMOTE_SCHEMES
+    except ValueError as error:
+        raise HandleError(f"{os.fspath(handle)!r}: expected a path or a well-formed URL ({error}).") from error
 
 
 def is_tf1_hub_module(path: Path) -> bool:
@@ -114,11 +121,16 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
       The directory holding `saved_model.pb`.
 
     Raises:
-      HandleError: if the handle names no SavedModel, or remote options are given for a
-        local directory.
+      HandleError: if the handle is empty, a malformed URL or a path the file system
+        refuses, names no SavedModel, or remote options are given for a local directory.
       DownloadError: if a remote handle cannot be fetched.
     """
     text = os.fspath(handle)
+    if not text.strip():
+        raise HandleError(
+            f"{text!r}: expected a handle (a SavedModel directory or archive, file://, "
+            f"http(s)://, kaggle:// or hf://), got an empty or blank string."
+        )
     if is_remote(text):
         if _huggingface().is_hf(text):
             return validate_saved_model_dir(_huggingface().resolve(text, **remote_options), text)
@@ -127,11 +139,19 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
             return _resolve_kaggle(model, text, remote_options)
         return _remote_resolver().resolve_remote(text, **remote_options)
     path = _local_path(text)
-    if path.is_file() and _remote_resolver().is_archive(path):
-        return _remote_resolver().resolve_remote(text, **remote_options)
-    if remote_options:
+    try:
+        if path.is_file() and _remote_resolver().is_archive(path):
+            return _remote_resolver().resolve_remote(text, **remote_options)
+        if remote_options:
+            raise HandleError(
+                f"{text!r} is a local directory: options {sorted(remote_options)} apply only to "
+                f"archives and http(s) handles."
+            )
+        return validate_saved_model_dir(path, text)
+    except OSError as error:  # e.g. a name too long for the file system
+        if isinstance(error, ReusableError):
+            raise
         raise HandleError(
-            f"{text!r} is a local directory: options {sorted(remote_options)} apply only to "
-            f"archives and http(s) handles."
-        )
-    return validate_saved_model_dir(path, text)
+            f"{text[:200]!r}: expected a path to a SavedModel directory or archive, got one the "
+            f"file system refuses ({error.strerror})."
+        ) from error

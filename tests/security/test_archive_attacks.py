@@ -110,3 +110,46 @@ def test_links_out_of_the_archive_are_refused(tmp_path, monkeypatch, outside, li
     with pytest.raises(rsm.DownloadError, match="refused unsafe archive member"):
         rsm.resolve(archive)
     assert not list((tmp_path / "cache").glob("rsm-*/**/saved_model.pb"))
+
+
+def _member(tar, name: str, kind: str = "file", target: str = "") -> None:
+    info = tarfile.TarInfo(name)
+    data = b"x"
+    if kind == "dir":
+        info.type = tarfile.DIRTYPE
+    elif kind in ("sym", "hard"):
+        info.type, info.linkname = (tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE), target
+    else:
+        info.size = len(data)
+    tar.addfile(info, io.BytesIO(data) if kind == "file" else None)
+
+
+@pytest.mark.parametrize(
+    "members, raw, reason",
+    [
+        ([("m/a", "hard", "m/nothere")], KeyError, r"'m/a': a hard link to 'm/nothere', which is no earlier file"),
+        ([("m/a", "sym", "a"), ("m/a/b", "file")], FileExistsError, r"'m/a/b': it lies under 'm/a', which is a link"),
+        ([("", "file")], IsADirectoryError, r"'': a file with an empty name"),
+        ([("m/" + "a" * 300, "file")], OSError, r"'m/a+'\.\.\. \(302 characters\): a path component longer than 255 bytes"),
+        ([("m/" + "/".join(["b" * 200] * 25), "file")], OSError, r".*: a name of 5,026 bytes, more than the"),
+        ([("m/v", "file"), ("m/v/x", "file")], NotADirectoryError, r"'m/v/x': it lies under 'm/v', which is a file"),
+        ([("m/v", "dir"), ("m/v", "file")], IsADirectoryError, r"'m/v': it is declared as a file and as a directory"),
+    ],
+    ids=["hardlink-to-nothing", "symlink-loop", "empty-name", "long-component", "long-path", "file-then-dir", "dir-then-file"],
+)
+def test_malformed_member_layouts_are_refused_before_writing(tmp_path, monkeypatch, outside, members, raw, reason):
+    monkeypatch.setenv("RSM_CACHE_DIR", str(tmp_path / "cache"))
+
+    def add(tar):
+        _member(tar, "m/saved_model.pb")
+        for member in members:
+            _member(tar, *member)
+
+    archive = _archive(tmp_path / "m.tar", "w", add)
+    # What tarfile itself does with it: a raw error (the data filter lets each one through).
+    with tarfile.open(archive) as tar, pytest.raises(raw):
+        tar.extractall(tmp_path / "raw", filter="data")
+    with pytest.raises(rsm.DownloadError, match=rf"refused unsafe archive member {reason}") as info:
+        rsm.resolve(archive)
+    assert "cannot write to the cache directory" not in str(info.value)
+    assert [p.name for p in (tmp_path / "cache").iterdir() if ".rsm-tmp." in p.name] == []

@@ -45,3 +45,30 @@ def test_bad_inputs(zoo_path, inputs, message):
     piece = rsm.load(zoo_path("mul"))
     with pytest.raises(rsm.InputMismatchError, match=message):
         piece(inputs)
+
+
+def test_deeply_nested_call_input(zoo_path):
+    piece = rsm.load(zoo_path("mul"))
+    deep = [1.0]
+    for _ in range(5000):  # deeper than Python's recursion limit
+        deep = [deep]
+    with pytest.raises(rsm.InputMismatchError, match=r"expected input convertible to .*got \[\[\[.*\.\.\.\]\]\]"):
+        piece(deep)
+
+
+@pytest.mark.parametrize(
+    "handle, message",
+    [
+        ("", "expected a handle .* got an empty or blank string"),
+        ("file://", r"expected a local file URL with a path \(file:///abs/path\), got none"),
+        ("http://[::1/m.tar.gz", r"expected a path or a well-formed URL \(Invalid IPv6 URL\)"),
+        ("x" * 5000, r"expected a path to a SavedModel directory or archive, got one the file system refuses \(File name too long\)"),
+    ],
+    ids=["empty", "file-url-without-path", "unclosed-ipv6", "too-long"],
+)
+def test_bad_handles(tmp_path, zoo_path, monkeypatch, handle, message):
+    shutil.copytree(zoo_path("mul"), tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)  # a SavedModel in the current directory must not be loaded by ""
+    for call in (rsm.resolve, rsm.load, rsm.scan):
+        with pytest.raises(rsm.HandleError, match=message):
+            call(handle)
