@@ -75,10 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         "inspect",
         help="print what a SavedModel accepts and holds",
         description=(
-            "Loads the model and prints what it accepts and holds: each traced call's inputs "
-            "and outputs, whether it takes `training`, its keyword arguments, the variables "
-            "(trainable or not, with their sizes), regularization losses, named callables "
-            "and signatures."
+            "Loads the model and prints what it accepts and holds: each call's inputs and "
+            "outputs, the `training` values it is traced for, its keyword arguments, how many "
+            "variables (and trainable ones, and their bytes) and regularization losses it has, "
+            "and the same for each named callable and signature."
         ),
     )
     inspect.add_argument("handle", help=HANDLE_HELP)
