@@ -3,10 +3,10 @@
 Each snippet runs by itself, as a reader pastes one into a fresh interpreter: in its own
 process, with its own namespace, working directory, temporary directory and caches, so a
 snippet that uses a name only an earlier snippet defined fails here. The processes are forked
-from a server that has imported TensorFlow and nothing else (TensorFlow's import is the same
-seconds of CPU in every snippet); a snippet still imports everything it uses itself. A
-snippet whose first line is `# KERAS_BACKEND=jax` runs under a server started with that
-backend (importing TensorFlow imports Keras, which fixes its backend then).
+from a server that has only run `import tensorflow` (the same seconds of CPU in every
+snippet); a snippet still imports everything it uses itself. A snippet whose first line is
+`# KERAS_BACKEND=jax` runs under a server started with that backend (importing TensorFlow
+imports Keras, which fixes its backend then).
 """
 
 from __future__ import annotations
