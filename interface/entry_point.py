@@ -11,7 +11,7 @@ import dataclasses
 
 from reusable_savedmodel.interface.errors import NonConformingError, UnsupportedError
 from reusable_savedmodel.interface.piece import ADAPTER_ARGUMENTS, Piece, no_call_message
-from reusable_savedmodel.interface.signature_call import tf1_hub_signature
+from reusable_savedmodel.interface.signature_call import signature_named, tf1_hub_signature
 
 #: The signature a signature-only model runs when a consumer may pick one by itself.
 DEFAULT_SIGNATURE = "serving_default"
@@ -48,14 +48,6 @@ class EntryPoint:
         """
         if self.signature is None and self.piece.function is None:
             raise NonConformingError(no_call_message(self.piece, how))
-
-    def describe(self) -> str:
-        """The entry point in words, for reports: `__call__`, `callable 'x'`, ..."""
-        if self.signature is not None:
-            return f"signature {self.signature!r} (inference only)"
-        if self.callable is not None:
-            return f"callable {self.callable!r}"
-        return "__call__"
 
 
 def choose_entry_point(
@@ -96,8 +88,8 @@ def choose_entry_point(
       ValueError: for both `callable` and `signature`, or `output_key` without a signature.
       UnsupportedError: for `trainable=True` with a signature or a TF1 Hub module, or a
         `callable` of a TF1 Hub module.
-      NonConformingError: for a callable the model lacks, or a root without `__call__`
-        when nothing was named (the messages list what can run).
+      NonConformingError: for a callable or signature the model lacks, or a root without
+        `__call__` when nothing was named (the messages list what can run).
     """
     if callable is not None and signature is not None:
         raise ValueError(f"{owner}: pass callable= ({callable!r}) or signature= ({signature!r}), not both.")
@@ -123,7 +115,7 @@ def choose_entry_point(
     if signature is None and root.function is None and pick_signature and not trainable:
         signature = _only_signature(root)
     if signature is not None:
-        # Whether the root has it is `SignatureCall`'s to say, where the signature is called.
+        signature_named(root, signature)  # raises, listing the signatures, if there is none
         return EntryPoint(root, signature=signature, output_key=output_key)
     entry = EntryPoint(root)
     if require_call:

@@ -58,6 +58,19 @@ def tf1_hub_signature(
     return signature or TF1_HUB_DEFAULT_SIGNATURE, output_key
 
 
+def signature_named(piece: Piece, name: str) -> Any:
+    """`piece.signatures[name]`.
+
+    Raises:
+      NonConformingError: if there is no such signature (the message lists them).
+    """
+    if name not in piece.signatures:
+        raise NonConformingError(
+            f"{piece.name} has no signature {name!r}; available: {', '.join(piece.signatures) or 'none'}."
+        )
+    return piece.signatures[name]
+
+
 class SignatureCall:
     """One signature of a piece, called with a Tensor or a dict of Tensors (inference only).
 
@@ -76,13 +89,7 @@ class SignatureCall:
     """
 
     def __init__(self, piece: Piece, name: str, output_key: str | None):
-        signatures = piece.signatures
-        if name not in signatures:
-            raise NonConformingError(
-                f"{piece.name} has no signature {name!r}; available: "
-                f"{', '.join(signatures) or 'none'}."
-            )
-        self._function = signatures[name]
+        self._function = signature_named(piece, name)
         self._name = f"{piece.name}.signatures[{name!r}]"
         spec = piece.spec.signatures[name]
         self.input_specs: Mapping[str, tf.TensorSpec] = dict(spec.inputs)

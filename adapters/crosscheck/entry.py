@@ -1,9 +1,11 @@
 """Which entry point of a model a crosscheck (or the demo) runs: `__call__`, a named
 callable, or a signature.
 
-A root without `__call__` that has only signatures (Keras 3's `model.export()`, TF
-Serving models) runs through `serving_default`, or through its one signature, without
-being told; any other root without `__call__` needs `callable=` or `signature=`.
+`Entry` names the entry point (it crosses to child interpreters); which one runs is the
+core's rule (`choose_entry_point`): a root without `__call__` that has only signatures
+(Keras 3's `model.export()`, TF Serving models) runs through `serving_default`, or its one
+signature, without being told; any other root without `__call__` needs `--callable` or
+`--signature`.
 """
 
 from __future__ import annotations
@@ -11,10 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from reusable_savedmodel.interface import NonConformingError, Piece
-from reusable_savedmodel.interface.kit import pristine_concrete_functions
-
-DEFAULT_SIGNATURE = "serving_default"
+from reusable_savedmodel.interface import Piece
+from reusable_savedmodel.interface.kit import choose_entry_point, pristine_concrete_functions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +76,9 @@ CALL = Entry()
 def choose(root: Piece, *, callable: str | None = None, signature: str | None = None) -> Entry:
     """The entry point to run: the one asked for, else `__call__`, else the only signature.
 
+    The core's `choose_entry_point` decides (one rule for every consumer); a signature-only
+    root runs its `serving_default` (or its one signature) without being told.
+
     Args:
       root: The model.
       callable: A named callable (or bare `tf.function`) asked for.
@@ -89,28 +92,12 @@ def choose(root: Piece, *, callable: str | None = None, signature: str | None = 
       NonConformingError: if the model has no such callable or signature, or has no
         `__call__` and no entry point to pick by itself (the message lists them).
     """
-    if callable is not None and signature is not None:
-        raise ValueError(f"pass a callable ({callable!r}) or a signature ({signature!r}), not both")
-    if callable is not None:
-        root.callable(callable)  # raises, listing the callables, if there is none
-        return Entry(callable=callable)
-    if signature is not None:
-        if signature not in root.signatures:
-            raise NonConformingError(
-                f"{root.name} has no signature {signature!r}; signatures: "
-                f"{', '.join(root.signatures) or 'none'}"
-            )
-        return Entry(signature=signature)
-    if root.function is not None:
-        return CALL
-    if root.is_signature_only:
-        if DEFAULT_SIGNATURE in root.signatures:
-            return Entry(signature=DEFAULT_SIGNATURE)
-        if len(root.signatures) == 1:
-            return Entry(signature=next(iter(root.signatures)))
-    raise NonConformingError(
-        f"{root.name} has no `__call__`: name the entry point to run, a callable (named "
-        f"callables and tf.functions: {', '.join([*root.callables, *root.functions]) or 'none'}) "
-        f"or a signature ({', '.join(root.signatures) or 'none'}); `rsm crosscheck` takes "
-        f"--callable NAME or --signature NAME"
+    chosen = choose_entry_point(
+        root,
+        owner="rsm crosscheck",
+        callable=callable,
+        signature=signature,
+        pick_signature=True,
+        how=("--callable NAME", "--signature NAME"),
     )
+    return Entry(callable=chosen.callable, signature=chosen.signature)

@@ -299,7 +299,7 @@ def test_rsm_crosscheck_takes_signature_and_callable(keras3_saved_models, zoo_pa
     assert cli.main(["crosscheck", path, "--consumers", "Piece", "KerasLayer", "--signature", "serve"]) == 0
     assert "through its signature 'serve'" in " ".join(capsys.readouterr().out.split())
     assert cli.main(["crosscheck", path, "--consumers", "Piece", "KerasLayer", "--signature", "nope"]) == 2
-    assert "has no signature 'nope'; signatures: serve, serving_default" in capsys.readouterr().err
+    assert "has no signature 'nope'; available: serve, serving_default" in capsys.readouterr().err
 
     report = crosscheck(zoo_path("mlp"), consumers=["Piece", "KerasLayer"], callable="encoder")
     assert report.ok and report.entry == "callable 'encoder'" and report.callables == ()
