@@ -22,6 +22,7 @@ from pathlib import Path
 from reusable_savedmodel.interface.errors import UnsafeModelError
 
 _SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+_ASSETS = "assets"
 #: Hugging Face's cache: snapshots/REV/... link to blobs/ beside snapshots/.
 _HF_SNAPSHOTS, _HF_BLOBS = "snapshots", "blobs"
 
@@ -111,16 +112,17 @@ def require_contained(model: Path, label: str) -> None:
         )
 
 
-def saved_model_dir(path: Path) -> Path | None:
-    """The SavedModel directory a file belongs to (the nearest parent with `saved_model.pb`).
+def saved_model_dir(asset: Path) -> Path | None:
+    """The SavedModel directory an asset file belongs to: `MODEL` for `MODEL/assets/...`.
 
     Args:
-      path: A file path, e.g. an asset's.
+      asset: An asset's file path (a loaded model's assets point into its `assets/`).
 
     Returns:
-      The directory, or None if no parent holds a SavedModel.
+      The directory holding `saved_model.pb` above the asset's `assets/`, or None if the
+      asset lies in no SavedModel's `assets/` (an in-process asset anywhere else).
     """
-    for parent in path.parents:
-        if any((parent / name).is_file() for name in _SAVED_MODEL_FILES):
-            return parent
+    for parent in asset.parents:
+        if parent.name == _ASSETS and any((parent.parent / name).is_file() for name in _SAVED_MODEL_FILES):
+            return parent.parent
     return None
