@@ -13,7 +13,6 @@ import tensorflow as tf
 from reusable_savedmodel.adapters.jax import wide
 from reusable_savedmodel.adapters.jax.convert import (
     Converter,
-    UnconvertibleError,
     holds_arrays,
     merge_ops,
     outputs_wide,
@@ -126,29 +125,20 @@ def to_jax(
       UnconvertibleError: if a trace uses ops JAX cannot express (strings, lookup
         tables, ops tf2jax lacks); the message lists them and names the named callables.
         Also for a ragged or sparse input, or a trace reading a string variable (named).
-      NonConformingError: for a missing named callable, signature or output.
+      NonConformingError: for a missing named callable, signature or output, or a root
+        without `__call__` when neither was named (the message lists what can run).
       HandleError: if the handle cannot be loaded.
       ValueError: for `signature` together with `callable`, or `output_key` without
         `signature`.
     """
-    if signature is not None and callable is not None:
-        raise ValueError("to_jax: pass `callable` or `signature`, not both.")
-    if output_key is not None and signature is None:
-        raise ValueError("to_jax: `output_key` picks an output of a `signature`; pass signature= too.")
     root = as_piece(handle_or_piece)
-    if signature is not None:
-        converted = signature_to_jax(root, signature, output_key, _jax_values)
+    entry = kit.choose_entry_point(
+        root, owner="to_jax", callable=callable, signature=signature, output_key=output_key
+    )
+    if entry.signature is not None:
+        converted = signature_to_jax(root, entry.signature, entry.output_key, _jax_values)
         return converted if keep_tf else converted.detach()
-    piece = root.callable(callable) if callable is not None else root
-    if piece.function is None:
-        raise UnconvertibleError(
-            f"{piece.name} {'is signature-only' if piece.is_signature_only else 'has no `__call__`'}: "
-            f"nothing to convert by default; pick an entry point: "
-            f"to_jax(handle, callable=NAME) for a named callable or tf.function (callables: "
-            f"{', '.join([*piece.callables, *piece.functions]) or 'none'}), or "
-            f"to_jax(handle, signature=NAME) for inference through a signature (signatures: "
-            f"{', '.join(piece.signatures) or 'none'})."
-        )
+    piece = entry.piece
     found = embedded.read(piece)
     if found is not None:
         return found if keep_tf else found.detach()

@@ -36,19 +36,15 @@ def signature_to_jax(
 
     Args:
       piece: The loaded model.
-      name: The signature's name.
+      name: The signature's name (one `piece` has: see `kit.choose_entry_point`).
       output_key: One output to return instead of the dict of all of them.
       values: Reads variables' values as JAX arrays.
 
     Raises:
-      NonConformingError: if there is no such signature or output.
+      NonConformingError: if the signature has no such output.
       UnconvertibleError: if the signature uses ops JAX cannot express.
     """
-    if name not in piece.signatures:
-        raise NonConformingError(
-            f"{piece.name} has no signature {name!r}; available: {', '.join(piece.signatures) or 'none'}."
-        )
-    concrete = piece.signatures[name]
+    concrete = piece.signatures[name]  # `choose_entry_point` found it
     outputs = concrete.structured_outputs
     if output_key is not None and output_key not in outputs:
         raise NonConformingError(

@@ -189,5 +189,5 @@ def test_unconvertible_error_suggests_named_callables():
 
 
 def test_signature_only_model_is_refused(zoo_path):
-    with pytest.raises(UnconvertibleError, match="signature-only.*to_jax.handle, signature=NAME"):
+    with pytest.raises(rsm.NonConformingError, match="signature-only.*signature=NAME for inference through a signature"):
         to_jax(zoo_path("signature_only"))
