@@ -1,7 +1,8 @@
 """The performance targets, met or missed: `python -m benchmarks.check [RESULTS]`.
 
 Reads a CPU run's JSON (default `results/latest.json`) and, beside it, the GPU run's
-(`latest-gpu.json`), and prints every target with its figures. Exit status 1 when one is
+(`latest-gpu.json`) and the scan-speed run's (`scan.json`), and prints every target with
+its figures. Exit status 1 when one is
 missed. Not part of the tests: timings on a shared machine are noisy.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cli, keras_jax, loading, memory, timing
+from benchmarks import cli, keras_jax, loading, memory, scan_speed, timing
 from benchmarks.models import NATIVE_MODEL
 from benchmarks.run import RESULTS
 
@@ -149,16 +150,31 @@ def _first_result_verdicts(first: dict[str, Any] | None) -> list[Verdict]:
     return verdicts
 
 
-def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None) -> list[Verdict]:
+#: Issue 23: seconds of `rsm.scan` per MB of `saved_model.pb` (`benchmarks.scan_speed`).
+SCAN_TARGET = Target("rsm.scan", "1 s per MB of saved_model.pb", scan_speed.TARGET_S_PER_MB)
+
+
+def _scan_verdicts(scan: dict[str, Any] | None) -> list[Verdict]:
+    if not scan:
+        return [Verdict(SCAN_TARGET, "scan speed", None, "not measured: run python -m benchmarks.scan_speed")]
+    return [
+        Verdict(SCAN_TARGET, row["model"], row["s_per_mb"] <= SCAN_TARGET.limit,
+                f"{row['s_per_mb']:.3f} s/MB ({row['seconds']:.2f} s, {row['mb']:.2f} MB, {row['nodes']} nodes)")
+        for row in scan["rows"]
+    ]
+
+
+def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None, scan: dict[str, Any] | None = None) -> list[Verdict]:
     """Every target on every case measured.
 
     Args:
       results: A CPU run's results.
       gpu: A GPU run's results, or None when there was none.
+      scan: `benchmarks.scan_speed`'s results, or None when there were none.
 
     Returns:
       The verdicts, CPU call targets first (Keras on JAX last of them), then load, memory,
-      first output, then GPU.
+      first output, scan speed, then GPU.
     """
     models = {*CALL_MODELS, *(m for t in CALL_TARGETS for m in t.models or ())}
     calls = [r for r in results["call"] if r["model"] in models]
@@ -170,6 +186,7 @@ def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None) -> list[Verdic
     verdicts += _verdicts(LOAD_TARGETS, results.get("load", []), ("model",), "ms")
     verdicts += _memory_verdicts(results.get("memory"))
     verdicts += _first_result_verdicts(results.get("first_result"))
+    verdicts += _scan_verdicts(scan)
     on_gpu = gpu is not None and any(d.startswith(("gpu", "cuda")) for d in gpu["machine"]["jax_devices"])
     if on_gpu:
         verdicts += _verdicts(GPU_TARGETS, gpu["call"], ("model", "batch"), "us")
@@ -192,7 +209,9 @@ def report(results_path: Path, gpu_path: Path | None = None) -> list[Verdict]:
     """
     gpu_path = gpu_path or results_path.with_name("latest-gpu.json")
     gpu = json.loads(gpu_path.read_text()) if gpu_path.is_file() else None
-    return evaluate(json.loads(results_path.read_text()), gpu)
+    scan_path = results_path.with_name("scan.json")
+    scan = json.loads(scan_path.read_text()) if scan_path.is_file() else None
+    return evaluate(json.loads(results_path.read_text()), gpu, scan)
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

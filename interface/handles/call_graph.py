@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import graphlib
 from collections.abc import Iterable, Mapping
 
 from tensorflow.core.framework import function_pb2, node_def_pb2
 
+from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import attr_binding
 from reusable_savedmodel.interface.handles.attr_binding import EMPTY, AttrValue, Env
 
@@ -54,11 +56,19 @@ def _node_calls(node: node_def_pb2.NodeDef, library: Mapping[str, object], env: 
     return [c for c in calls if c.callee in library]
 
 
-def _may_call(node: node_def_pb2.NodeDef, library: Mapping[str, object]) -> bool:
-    if node.op in library:
-        return True
-    kinds = {v.WhichOneof("value") for v in node.attr.values()}
-    return bool(kinds & {"func", "placeholder"}) or any(v.list.func for v in node.attr.values())
+def _read(nodes: Iterable[node_def_pb2.NodeDef], library: Mapping[str, object]) -> tuple[list[node_def_pb2.NodeDef], set[str]]:
+    """One pass over a graph's nodes: those that may call a function, and the placeholder names used."""
+    sites, names = [], set()
+    for node in nodes:
+        calls = node.op in library
+        for value in node.attr.values():
+            kind = value.WhichOneof("value")
+            if kind == "placeholder" or kind == "func" or (kind == "list" and value.list.func):
+                calls = True
+                names |= attr_binding.placeholder_names((value,))
+        if calls:
+            sites.append(node)
+    return sites, names
 
 
 @dataclasses.dataclass
@@ -68,9 +78,11 @@ class CallGraph:
     Attributes:
       library: Function name -> its definition.
       bindings: Function name -> the distinct bindings it is reached with (at least one).
-      callees: Function name or `TOP_LEVEL` node name -> the functions it calls.
+      callees: Function name -> the functions it calls.
+      top_callees: Top-level node name -> the functions it calls.
       callers: Function name -> (graph, node) for every node calling it (graph: a function
         or `TOP_LEVEL`).
+      static_callees: Function name -> the functions it calls by name (no placeholder).
       visits: How many nodes the walk read or revisited (its work).
     """
 
@@ -87,17 +99,37 @@ class CallGraph:
         self._keys: dict[str, set[attr_binding.EnvKey]] = {name: set() for name in self.library}
         self._sites: dict[str, list[node_def_pb2.NodeDef]] = {}
         self._wanted: dict[str, set[str]] = {}
+        self.static_callees: dict[str, set[str]] = {}
         for name, definition in self.library.items():
             self.visits += len(definition.node_def)
-            self._sites[name] = [n for n in definition.node_def if _may_call(n, self.library)]
-            self._wanted[name] = attr_binding.placeholder_names(
-                v for n in definition.node_def for v in n.attr.values()
-            )
+            self._sites[name], self._wanted[name] = _read(definition.node_def, self.library)
+            self.static_callees[name] = {
+                c.callee for n in self._sites[name] for c in _node_calls(n, self.library, EMPTY)
+            }
             self.bindings[name] = []
             self.callees[name] = set()
         self._pending: collections.deque[tuple[str, Env]] = collections.deque()
         self._seen_calls: set[tuple[str, str, str]] = set()
         self.overflow = False
+
+    def raise_on_cycle(self, label: str) -> None:
+        """Raises `HandleError` if library functions call each other in a cycle.
+
+        The calls counted are those TensorFlow's loader orders the library by (it refuses a
+        cycle with a plain ValueError): direct calls and function-valued attributes.
+
+        Args:
+          label: How to name the model in the message.
+        """
+        try:
+            graphlib.TopologicalSorter(self.static_callees).prepare()
+        except graphlib.CycleError as error:
+            cycle = list(error.args[1])
+            shown = " -> ".join(cycle[:6]) + (" -> ..." if len(cycle) > 6 else "")
+            raise HandleError(
+                f"{label}: expected a function library without call cycles (TensorFlow cannot "
+                f"load one), found functions calling each other in a cycle: {shown}."
+            ) from None
 
     def enter(self, function: str, env: Env = EMPTY, *, force: bool = False) -> None:
         """Queues `function` to be walked with `env` (cut to the names it uses), once per binding."""
@@ -114,9 +146,11 @@ class CallGraph:
 
     def enter_top_level(self, nodes: Iterable[node_def_pb2.NodeDef]) -> None:
         """Walks the calls of top-level nodes (they bind nothing: no placeholder resolves)."""
-        for node in nodes:
-            self.visits += 1
-            calls = _node_calls(node, self.library, EMPTY) if _may_call(node, self.library) else []
+        nodes = list(nodes)
+        self.visits += len(nodes)
+        self.top_callees = {node.name: set() for node in nodes}
+        for node in _read(nodes, self.library)[0]:
+            calls = _node_calls(node, self.library, EMPTY)
             self.top_callees[node.name] = {c.callee for c in calls}
             self._follow(TOP_LEVEL, node, calls, EMPTY)
 

@@ -10,7 +10,7 @@ attribute bindings). Whatever no entry reaches is still scanned, attributed to "
 
 The entries are propagated once over the strongly connected components of the graph
 (top-level nodes and functions together), as bit sets: the cost is linear in the graph's
-size. A cycle among library functions is an error: TensorFlow cannot load such a library.
+size. A call cycle among library functions is an error: TensorFlow cannot load one.
 """
 
 from __future__ import annotations
@@ -282,20 +282,6 @@ class Reach:
         return self._function_nodes[function]
 
 
-def _cycle(calls: CallGraph, label: str) -> None:
-    """Raises for a call cycle among library functions (TensorFlow cannot load one)."""
-    names = list(calls.library)
-    position = {name: i for i, name in enumerate(names)}
-    for component in components([[position[c] for c in calls.callees[n]] for n in names]):
-        looped = [names[i] for i in component]
-        if len(looped) > 1 or looped[0] in calls.callees[looped[0]]:
-            raise HandleError(
-                f"{label}: expected a function library without call cycles (TensorFlow cannot "
-                f"load one), found functions calling each other in a cycle: "
-                f"{', '.join(sorted(looped)[:5])}{' ...' if len(looped) > 5 else ''}."
-            )
-
-
 def walk(meta_graph: meta_graph_pb2.MetaGraphDef, label: str = "SavedModel") -> Reach:
     """Finds the entry points reaching every function and top-level node.
 
@@ -329,8 +315,8 @@ def walk(meta_graph: meta_graph_pb2.MetaGraphDef, label: str = "SavedModel") -> 
             calls.enter(name)
     roots += [(e, node_vertex[n]) for e, n in _graph_entries(meta_graph, label) if n in node_vertex]
     calls.enter_top_level(nodes.values())
+    calls.raise_on_cycle(label)
     calls.run()
-    _cycle(calls, label)
     successors: list[list[int]] = [
         [node_vertex[i] for i in map(node_name, node.input) if i in node_vertex]
         + [function_vertex[f] for f in calls.top_callees[name]]

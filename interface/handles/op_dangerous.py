@@ -34,7 +34,7 @@ DANGEROUS_OPS: dict[str, tuple[Category, str]] = {
            "WriteFile Save SaveSlices SaveV2 MergeV2Checkpoints SaveDataset SaveDatasetV2 "
            "DatasetToTFRecord ExperimentalDatasetToTFRecord CreateSummaryFileWriter "
            "CreateSummaryDbWriter SnapshotDataset SnapshotDatasetV2 CacheDataset CacheDatasetV2 "
-           "DebugIdentity DebugIdentityV2 DebugIdentityV3 DebugNanCount DebugNumericSummary "
+           "DebugIdentity DebugIdentityV2 DebugIdentityV3 DebugNanCount DebugNumericSummary DumpTensor "
            "DebugNumericSummaryV2 FileSystemSetConfiguration CalibrationStatisticsSaver "
            "DistributedSave WriteScalarSummary WriteHistogramSummary WriteImageSummary "
            "WriteAudioSummary WriteGraphSummary WriteRawProtoSummary WriteSummary ImportEvent "

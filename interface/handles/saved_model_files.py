@@ -16,6 +16,7 @@ from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2, trackable_object_graph_pb2
 
 from reusable_savedmodel.interface.errors import HandleError, UnsafeModelError
+from reusable_savedmodel.interface.handles.call_graph import CallGraph
 
 ASSETS_DIR = "assets"
 _TF1_ASSETS = "saved_model_assets"
@@ -142,11 +143,14 @@ def check_before_load(path: Path, label: str) -> saved_model_pb2.SavedModel:
       The parsed `saved_model.pb`.
 
     Raises:
-      HandleError: for a missing, empty or corrupt `saved_model.pb`, a missing or corrupt
-        checkpoint, or another model's checkpoint.
+      HandleError: for a missing, empty or corrupt `saved_model.pb`, a function library
+        with a call cycle, a missing or corrupt checkpoint, or another model's checkpoint.
       UnsafeModelError: for an asset path outside the model's `assets/` directory.
     """
     proto = read_saved_model(path, label)
+    for meta_graph in proto.meta_graphs:  # TensorFlow's loader refuses with a bare ValueError
+        library = {f.signature.name: f for f in meta_graph.graph_def.library.function}
+        CallGraph(library).raise_on_cycle(label)
     escaping = escaping_assets(proto)
     if escaping:
         raise UnsafeModelError(

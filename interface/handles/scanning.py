@@ -11,7 +11,9 @@ files, processes, network) or as *unknown* otherwise (custom kernels, ops nobody
 graphs serialized inside tensors that `*FromGraph` ops would run). A few ops pass only in a
 shape checked here: the saver's checkpoint ops and asset-backed vocabulary files
 (`saver_check`), `PrintV2` to the terminal, proto codecs with built-in descriptors, and
-`XlaCallModule` programs without Python callbacks. Each finding names the op, its
+`XlaCallModule` programs without Python callbacks (`ATTRIBUTE_RULES`), each judged by the
+values the runtime will use: placeholders resolved through every caller's binding
+(`call_graph`, `attr_binding`), unresolvable ones unsafe. Each finding names the op, its
 function and node, and the entry points (`__call__`, a named callable, a signature, an
 initializer, the restore path, ...) that reach it (`graph_walk`).
 """

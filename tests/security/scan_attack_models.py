@@ -235,3 +235,62 @@ def tf1_asset_read_by_a_signature(model: Path, vocabulary: Path, secret: Path) -
             node.attr["value"].tensor.string_val[:] = [str(secret).encode()]
     attacks.write_proto(model, proto)
     return model
+
+
+def _call(node: node_def_pb2.NodeDef, function: str, *inputs: str) -> node_def_pb2.NodeDef:
+    node.op = "StatefulPartitionedCall"
+    node.input.extend(inputs)
+    node.attr["f"].func.name = function
+    return node
+
+
+def _reader(function: function_pb2.FunctionDef, argument: str) -> None:
+    """Adds a vocabulary table filled from the file named by `argument`."""
+    table = function.node_def.add(name="table", op="HashTableV2")
+    table.attr["key_dtype"].type = tf.string.as_datatype_enum
+    table.attr["value_dtype"].type = tf.int64.as_datatype_enum
+    fill = function.node_def.add(name="fill", op="InitializeTableFromTextFileV2")
+    fill.input.extend(["table:table_handle:0", argument])
+
+
+def synthetic_tables(model: Path, readers: int, depth: int, *, cycle: bool = False) -> Path:
+    """A SavedModel written proto by proto: `readers` table functions and a `depth`-deep call chain.
+
+    Every table reads the model's one asset, whose path the top level passes in from the
+    table initializers (the loader feeds it there); the chain hands it down `depth`
+    functions to a last table. Legitimate (the scan must pass it) unless `cycle`, where
+    the chain's last function calls its first.
+    """
+    from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+
+    (model / "assets").mkdir(parents=True)
+    (model / "assets" / "vocab.txt").write_text("a\nb\n")
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.meta_info_def.tags.append("serve")
+    graph, library = meta.graph_def, meta.graph_def.library
+    asset = graph.node.add(name="asset_path", op="Const")
+    asset.attr["dtype"].type = tf.string.as_datatype_enum
+    asset.attr["value"].tensor.dtype = tf.string.as_datatype_enum
+    asset.attr["value"].tensor.string_val.append(b"vocab.txt")
+    meta.asset_file_def.add(filename="vocab.txt").tensor_info.name = "asset_path:0"
+    initializers = meta.collection_def["table_initializer"].node_list.value
+    for index in range(readers):
+        function = library.function.add()
+        function.signature.name = f"reader_{index}"
+        function.signature.input_arg.add(name="path", type=tf.string.as_datatype_enum)
+        _reader(function, "path")
+        initializers.append(_call(graph.node.add(name=f"fill_{index}"), f"reader_{index}", "asset_path").name)
+    for index in range(depth):
+        function = library.function.add()
+        function.signature.name = f"chain_{index}"
+        function.signature.input_arg.add(name="path", type=tf.string.as_datatype_enum)
+        if index + 1 < depth or cycle:
+            _call(function.node_def.add(name="next"), f"chain_{(index + 1) % depth}", "path")
+        else:
+            _reader(function, "path")
+    if depth:
+        initializers.append(_call(graph.node.add(name="fill_chain"), "chain_0", "asset_path").name)
+    proto = saved_model_pb2.SavedModel(saved_model_schema_version=1)
+    proto.meta_graphs.add().CopyFrom(meta)
+    attacks.write_proto(model, proto)
+    return model

@@ -109,6 +109,7 @@ def test_graph_in_a_string_is_unknown(tmp_path, zoo_path, outside, no_load):
     "op, kind",
     [
         ("CalibrationStatisticsSaver", "known-dangerous"),
+        ("DumpTensor", "known-dangerous"),  # writes tensors to files
         ("DTensorRestoreV2", "known-dangerous"),
         ("SnapshotChunkDataset", "known-dangerous"),
         ("ListSnapshotChunksDataset", "known-dangerous"),
