@@ -15,6 +15,7 @@ size. A call cycle among library functions is an error: TensorFlow cannot load o
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import enum
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,8 @@ _INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "table_initializer
 _LOCAL_VARIABLES = "local_variables"
 # Children of a restored resource that the loader calls, and the one called when it dies.
 _RESOURCE_FUNCTIONS = ("_create_resource", "_initialize", "_destroy_resource")
+# The most names of an object's path an entry's label shows.
+_LABEL_DEPTH = 12
 
 
 class EntryKind(str, enum.Enum):
@@ -84,27 +87,45 @@ def node_name(tensor: str) -> str:
     return tensor.lstrip("^").split(":")[0]
 
 
-def _label(path: tuple[str, ...]) -> str:
-    # The traces of a saved function are its children `trace_0`, ...: report the function.
-    while path and path[-1].startswith("trace_"):
-        path = path[:-1]
-    return ".".join(path)
+@dataclasses.dataclass(frozen=True)
+class _Place:
+    """Where an object sits on its first path from the root (found by breadth-first search)."""
+
+    parent: int | None
+    name: str  # its local name ("" for the root)
+    depth: int
+    head: tuple[str, ...]  # the path's first two names
 
 
-def _object_paths(meta_graph: meta_graph_pb2.MetaGraphDef) -> dict[int, tuple[str, ...]]:
-    """Each object's first path from the root, by breadth-first search."""
+def _places(meta_graph: meta_graph_pb2.MetaGraphDef) -> list[_Place]:
+    """Each object's place; objects the root does not reach get a place of their own."""
     objects = meta_graph.object_graph_def.nodes
-    paths: dict[int, tuple[str, ...]] = {0: ()} if objects else {}
-    queue = [0] if objects else []
+    places: dict[int, _Place] = {0: _Place(None, "", 0, ())} if objects else {}
+    queue = collections.deque([0] if objects else [])
     while queue:
-        current = queue.pop(0)
+        current = queue.popleft()
+        here = places[current]
         for child in objects[current].children:
-            if child.node_id not in paths and child.node_id < len(objects):
-                paths[child.node_id] = paths[current] + (child.local_name,)
+            if child.node_id not in places and child.node_id < len(objects):
+                head = (*here.head, child.local_name)[:2]
+                places[child.node_id] = _Place(current, child.local_name, here.depth + 1, head)
                 queue.append(child.node_id)
-    for index in range(len(objects)):
-        paths.setdefault(index, (f"<object {index}>",))
-    return paths
+    lost = (_Place(None, f"<object {i}>", 1, (f"<object {i}>",)) for i in range(len(objects)))
+    return [places.get(i) or place for i, place in enumerate(lost)]
+
+
+def _label(places: list[_Place], index: int) -> str:
+    """The dotted path of an object, at most `_LABEL_DEPTH` names (deep paths are cut at the top)."""
+    place: _Place | None = places[index]
+    # The traces of a saved function are its children `trace_0`, ...: report the function.
+    while place is not None and place.depth and place.name.startswith("trace_"):
+        place = None if place.parent is None else places[place.parent]
+    names = []
+    while place is not None and place.depth and len(names) < _LABEL_DEPTH:
+        names.append(place.name)
+        place = None if place.parent is None else places[place.parent]
+    cut = "<...>." if place is not None and place.depth else ""
+    return cut + ".".join(reversed(names))
 
 
 def _function_names(obj: Any) -> list[str]:
@@ -119,30 +140,31 @@ def _function_names(obj: Any) -> list[str]:
 def _object_entries(meta_graph: meta_graph_pb2.MetaGraphDef) -> Iterator[tuple[Entry, str]]:
     """(entry, function name) for every function the object graph holds."""
     objects = meta_graph.object_graph_def.nodes
-    paths = _object_paths(meta_graph)
-    by_path = {path: index for index, path in paths.items()}
+    places = _places(meta_graph)
     saver_roles = {}
     for obj in objects:
         for saveable in obj.saveable_objects.values():
             saver_roles[saveable.save_function] = EntryKind.SAVE
             saver_roles[saveable.restore_function] = EntryKind.RESTORE
     for index, obj in enumerate(objects):
-        path = paths[index]
-        label = _label(path)
-        owner = objects[by_path[path[:-1]]] if path and path[:-1] in by_path else None
+        names = _function_names(obj)
+        if not names:
+            continue
+        place, label = places[index], _label(places, index)
+        owner = objects[place.parent] if place.parent is not None else None
         if index in saver_roles:
             entry = Entry(saver_roles[index], label)
-        elif path and path[-1] in _RESOURCE_FUNCTIONS and owner is not None and owner.WhichOneof("kind") == "resource":
+        elif place.name in _RESOURCE_FUNCTIONS and owner is not None and owner.WhichOneof("kind") == "resource":
             entry = Entry(EntryKind.INITIALIZER, label)
         elif label == "__call__":
             entry = Entry(EntryKind.CALL, "")
         elif label.endswith(".__call__"):
             entry = Entry(EntryKind.CALLABLE, label[: -len(".__call__")])
-        elif path[:1] == ("signatures",) and len(path) >= 2:
-            entry = Entry(EntryKind.SIGNATURE, path[1])
+        elif place.head[:1] == ("signatures",) and place.depth >= 2:
+            entry = Entry(EntryKind.SIGNATURE, place.head[1])
         else:
             entry = Entry(EntryKind.FUNCTION, label)
-        for name in _function_names(obj):
+        for name in names:
             yield entry, name
 
 
@@ -267,8 +289,12 @@ class Reach:
         """
         mask = self.masks[self._vertex[node if graph == TOP_LEVEL else (graph,)]]
         if mask not in self._decoded:
-            found = frozenset(e for i, e in enumerate(self.entries) if mask >> i & 1)
-            self._decoded[mask] = found or frozenset({Entry(EntryKind.UNREACHED, "")})
+            found, rest = set(), mask
+            while rest:  # one step per entry that reaches it, not per entry of the model
+                low = rest & -rest
+                found.add(self.entries[low.bit_length() - 1])
+                rest ^= low
+            self._decoded[mask] = frozenset(found or {Entry(EntryKind.UNREACHED, "")})
         return self._decoded[mask]
 
     def bindings(self, graph: str) -> list[Env]:

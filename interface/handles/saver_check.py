@@ -211,11 +211,11 @@ class SaverCheck:
             return f"reached from {', '.join(others)}, not only from the saver's {kind.value} path"
         if self.filename is None:
             return "the saver_def names no filename placeholder"
+        default = self._default_problem()
+        if default:
+            return default
         if graph == TOP_LEVEL:
             nodes, terminal = self.reach.nodes, self.filename
-            default = self._default_problem()
-            if default:
-                return default
         elif graph == self.functions[kind]:
             nodes = self.reach.function_nodes(graph)
             terminal = self.reach.library[graph].signature.input_arg[0].name

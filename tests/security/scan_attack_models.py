@@ -38,6 +38,18 @@ class Printer(tf.Module):
         return _shout(x) * self.v + _shout(x)
 
 
+class ManyPrinter(tf.Module):
+    """`__call__` calls `_shout` from `sites` call sites."""
+
+    def __init__(self, sites: int):
+        super().__init__()
+        self.sites = sites
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def __call__(self, x):
+        return tf.add_n([_shout(x) for _ in range(self.sites)])
+
+
 class BranchPrinter(tf.Module):
     """Prints inside a `tf.cond` branch (an `If` node's `then_branch`)."""
 
@@ -95,13 +107,15 @@ def _printing_functions(library) -> list[function_pb2.FunctionDef]:
     return [f for f in library.function if any(n.op == "PrintV2" for n in f.node_def)]
 
 
-def placeholder_stream(model: Path, module: tf.Module, streams: list[str]) -> Path:
+def placeholder_stream(model: Path, module: tf.Module, streams: list[str], ends: list[str] | None = None) -> Path:
     """Saves `module`, makes its `PrintV2` streams a placeholder, and binds it at each call site.
 
     Args:
       model: Where to save.
-      module: `Printer`, `BranchPrinter` or `InitializerPrinter`.
+      module: `Printer`, `ManyPrinter`, `BranchPrinter` or `InitializerPrinter`.
       streams: The value each call site binds (in node order; the last one repeats).
+      ends: If given, `PrintV2`'s `end` becomes a placeholder too, bound like `streams`
+        (so that call sites bind distinct values while printing to the same stream).
 
     Returns:
       `model`.
@@ -114,6 +128,8 @@ def placeholder_stream(model: Path, module: tf.Module, streams: list[str]) -> Pa
         for node in function.node_def:
             if node.op == "PrintV2":
                 node.attr["output_stream"].placeholder = STREAM
+                if ends:
+                    node.attr["end"].placeholder = "end"
     sites = [
         n for f in library.function for n in f.node_def
         if n.op in _CALLS and any(name in printing for name in _called(n))
@@ -121,6 +137,8 @@ def placeholder_stream(model: Path, module: tf.Module, streams: list[str]) -> Pa
     assert sites, "no call site of the printing function"
     for index, node in enumerate(sites):
         _bind(node, STREAM, streams[min(index, len(streams) - 1)])
+        if ends:
+            _bind(node, "end", ends[min(index, len(ends) - 1)])
     attacks.write_proto(model, proto)
     return model
 

@@ -17,7 +17,7 @@ import scan_attack_models as hostile
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import scanning
+from reusable_savedmodel.interface.handles import call_graph, scanning
 
 _MODULES = {
     "call": hostile.Printer,
@@ -71,6 +71,25 @@ def test_one_function_reached_with_two_bindings_is_judged_per_binding(tmp_path, 
     model = hostile.placeholder_stream(tmp_path / "model", hostile.Printer(), ["stderr", f"file://{victim}"])
     [finding] = _refused(model).findings
     assert finding.reason == f"prints to file://{victim}"
+
+
+def test_more_bindings_than_are_judged_one_by_one_are_judged_unbound(tmp_path, outside, no_load):
+    """Past MAX_BINDINGS distinct bindings, the hostile last one still cannot pass unseen."""
+    sites = call_graph.MAX_BINDINGS + 4
+    streams = ["stderr"] * (sites - 1) + [f"file://{outside / 'victim'}"]
+    model = hostile.placeholder_stream(
+        tmp_path / "model", hostile.ManyPrinter(sites), streams, ends=[f"\n{i}" for i in range(sites)]
+    )
+    [finding] = _refused(model).findings
+    assert finding.op == "PrintV2" and "placeholder no caller binds" in finding.reason
+
+
+def test_bindings_up_to_the_limit_are_judged_exactly(tmp_path):
+    sites = call_graph.MAX_BINDINGS
+    model = hostile.placeholder_stream(
+        tmp_path / "model", hostile.ManyPrinter(sites), ["stderr"], ends=[f"\n{i}" for i in range(sites)]
+    )
+    assert rsm.scan(model).safe
 
 
 def test_an_unbound_placeholder_is_unsafe(tmp_path, no_load):
