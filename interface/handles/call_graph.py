@@ -83,7 +83,6 @@ class CallGraph:
       callers: Function name -> (graph, node) for every node calling it (graph: a function
         or `TOP_LEVEL`).
       static_callees: Function name -> the functions it calls by name (no placeholder).
-      visits: How many nodes the walk read or revisited (its work).
     """
 
     library: dict[str, function_pb2.FunctionDef]
@@ -93,7 +92,6 @@ class CallGraph:
     callers: dict[str, list[tuple[str, node_def_pb2.NodeDef]]] = dataclasses.field(
         default_factory=lambda: collections.defaultdict(list)
     )
-    visits: int = 0
 
     def __post_init__(self) -> None:
         self._keys: dict[str, set[attr_binding.EnvKey]] = {name: set() for name in self.library}
@@ -101,7 +99,6 @@ class CallGraph:
         self._wanted: dict[str, set[str]] = {}
         self.static_callees: dict[str, set[str]] = {}
         for name, definition in self.library.items():
-            self.visits += len(definition.node_def)
             self._sites[name], self._wanted[name] = _read(definition.node_def, self.library)
             self.static_callees[name] = {
                 c.callee for n in self._sites[name] for c in _node_calls(n, self.library, EMPTY)
@@ -147,7 +144,6 @@ class CallGraph:
     def enter_top_level(self, nodes: Iterable[node_def_pb2.NodeDef]) -> None:
         """Walks the calls of top-level nodes (they bind nothing: no placeholder resolves)."""
         nodes = list(nodes)
-        self.visits += len(nodes)
         self.top_callees = {node.name: set() for node in nodes}
         for node in _read(nodes, self.library)[0]:
             calls = _node_calls(node, self.library, EMPTY)
@@ -170,7 +166,6 @@ class CallGraph:
         while self._pending:
             function, env = self._pending.popleft()
             for node in self._sites[function]:
-                self.visits += 1
                 calls = _node_calls(node, self.library, env)
                 self.callees[function].update(c.callee for c in calls)
                 self._follow(function, node, calls, env)

@@ -223,6 +223,11 @@ class ScanReport:
         return head if self.safe else head + "\n" + self.table()
 
 
+def _string(value: AttrValue) -> str | None:
+    """A string attribute's text; None for a value of another type (never an allowed one)."""
+    return value.s.decode(errors="replace") if value.WhichOneof("value") == "s" else None
+
+
 @dataclasses.dataclass(frozen=True)
 class AttributeRule:
     """An op that is pure only while one attribute has certain values.
@@ -245,18 +250,18 @@ class AttributeRule:
 #: binding, or the op's default when unset) must be allowed; an unresolvable one never is.
 ATTRIBUTE_RULES: dict[str, AttributeRule] = {
     "PrintV2": AttributeRule(
-        "output_stream", lambda v: v.s.decode(errors="replace") in _TERMINAL_STREAMS, Category.FILE_WRITE,
+        "output_stream", lambda v: _string(v) in _TERMINAL_STREAMS, Category.FILE_WRITE,
         "prints to {}",
     ),
     **{
         op: AttributeRule(
-            "descriptor_source", lambda v: v.s in (b"", b"local://"), Category.FILE_READ,
+            "descriptor_source", lambda v: _string(v) in ("", "local://"), Category.FILE_READ,
             "reads proto descriptors from {}",
         )
         for op in ("DecodeProtoV2", "EncodeProto")
     },
     "XlaCallModule": AttributeRule(
-        "module", lambda v: not _PYTHON_CALLBACK.search(v.s), Category.PROCESS,
+        "module", lambda v: _string(v) is not None and not _PYTHON_CALLBACK.search(v.s), Category.PROCESS,
         "its XLA program calls back into Python",
     ),
 }
@@ -271,8 +276,8 @@ def _attribute_problem(graph: str, node: node_def_pb2.NodeDef, rule: AttributeRu
                 f"(or has no value), and its safety depends on that value"
             )
         if not rule.allows(value):
-            shown = value.s.decode(errors="replace") if value.WhichOneof("value") == "s" else str(value)
-            return rule.category, rule.reason.format(shown[:200])
+            shown = _string(value)
+            return rule.category, rule.reason.format(str(value).strip() if shown is None else shown[:200])
     return None
 
 
