@@ -15,6 +15,10 @@ class DownloadError(ReusableError, OSError):
     """A remote handle could not be downloaded, verified or unpacked."""
 
 
+class ResolverPluginError(ReusableError):
+    """An installed handle-kind plug-in (entry point `reusable_savedmodel.resolvers`) is broken."""
+
+
 class InputMismatchError(ReusableError, TypeError):
     """Call arguments match none of the traces the callable has."""
 

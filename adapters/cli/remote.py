@@ -48,10 +48,10 @@ def _cache_list(args: argparse.Namespace) -> int:
 
 def _cache_verify(args: argparse.Namespace) -> int:
     from reusable_savedmodel.interface.handles.cache import Cache
-    from reusable_savedmodel.interface.handles.remote import cache_handle
+    from reusable_savedmodel.interface.handles.resolve import cache_name
 
     cache = Cache()
-    checked = cache.verify(cache_handle(args.handle) if args.handle else None)
+    checked = cache.verify(cache_name(args.handle) if args.handle else None)
     broken = [e for e in checked if e.problem is not None]
     for e in checked:
         name = e.manifest.handle if e.manifest else e.key
@@ -62,10 +62,10 @@ def _cache_verify(args: argparse.Namespace) -> int:
 
 def _cache_clear(args: argparse.Namespace) -> int:
     from reusable_savedmodel.interface.handles.cache import Cache
-    from reusable_savedmodel.interface.handles.remote import cache_handle
+    from reusable_savedmodel.interface.handles.resolve import cache_name
 
     cache = Cache()
-    removed = cache.clear(cache_handle(args.handle) if args.handle else None)
+    removed = cache.clear(cache_name(args.handle) if args.handle else None)
     print(f"removed {counted(len(removed), 'entry', 'entries')} from {cache.root}")
     return 0
 

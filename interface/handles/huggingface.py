@@ -1,4 +1,4 @@
-"""Hugging Face handles, `hf://ORG/REPO[@REVISION][/SUBDIR]`, through `huggingface_hub`.
+"""The Hugging Face handle kind, `hf://ORG/REPO[@REVISION][/SUBDIR]`, through `huggingface_hub`.
 
 The files come with `huggingface_hub.snapshot_download` (the optional extra `hf`), so its
 cache and conventions apply: `$HF_TOKEN` (or `huggingface-cli login`) for private and gated
@@ -17,6 +17,7 @@ from typing import Any
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError, ReusableError
 from reusable_savedmodel.interface.handles import segments
+from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
 from reusable_savedmodel.interface.handles.remote import is_offline
 
 SCHEME = "hf"
@@ -39,12 +40,7 @@ class HfModel:
     subdir: str
 
 
-def is_hf(handle: str) -> bool:
-    """Whether `handle` is an `hf://` handle."""
-    return handle.startswith(f"{SCHEME}://")
-
-
-def parse(handle: str) -> HfModel:
+def parse(handle: Handle | ParsedHandle) -> HfModel:
     """Splits an `hf://` handle into repository, revision and subdirectory.
 
     A revision with a slash (e.g. `refs/pr/1`) is written percent-encoded (`refs%2Fpr%2F1`).
@@ -59,15 +55,16 @@ def parse(handle: str) -> HfModel:
       HandleError: if the handle has no ORG/REPO, an empty revision, or a path segment
         (in ORG, REPO, REVISION or SUBDIR) that is empty, `.` or `..`.
     """
-    parts = handle[len(SCHEME) + 3 :].strip("/").split("/")
+    handle = parse_handle(handle)
+    parts = handle.rest.strip("/").split("/")
     if len(parts) < 2:
-        raise HandleError(f"{handle!r}: expected {_FORM}.")
+        raise HandleError(f"{handle.text!r}: expected {_FORM}.")
     repo, at, revision = parts[1].partition("@")
     if at and not revision:
-        raise HandleError(f"{handle!r}: expected a revision after '@' ({_FORM}).")
+        raise HandleError(f"{handle.text!r}: expected a revision after '@' ({_FORM}).")
     revision = urllib.parse.unquote(revision)
     # The revision names a file under the cache's refs/ (refs/pr/1 is refs/pr/1).
-    segments.require_plain(handle, [parts[0], repo, *parts[2:], *(revision.split("/") if at else [])], _FORM)
+    segments.require_plain(handle.text, [parts[0], repo, *parts[2:], *(revision.split("/") if at else [])], _FORM)
     return HfModel(repo_id=f"{parts[0]}/{repo}", revision=revision or None, subdir="/".join(parts[2:]))
 
 
@@ -106,47 +103,56 @@ def _explain(error: Exception, handle: str, model: HfModel) -> ReusableError:
     return DownloadError(f"{handle}: download from Hugging Face failed: {type(error).__name__}: {error}")
 
 
-def resolve(handle: str, *, offline: bool | None = None, **options: Any) -> Path:
-    """Downloads (or finds in the Hugging Face cache) the directory an `hf://` handle names.
+class HfResolver:
+    """`hf://` handles: the Hugging Face cache's copy, downloaded when missing."""
 
-    Args:
-      handle: `hf://ORG/REPO[@REVISION][/SUBDIR]`.
-      offline: Serve only from the Hugging Face cache; None reads `$RSM_OFFLINE` (and
-        huggingface_hub itself honors `$HF_HUB_OFFLINE`).
-      **options: `timeout`: seconds to wait for the server's metadata.
+    def supports(self, handle: ParsedHandle) -> bool:
+        """Whether `handle` is an `hf://` handle."""
+        return handle.scheme == SCHEME
 
-    Returns:
-      The directory in the Hugging Face cache (the SUBDIR inside the snapshot, if given).
+    def resolve(self, handle: ParsedHandle, *, offline: bool | None = None, **options: Any) -> Path:
+        """Downloads (or finds in the Hugging Face cache) the directory an `hf://` handle names.
 
-    Raises:
-      HandleError: for a malformed handle, an option other than `offline`/`timeout`, a
-        missing repository or revision, or if `huggingface_hub` is not installed.
-      DownloadError: for 401/403 (saying how to authenticate), when offline and not
-        cached, or when the download fails.
-    """
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise HandleError(f"{handle!r}: options {unknown} do not apply to hf:// handles; expected {list(_OPTIONS)}.")
-    model = parse(handle)
-    try:
-        import huggingface_hub
-    except ImportError as error:
-        raise HandleError(
-            f"{handle!r}: hf:// handles need huggingface_hub: pip install 'reusable-savedmodel[hf]'."
-        ) from error
-    kwargs: dict[str, Any] = {}
-    if "timeout" in options:
-        kwargs["etag_timeout"] = options["timeout"]
-    try:
-        snapshot = huggingface_hub.snapshot_download(
-            model.repo_id,
-            revision=model.revision,
-            allow_patterns=[f"{model.subdir}/*"] if model.subdir else None,
-            cache_dir=_hub_cache_dir(),
-            endpoint=os.environ.get("HF_ENDPOINT") or None,
-            local_files_only=is_offline() if offline is None else offline,
-            **kwargs,
-        )
-    except (OSError, ValueError) as error:  # huggingface_hub's errors derive from these
-        raise _explain(error, handle, model) from error
-    return Path(snapshot, model.subdir)
+        Args:
+          handle: `hf://ORG/REPO[@REVISION][/SUBDIR]`.
+          offline: Serve only from the Hugging Face cache; None reads `$RSM_OFFLINE` (and
+            huggingface_hub itself honors `$HF_HUB_OFFLINE`).
+          **options: `timeout`: seconds to wait for the server's metadata.
+
+        Returns:
+          The directory in the Hugging Face cache (the SUBDIR inside the snapshot, if given).
+
+        Raises:
+          HandleError: for a malformed handle, an option other than `offline`/`timeout`, a
+            missing repository or revision, or if `huggingface_hub` is not installed.
+          DownloadError: for 401/403 (saying how to authenticate), when offline and not
+            cached, or when the download fails.
+        """
+        unknown = sorted(set(options) - set(_OPTIONS))
+        if unknown:
+            raise HandleError(
+                f"{handle.text!r}: options {unknown} do not apply to hf:// handles; expected {list(_OPTIONS)}."
+            )
+        model = parse(handle)
+        try:
+            import huggingface_hub
+        except ImportError as error:
+            raise HandleError(
+                f"{handle.text!r}: hf:// handles need huggingface_hub: pip install 'reusable-savedmodel[hf]'."
+            ) from error
+        kwargs: dict[str, Any] = {}
+        if "timeout" in options:
+            kwargs["etag_timeout"] = options["timeout"]
+        try:
+            snapshot = huggingface_hub.snapshot_download(
+                model.repo_id,
+                revision=model.revision,
+                allow_patterns=[f"{model.subdir}/*"] if model.subdir else None,
+                cache_dir=_hub_cache_dir(),
+                endpoint=os.environ.get("HF_ENDPOINT") or None,
+                local_files_only=is_offline() if offline is None else offline,
+                **kwargs,
+            )
+        except (OSError, ValueError) as error:  # huggingface_hub's errors derive from these
+            raise _explain(error, handle.text, model) from error
+        return Path(snapshot, model.subdir)

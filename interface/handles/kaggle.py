@@ -1,4 +1,4 @@
-"""Kaggle Models handles: parsing every form, the download URL, copies already on disk, errors.
+"""The Kaggle Models handle kind, whole: every form, the download, copies on disk, credentials, errors.
 
 One model variation version has three handle forms, all naming one cache entry (`canonical`):
 
@@ -14,6 +14,8 @@ it: the model's URL with `?tf-hub-format=compressed`, following redirects.
 A model that kagglehub already downloaded (`$KAGGLEHUB_CACHE`, default
 `~/.cache/kagglehub`) or that a Kaggle notebook mounted (`$KAGGLE_CACHE_MOUNT_FOLDER`,
 default `/kaggle/input`) is used where it lies (`local_copy`).
+
+(tfhub.dev URLs are http(s) handles: tfhub.dev redirects them to Kaggle's archives.)
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import base64
 import dataclasses
 import json
 import os
-import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError, ReusableError
-from reusable_savedmodel.interface.handles import segments
+from reusable_savedmodel.interface.handles import remote, segments
 from reusable_savedmodel.interface.handles.download import HTTPStatusError
+from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
 
 SCHEME = "kaggle"
 DEFAULT_ENDPOINT = "https://www.kaggle.com"
@@ -114,18 +117,25 @@ def _url_parts(handle: str, path: str) -> list[str]:
     return parts
 
 
-def _is_kaggle_host(parts: urllib.parse.SplitResult) -> bool:
-    endpoint = urllib.parse.urlsplit(kaggle_endpoint())
-    return parts.netloc.lower() in _KAGGLE_HOSTS or (
-        parts.scheme == endpoint.scheme and parts.netloc == endpoint.netloc
+def _is_kaggle_url(handle: ParsedHandle) -> bool:
+    """Whether an http(s) handle lies under /models/ on kaggle.com or on the endpoint's host."""
+    endpoint = parse_handle(kaggle_endpoint())
+    on_kaggle = handle.host.lower() in _KAGGLE_HOSTS or (
+        handle.scheme == endpoint.scheme and handle.host == endpoint.host
     )
+    return handle.is_http and on_kaggle and (handle.path + "/").startswith("/models/")
 
 
-def parse(handle: str) -> KaggleModel | None:
+def is_kaggle(handle: ParsedHandle) -> bool:
+    """Whether `handle` is a Kaggle Models handle (`kaggle://` or a kaggle.com models URL)."""
+    return handle.scheme == SCHEME or _is_kaggle_url(handle)
+
+
+def parse(handle: Handle | ParsedHandle) -> KaggleModel | None:
     """The Kaggle model a handle names, or None if it is no Kaggle Models handle.
 
     Args:
-      handle: Any handle string.
+      handle: Any handle.
 
     Returns:
       The model for `kaggle://...` and for http(s) URLs under `/models/` on kaggle.com or
@@ -136,23 +146,23 @@ def parse(handle: str) -> KaggleModel | None:
         or extra segments, an empty, `.` or `..` segment, no version number, a query
         other than `tf-hub-format=compressed`).
     """
-    if handle.startswith(f"{SCHEME}://"):
-        return _model(handle, handle[len(SCHEME) + 3 :].strip("/").split("/"))
-    parts = urllib.parse.urlsplit(handle)
-    if parts.scheme not in ("http", "https") or not _is_kaggle_host(parts):
-        return None
-    if not (parts.path + "/").startswith("/models/"):
-        return None
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(pair != ("tf-hub-format", "compressed") for pair in query) or parts.fragment:
+    handle = parse_handle(handle)
+    return _model_of(handle) if is_kaggle(handle) else None
+
+
+def _model_of(handle: ParsedHandle) -> KaggleModel:
+    """The model a Kaggle Models handle (`is_kaggle(handle)`) names; raises as `parse` does."""
+    if handle.scheme == SCHEME:
+        return _model(handle.text, handle.rest.strip("/").split("/"))
+    if any(pair != ("tf-hub-format", "compressed") for pair in handle.query_pairs) or handle.fragment:
         raise HandleError(
-            f"{handle!r}: expected no query (or tf-hub-format=compressed) and no fragment "
-            f"in a Kaggle Models URL, got {parts.query or ''!r}{parts.fragment and ' #' + parts.fragment}."
+            f"{handle.text!r}: expected no query (or tf-hub-format=compressed) and no fragment "
+            f"in a Kaggle Models URL, got {handle.query!r}{handle.fragment and ' #' + handle.fragment}."
         )
-    return _model(handle, _url_parts(handle, parts.path))
+    return _model(handle.text, _url_parts(handle.text, handle.path))
 
 
-def cache_key(handle: str) -> str | None:
+def cache_key(handle: Handle | ParsedHandle) -> str | None:
     """The canonical `kaggle://` handle for any Kaggle form, or None for other handles."""
     model = parse(handle)
     return model.canonical if model is not None else None
@@ -276,3 +286,32 @@ def explain(error: HTTPStatusError, model: KaggleModel) -> ReusableError:
             f"{model.page()} for its versions."
         )
     return error
+
+
+class KaggleResolver:
+    """Kaggle Models handles: a notebook mount or kagglehub's copy in place, else the cache."""
+
+    def supports(self, handle: ParsedHandle) -> bool:
+        """Whether `handle` is a Kaggle Models handle, in any of its forms."""
+        return is_kaggle(handle)
+
+    def resolve(self, handle: ParsedHandle, **options: Any) -> Path:
+        """The model's directory (`options` as `remote.resolve_remote` takes them).
+
+        Raises:
+          HandleError: for a malformed handle, or a model or version Kaggle does not have.
+          DownloadError: if Kaggle refuses (saying how to authenticate) or the download fails.
+        """
+        model = _model_of(handle)
+        # A pinned sha256 names an archive, which only the download cache can check.
+        local = None if "sha256" in options else local_copy(model)
+        if local is not None:
+            return local
+        try:
+            return remote.resolve_remote(model.url(), key=model.canonical, headers=auth_headers(), **options)
+        except HTTPStatusError as error:
+            raise explain(error, model) from error
+
+    def cache_name(self, handle: ParsedHandle) -> str:
+        """The canonical `kaggle://` handle every form's cache entry goes by."""
+        return _model_of(handle).canonical

@@ -1,17 +1,24 @@
-"""Remote handles and archives: http(s) URLs and local .tar.gz/.tgz/.tar files, via the cache."""
+"""The http(s) handle kind (archives and TF Hub model pages) and local archives, via the cache.
+
+An http(s) URL whose path ends in an archive suffix is downloaded as is; any other, such
+as a tfhub.dev model page, is asked for its archive with `?tf-hub-format=compressed`, the
+redirects followed (tfhub.dev answers with Kaggle's copy). Local `.tar.gz`/`.tgz`/`.tar`
+files are unpacked into the same cache (see `local`).
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import urllib.parse
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import download, kaggle
-from reusable_savedmodel.interface.handles.file_urls import file_url_path
+from reusable_savedmodel.interface.handles import download
+from reusable_savedmodel.interface.handles.file_urls import local_path
+from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 #: TF Hub's query parameter asking a model page for its compressed archive.
@@ -61,7 +68,7 @@ def is_offline() -> bool:
     return os.environ.get("RSM_OFFLINE", "").strip().lower() in ("1", "true", "yes")
 
 
-def archive_url(handle: str) -> str:
+def archive_url(handle: Handle | ParsedHandle) -> str:
     """The URL that serves an http(s) handle's archive.
 
     A URL whose path ends in an archive suffix is used as is; any other gets
@@ -77,63 +84,50 @@ def archive_url(handle: str) -> str:
     Raises:
       HandleError: if the query already asks for another `tf-hub-format`.
     """
-    parts = urllib.parse.urlsplit(handle)
-    if parts.path.endswith(ARCHIVE_SUFFIXES):
-        return handle
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    handle = parse_handle(handle)
+    if handle.path.endswith(ARCHIVE_SUFFIXES):
+        return handle.text
+    query = handle.query_pairs
     formats = [value for name, value in query if name == FORMAT_PARAMETER]
     if formats and formats != ["compressed"]:
         raise HandleError(
-            f"{handle!r}: expected {FORMAT_PARAMETER}=compressed (a SavedModel archive), got "
+            f"{handle.text!r}: expected {FORMAT_PARAMETER}=compressed (a SavedModel archive), got "
             f"{FORMAT_PARAMETER}={','.join(formats)}."
         )
     if not formats:
         query.append((FORMAT_PARAMETER, "compressed"))
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    return urllib.parse.urlunsplit(
+        (handle.scheme, handle.host, handle.path, urllib.parse.urlencode(query), handle.fragment)
+    )
 
 
-def archive_compression(handle: str) -> str | None:
+def archive_compression(handle: ParsedHandle) -> str | None:
     """How a handle's archive is compressed, by its suffix: `"gz"`, `""` (plain tar) or None.
 
     None (no archive suffix, e.g. a TF Hub model page) lets `extract` tell gzip from plain
     tar by its magic bytes; other compressions are refused either way.
     """
-    path = urllib.parse.urlsplit(handle).path if _is_url(handle) else handle
+    path = handle.path if handle.is_http else handle.text
     if path.endswith((".tar.gz", ".tgz")):
         return "gz"
     return "" if path.endswith(".tar") else None
 
 
-def _is_url(handle: str) -> bool:
-    return urllib.parse.urlsplit(handle).scheme in ("http", "https")
-
-
-def _local_archive(handle: str) -> Path:
-    if handle.startswith("file://"):
-        return file_url_path(handle).resolve()
-    return Path(handle).expanduser().resolve()
-
-
-def cache_handle(handle: str) -> str:
-    """The name a handle's cache entry goes by: the URL, or a local archive's file:// URL.
-
-    Every form of a Kaggle model goes by its canonical `kaggle://` handle.
+def cache_handle(handle: Handle | ParsedHandle) -> str:
+    """The name the cache entry of an http(s) handle or local archive goes by.
 
     Args:
-      handle: An http(s) URL, a Kaggle Models handle, or a local archive path or
-        `file://` URL.
+      handle: An http(s) URL, or a local archive path or `file://` URL.
 
     Returns:
-      The handle as the cache records it.
+      The URL, or the local archive's absolute `file://` URL.
     """
-    canonical = kaggle.cache_key(handle)
-    if canonical is not None:
-        return canonical
-    return handle if _is_url(handle) else _local_archive(handle).as_uri()
+    handle = parse_handle(handle)
+    return handle.text if handle.is_http else local_path(handle).resolve().as_uri()
 
 
 def resolve_remote(
-    handle: str,
+    handle: Handle | ParsedHandle,
     *,
     sha256: str | None = None,
     timeout: float = download.DEFAULT_TIMEOUT,
@@ -175,12 +169,13 @@ def resolve_remote(
         sha256 = sha256.lower()
         if not _SHA256.fullmatch(sha256):
             raise HandleError(f"sha256: expected 64 hex digits, got {sha256!r}.")
+    handle = parse_handle(handle)
     cache = cache_lib.Cache()
-    if _is_url(handle):
+    if handle.is_http:
         check_load_format()
         url = archive_url(handle)
         return cache.get(
-            key or handle,
+            key or handle.text,
             lambda dest: download.download(
                 url,
                 dest,
@@ -193,9 +188,9 @@ def resolve_remote(
             offline=is_offline() if offline is None else offline,
             compression=archive_compression(handle),
         )
-    source = _local_archive(handle)
+    source = local_path(handle).resolve()
     if not source.is_file():
-        raise HandleError(f"{handle!r}: expected an archive file, found none at {source}.")
+        raise HandleError(f"{handle.text!r}: expected an archive file, found none at {source}.")
     stat = source.stat()
     # A changed file (size or mtime) replaces the entry.
     return cache.get(
@@ -205,3 +200,19 @@ def resolve_remote(
         stamp=f"{stat.st_size}:{stat.st_mtime_ns}",
         compression=archive_compression(handle),
     )
+
+
+class HttpResolver:
+    """http(s) handles: an archive's URL, or a model page (tfhub.dev) that serves its archive."""
+
+    def supports(self, handle: ParsedHandle) -> bool:
+        """Whether `handle` is an http(s) URL."""
+        return handle.is_http
+
+    def resolve(self, handle: ParsedHandle, **options: Any) -> Path:
+        """The cached SavedModel directory; `options` as `resolve_remote` takes them."""
+        return resolve_remote(handle, **options)
+
+    def cache_name(self, handle: ParsedHandle) -> str:
+        """The URL, the name its cache entry goes by."""
+        return handle.text

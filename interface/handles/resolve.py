@@ -1,62 +1,36 @@
-"""Handles to local SavedModel directories: paths, `file://` URLs, archives, remote URLs,
-Kaggle Models (`kaggle://` and kaggle.com URLs) and Hugging Face (`hf://`)."""
+"""`rsm.resolve`: a handle to its local SavedModel directory, through the kind that takes it.
+
+The handle is parsed once (`parsed.parse_handle`); the resolvers (`resolvers`: a local
+directory or archive, `file://`, http(s) and tfhub.dev, Kaggle Models, `hf://`, and any
+plug-in) read the parsed value. Whatever a resolver returns is checked here to be a
+SavedModel directory.
+"""
 
 from __future__ import annotations
 
-import os
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from reusable_savedmodel.interface.errors import HandleError, ReusableError
-from reusable_savedmodel.interface.handles.file_urls import file_url_path
-
-Handle = str | os.PathLike
+from reusable_savedmodel.interface.errors import HandleError
+from reusable_savedmodel.interface.handles import resolvers
+from reusable_savedmodel.interface.handles.file_urls import refused_paths
+from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
 
 _SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 _TF1_HUB_MODULE_FILE = "tfhub_module.pb"
-_REMOTE_SCHEMES = ("http", "https", "kaggle", "hf")
-
-
-def _local_path(handle: str) -> Path:
-    """The path a local handle (a path or a `file://` URL) names."""
-    if handle.startswith("file://"):
-        return file_url_path(handle)
-    return Path(handle).expanduser()
-
-
-def _remote_resolver():
-    """The resolver for http(s) handles and archives, imported only when one is used."""
-    from reusable_savedmodel.interface.handles import remote
-
-    return remote
-
-
-def _kaggle():
-    """Kaggle Models handles, imported only when a remote handle is used."""
-    from reusable_savedmodel.interface.handles import kaggle
-
-    return kaggle
-
-
-def _huggingface():
-    """`hf://` handles, imported only when one is used."""
-    from reusable_savedmodel.interface.handles import huggingface
-
-    return huggingface
 
 
 def is_remote(handle: Handle) -> bool:
-    """Whether `handle` names a model fetched over the network (http(s), kaggle://, hf://).
+    """Whether `handle` names a model that is fetched: anything but a local path or `file://`.
+
+    http(s), `kaggle://` and `hf://` handles are remote, and so is every handle a plug-in
+    resolves.
 
     Raises:
-      HandleError: if the handle is a malformed URL (e.g. an unclosed `[` IPv6 host).
+      HandleError: if the handle is empty or a malformed URL (e.g. an unclosed `[` IPv6 host).
+      ResolverPluginError: if a plug-in cannot be loaded or fails to answer.
     """
-    try:
-        return urllib.parse.urlsplit(os.fspath(handle)).scheme in _REMOTE_SCHEMES
-    except ValueError as error:
-        raise HandleError(f"{os.fspath(handle)!r}: expected a path or a well-formed URL ({error}).") from error
+    return not resolvers.is_local(resolvers.resolver_for(parse_handle(handle)))
 
 
 def is_tf1_hub_module(path: Path) -> bool:
@@ -67,43 +41,29 @@ def is_tf1_hub_module(path: Path) -> bool:
     return (path / _TF1_HUB_MODULE_FILE).exists()
 
 
-def validate_saved_model_dir(path: Path, handle: str) -> Path:
+def validate_saved_model_dir(path: Path, handle: ParsedHandle) -> Path:
     """Checks that `path` is a SavedModel directory (TF2, TF1 or a TF1 Hub module); returns it.
 
     Raises:
-      HandleError: if it is missing, not a directory, or has no `saved_model.pb`.
+      HandleError: if it is missing, not a directory, has no `saved_model.pb`, or the file
+        system refuses the path.
     """
-    if not path.exists():
-        raise HandleError(f"{handle!r}: no such file or directory ({path}).")
-    if not path.is_dir():
-        raise HandleError(
-            f"{handle!r}: expected a SavedModel directory or an archive of one (.tar.gz, "
-            f".tgz or .tar), got the file {path}."
-        )
-    if not any((path / name).exists() for name in _SAVED_MODEL_FILES):
-        contents = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"
-        raise HandleError(
-            f"{handle!r}: {path} is not a SavedModel directory: expected saved_model.pb, "
-            f"found {contents}."
-        )
+    text = handle.text
+    with refused_paths(handle):
+        if not path.exists():
+            raise HandleError(f"{text!r}: no such file or directory ({path}).")
+        if not path.is_dir():
+            raise HandleError(
+                f"{text!r}: expected a SavedModel directory or an archive of one (.tar.gz, "
+                f".tgz or .tar), got the file {path}."
+            )
+        if not any((path / name).exists() for name in _SAVED_MODEL_FILES):
+            contents = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"
+            raise HandleError(
+                f"{text!r}: {path} is not a SavedModel directory: expected saved_model.pb, "
+                f"found {contents}."
+            )
     return path
-
-
-def _resolve_kaggle(model: Any, handle: str, remote_options: dict[str, Any]) -> Path:
-    """A Kaggle model: a notebook mount or kagglehub's copy in place, else the cache."""
-    from reusable_savedmodel.interface.handles.download import HTTPStatusError
-
-    kaggle = _kaggle()
-    # A pinned sha256 names an archive, which only the download cache can check.
-    local = None if "sha256" in remote_options else kaggle.local_copy(model)
-    if local is not None:
-        return validate_saved_model_dir(local, handle)
-    try:
-        return _remote_resolver().resolve_remote(
-            model.url(), key=model.canonical, headers=kaggle.auth_headers(), **remote_options
-        )
-    except HTTPStatusError as error:
-        raise kaggle.explain(error, model) from error
 
 
 def resolve(handle: Handle, **remote_options: Any) -> Path:
@@ -112,7 +72,8 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
     Args:
       handle: A local directory, a `file://` URL, an `http(s)://` URL, a Kaggle Models
         handle (`kaggle://OWNER/MODEL/FRAMEWORK/VARIATION/VERSION` or a kaggle.com URL:
-        all forms share one cache entry) or `hf://ORG/REPO[@REVISION][/SUBDIR]`.
+        all forms share one cache entry), `hf://ORG/REPO[@REVISION][/SUBDIR]`, or a handle
+        of a kind a plug-in adds (entry-point group `reusable_savedmodel.resolvers`).
       **remote_options: Options for remote handles and archives: `sha256`, `timeout`,
         `retries`, `progress`, `offline` (see `remote.resolve_remote`); for `hf://`,
         `offline` and `timeout`.
@@ -124,34 +85,26 @@ def resolve(handle: Handle, **remote_options: Any) -> Path:
       HandleError: if the handle is empty, a malformed URL or a path the file system
         refuses, names no SavedModel, or remote options are given for a local directory.
       DownloadError: if a remote handle cannot be fetched.
+      ResolverPluginError: if a plug-in cannot be loaded, fails, or returns no path.
     """
-    text = os.fspath(handle)
-    if not text.strip():
-        raise HandleError(
-            f"{text!r}: expected a handle (a SavedModel directory or archive, file://, "
-            f"http(s)://, kaggle:// or hf://), got an empty or blank string."
-        )
-    if is_remote(text):
-        if _huggingface().is_hf(text):
-            return validate_saved_model_dir(_huggingface().resolve(text, **remote_options), text)
-        model = _kaggle().parse(text)
-        if model is not None:
-            return _resolve_kaggle(model, text, remote_options)
-        return _remote_resolver().resolve_remote(text, **remote_options)
-    path = _local_path(text)
-    try:
-        if path.is_file() and _remote_resolver().is_archive(path):
-            return _remote_resolver().resolve_remote(text, **remote_options)
-        if remote_options:
-            raise HandleError(
-                f"{text!r} is a local directory: options {sorted(remote_options)} apply only to "
-                f"archives and http(s) handles."
-            )
-        return validate_saved_model_dir(path, text)
-    except OSError as error:  # e.g. a name too long for the file system
-        if isinstance(error, ReusableError):
-            raise
-        raise HandleError(
-            f"{text[:200]!r}: expected a path to a SavedModel directory or archive, got one the "
-            f"file system refuses ({error.strerror})."
-        ) from error
+    parsed = parse_handle(handle)
+    path = resolvers.resolver_for(parsed).resolve(parsed, **remote_options)
+    return validate_saved_model_dir(path, parsed)
+
+
+def cache_name(handle: Handle) -> str:
+    """The name the cache entry of `handle` goes by (every form of a Kaggle model: one name).
+
+    Args:
+      handle: Any handle; one whose kind keeps no entry in this library's cache (`hf://`,
+        a plug-in's) is named by its text, which no entry has.
+
+    Returns:
+      The name `rsm cache verify|clear` look up.
+
+    Raises:
+      HandleError: if the handle is malformed.
+    """
+    parsed = parse_handle(handle)
+    resolver = resolvers.resolver_for(parsed)
+    return resolver.cache_name(parsed) if isinstance(resolver, resolvers.CacheNaming) else parsed.text
