@@ -11,21 +11,25 @@ conformance tests (tests/conformance) run these consumers and checks on every pr
 
 from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult
 from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
+from reusable_savedmodel.adapters.crosscheck.errors import (
+    ChildFailedError,
+    KerasBackendError,
+    SavedModelOnlyError,
+    UnknownConsumerError,
+)
 from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
 from reusable_savedmodel.adapters.crosscheck.report import CrosscheckReport
-from reusable_savedmodel.adapters.crosscheck.run import (
-    KerasBackendError,
-    UnknownConsumerError,
-    crosscheck,
-)
+from reusable_savedmodel.adapters.crosscheck.run import crosscheck
 
 __all__ = [
     "CONSUMERS",
     "ChildConsumer",
+    "ChildFailedError",
     "Consumer",
     "ConsumerResult",
     "CrosscheckReport",
     "KerasBackendError",
+    "SavedModelOnlyError",
     "UnknownConsumerError",
     "crosscheck",
 ]

@@ -22,21 +22,17 @@ from typing import Any
 from reusable_savedmodel.adapters.crosscheck import wire
 from reusable_savedmodel.adapters.crosscheck.compare import Truth
 from reusable_savedmodel.adapters.crosscheck.entry import CALL, Entry
+from reusable_savedmodel.adapters.crosscheck.errors import (
+    ChildFailedError,
+    KerasBackendError,
+    SavedModelOnlyError,
+)
 from reusable_savedmodel.adapters.crosscheck.installed import missing
 from reusable_savedmodel.adapters.crosscheck.recorded import Recording, ways
-from reusable_savedmodel.interface import ReusableError
 
 #: Seconds a child may run before it is stopped.
 TIMEOUT_S = 600.0
 _REQUEST, _RESPONSE = "request", "response"
-
-
-class ChildFailedError(RuntimeError):
-    """A child interpreter exited with an error (the message ends with its stderr)."""
-
-
-class SavedModelOnlyError(ReusableError, TypeError):
-    """A consumer that runs in another interpreter was handed an in-process object."""
 
 
 def run_module(
@@ -95,13 +91,13 @@ def require_keras_backend(backend: str) -> None:
     """Raises unless Keras runs on `backend` in this interpreter (a child's first check).
 
     Raises:
-      RuntimeError: naming the backend Keras runs on and the variable that picks another.
+      KerasBackendError: naming the backend Keras runs on and the variable that picks another.
     """
     import keras  # only children that use Keras import it; it fixes its backend here
 
     running = keras.backend.backend()
     if running != backend:
-        raise RuntimeError(f"Keras runs on {running!r} here: start this process with KERAS_BACKEND={backend}")
+        raise KerasBackendError(f"Keras runs on {running!r} here: start this process with KERAS_BACKEND={backend}")
 
 
 #: A saved model to check: its path, the inputs to call it on, the reference figures

@@ -70,7 +70,7 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     """Every answer of `KerasLayer` on JAX about each requested saved model, way by way.
 
     Raises:
-      RuntimeError: if this interpreter runs Keras on another backend.
+      KerasBackendError: if this interpreter runs Keras on another backend.
     """
     require_keras_backend("jax")
     return {

@@ -21,6 +21,7 @@ from typing import Any
 from reusable_savedmodel.adapters.crosscheck.compare import Leaves, ValueGrad, close, leaves
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
 from reusable_savedmodel.adapters.crosscheck.entry import CALL, Entry
+from reusable_savedmodel.adapters.crosscheck.errors import ChildError
 
 #: How the checks wrap a model: `(trainable, callable, signature)`.
 Way = tuple[bool, str | None, str | None]
@@ -31,10 +32,6 @@ _TRAININGS = (False, True)
 #: Modules bound to the child's Keras backend: importing one here would set up the other
 #: backend's classes in this interpreter.
 _BACKEND_BOUND = "reusable_savedmodel.adapters.keras_jax"
-
-
-class ChildError(RuntimeError):
-    """An exception of the child interpreter whose type does not exist here."""
 
 
 def entry_ways(entry: Entry, *, freezes: bool) -> list[Way]:

@@ -11,27 +11,21 @@ import tensorflow as tf
 
 from reusable_savedmodel.adapters.crosscheck import entry as entry_lib
 from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult, run_checks
-from reusable_savedmodel.adapters.crosscheck.child import (
-    ChildConsumer,
-    ChildFailedError,
-    SavedModelOnlyError,
-)
+from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
 from reusable_savedmodel.adapters.crosscheck.compare import TOLERANCES, Truth
 from reusable_savedmodel.adapters.crosscheck.entry import Entry
+from reusable_savedmodel.adapters.crosscheck.errors import (
+    ChildFailedError,
+    KerasBackendError,
+    SavedModelOnlyError,
+    UnknownConsumerError,
+)
 from reusable_savedmodel.adapters.crosscheck.inputs import callable_inputs, inputs_for
 from reusable_savedmodel.adapters.crosscheck.precision import compute_dtype
 from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
 from reusable_savedmodel.adapters.crosscheck.report import CrosscheckReport
 from reusable_savedmodel.adapters.crosscheck.truth import reference, signature_reference
-from reusable_savedmodel.interface import Piece, ReusableError, as_piece, check, resolve
-
-
-class UnknownConsumerError(ReusableError, ValueError):
-    """`consumers=` names a consumer crosscheck does not know (the message lists them)."""
-
-
-class KerasBackendError(ReusableError, RuntimeError):
-    """A consumer needs Keras on another backend than the one this interpreter runs."""
+from reusable_savedmodel.interface import Piece, as_piece, check, resolve
 
 
 def crosscheck(

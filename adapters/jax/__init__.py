@@ -3,7 +3,7 @@
 `from reusable_savedmodel.adapters import jax as rsm_jax`, then `rsm_jax.to_jax(handle)`
 for a pure-JAX `JaxPiece`, and `rsm.save(rsm_jax.from_jax(apply_fn, params,
 input_signature=...), path)` to publish a JAX model. `JaxPiece`, `load_jax_piece` and the
-call-time errors import no TensorFlow; the converters (which need it) load on first use.
+errors import no TensorFlow; the converters (which need it) load on first use.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError, X64RequiredError
+from reusable_savedmodel.adapters.jax.errors import (
+    MissingVariablesError,
+    NoTraceError,
+    RngRequiredError,
+    UnconvertibleError,
+    X64RequiredError,
+)
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization.files import save_jax_piece
 from reusable_savedmodel.adapters.jax.serialization.load import load_jax_piece
@@ -21,12 +27,12 @@ _LAZY = {
     "to_jax": "reusable_savedmodel.adapters.jax.consume",
     "from_jax": "reusable_savedmodel.adapters.jax.produce",
     "JaxExport": "reusable_savedmodel.adapters.jax.produce",
-    "UnconvertibleError": "reusable_savedmodel.adapters.jax.convert",
 }
 
 __all__ = [
     "JaxExport",
     "JaxPiece",
+    "MissingVariablesError",
     "NoTraceError",
     "RngRequiredError",
     "UnconvertibleError",

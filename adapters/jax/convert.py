@@ -25,10 +25,14 @@ from reusable_savedmodel.adapters.jax import (
     gradients,
     tensor_lists,
     wide,
-    xla_call_module,
+)
+from reusable_savedmodel.adapters.jax.errors import (
+    UnconvertibleError,
+    UnsupportedGradientError,
+    XlaCallModuleError,
 )
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
-from reusable_savedmodel.interface import NonConformingError, ReusableError
+from reusable_savedmodel.interface import NonConformingError
 from reusable_savedmodel.interface.kit import TraceSpec
 
 # TF ops that draw random numbers (tf2jax feeds them from the `rng` key).
@@ -40,10 +44,6 @@ RANDOM_OPS = frozenset(
 _TABLE_OP_PREFIXES = ("LookupTable", "HashTable", "MutableHashTable", "InitializeTable")
 _PLUMBING = frozenset({"Placeholder", "Const", "Identity", "NoOp"})
 _UNSUPPORTED_PREFIX = "Unsupported operations in graph: "
-
-
-class UnconvertibleError(ReusableError, ValueError):
-    """A trace uses operations that cannot be converted to JAX (the message lists them)."""
 
 
 def variable_paths(variables: Sequence[tf.Variable]) -> list[str]:
@@ -209,7 +209,7 @@ class Converter:
         """
         try:
             custom = gradients.collect(concrete.graph)
-        except gradients.UnsupportedGradientError as error:
+        except UnsupportedGradientError as error:
             raise self.unconvertible(what, ["IdentityN (custom gradient)"], error) from error
         flat_def = flatten.inline_calls(concrete.graph.as_graph_def(), gradients.captures_by_type(custom))
         outputs = [t.name for t in own_outputs(concrete)]
@@ -279,7 +279,7 @@ class Converter:
         """Turns tf2jax's unsupported-op error into one `UnconvertibleError`."""
         try:
             yield
-        except xla_call_module.XlaCallModuleError as error:
+        except XlaCallModuleError as error:
             raise self.unconvertible(what, ["XlaCallModule"], error) from error
         except ValueError as error:
             text = str(error)

@@ -23,10 +23,7 @@ import tensorflow as tf
 import tf2jax
 
 from reusable_savedmodel.adapters.jax import compat, flatten, xla_call_module
-
-
-class UnsupportedGradientError(ValueError):
-    """A custom gradient this converter cannot express (e.g. one that reads variables)."""
+from reusable_savedmodel.adapters.jax.errors import UnsupportedGradientError
 
 
 class CustomGradient:
@@ -114,7 +111,7 @@ class CustomGradient:
             values = iter(convert()(self._params, [*dys, *captures])[0])
             grads = [None if t is None else next(values) for t in self._outputs]
             if len(grads) != num_inputs:
-                raise ValueError(
+                raise UnsupportedGradientError(
                     f"custom gradient {self.op_type.decode()} returned {len(grads)} gradients "
                     f"for {num_inputs} inputs"
                 )

@@ -17,8 +17,10 @@ import numpy as np
 
 from reusable_savedmodel.adapters.jax import traces as traces_lib
 from reusable_savedmodel.adapters.jax import wide as wide_lib
+from reusable_savedmodel.adapters.jax.errors import MissingVariablesError
 from reusable_savedmodel.adapters.jax.serialization import files
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.interface.errors import UnsupportedError
 
 #: `build(index) -> JaxTrace`: makes the trace `index` (converting or deserializing it).
 TraceBuilder = Callable[[int], JaxTrace]
@@ -188,6 +190,9 @@ class JaxPiece:
           UnconvertibleError: if the trace is converted now and cannot be.
           X64RequiredError: if the piece is wide and 64-bit inputs or variables arrive
             narrowed to 32 bits (e.g. through a `jax.jit` with 64-bit types off).
+          MissingVariablesError: if `params` and `state` lack a variable the trace reads.
+          UnsupportedError: if the trace assigns a trainable variable.
+          TypeError: if `training` is not a Python bool.
         """
         if not isinstance(training, bool):
             raise TypeError(
@@ -198,12 +203,12 @@ class JaxPiece:
         variables = {**state, **params}
         missing = [n for n in trace.variable_names if n not in variables]
         if missing:
-            raise KeyError(f"{self.name}: params/state lack {missing}")
+            raise MissingVariablesError(f"{self.name}: params/state lack {missing}")
         with wide_lib.scope(self.wide):
             outputs, updated = trace(variables, inputs, kwargs, rng, self.name)
         assigned_params = sorted(set(updated) & set(params))
         if assigned_params:
-            raise ValueError(
+            raise UnsupportedError(
                 f"{self.name}: the trace assigns trainable variables {assigned_params}; "
                 f"a functional apply cannot return them. Mark them non-trainable in the model."
             )

@@ -21,16 +21,13 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel.adapters.jax import compat
+from reusable_savedmodel.adapters.jax.errors import XlaCallModuleError
 
 # tf2jax's names for the op's attributes that this converter cannot honour.
 _UNSUPPORTED = ("function_list", "has_token_input_output", "dim_args_spec")
 # Calling-convention versions `jax.export` can call (it serializes 9 and up; 5-8 differ
 # only in effects and shape assertions, which jax2tf's TF ops do not use).
 _MIN_VERSION = 5
-
-
-class XlaCallModuleError(ValueError):
-    """An `XlaCallModule` op this converter cannot run (the message says why)."""
 
 
 def _attr_list(proto: Any, name: str) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 
 from reusable_savedmodel.adapters.keras import backends
-from reusable_savedmodel.adapters.keras.backends import UnsupportedBackendError
+from reusable_savedmodel.adapters.keras.errors import UnsupportedBackendError
 from reusable_savedmodel.adapters.keras.produce import KerasExport
 
 _BACKEND = keras.backend.backend()

@@ -1,4 +1,4 @@
-"""The Keras backends the adapter runs on, how each one's implementation is found, and the error.
+"""The Keras backends the adapter runs on, and how each one's implementation is found.
 
 The TensorFlow backend's implementation is this package's own (`consume`, `produce`).
 Any other backend's implementation is a plugin: a module registered under the entry-point
@@ -7,7 +7,7 @@ group `reusable_savedmodel.keras_backends`, named after the backend, that define
 `reusable_savedmodel.adapters.keras_jax` (it runs pieces through the JAX adapter, so it
 sits above both adapters; the Keras adapter names no other adapter). Gradients must flow
 between Keras and the piece, so a backend without an implementation (PyTorch, OpenVINO) is
-refused with this module's error.
+refused with `UnsupportedBackendError`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,10 @@ from types import ModuleType
 
 import keras
 
-from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.adapters.keras.errors import UnsupportedBackendError
 
 #: The entry-point group of Keras backend implementations other than TensorFlow.
 ENTRY_POINT_GROUP = "reusable_savedmodel.keras_backends"
-
-
-class UnsupportedBackendError(rsm.ReusableError, RuntimeError):
-    """Keras runs on a backend this implementation (or the whole adapter) does not support."""
 
 
 @functools.cache
@@ -64,7 +60,7 @@ def implementation(backend: str) -> ModuleType:
     return plugin.load()
 
 
-def check(implemented: str, what: str) -> None:
+def require_backend(implemented: str, what: str) -> None:
     """Raises unless Keras runs on `implemented`, the backend `what` is written for.
 
     Args:

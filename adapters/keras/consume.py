@@ -155,7 +155,7 @@ class KerasLayer(keras.layers.Layer):
         batch_input_shape: Any = None,
         **layer_kwargs: Any,
     ):
-        backends.check(self._BACKEND, "KerasLayer")
+        backends.require_backend(self._BACKEND, "KerasLayer")
         # Kept from Keras (which would start a Sequential with a float input): see `input_shape`.
         self._input_shape = hub_args.input_shape(input_shape, batch_input_shape)
         handle = config_lib.handle_string(handle_or_piece)

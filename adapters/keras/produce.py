@@ -191,7 +191,7 @@ def from_keras(
         `reusable_savedmodel.adapters.keras.from_keras` is
         `reusable_savedmodel.adapters.keras_jax.from_keras`).
     """
-    backends.check("tensorflow", "from_keras")
+    backends.require_backend("tensorflow", "from_keras")
     check_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = input_signature_of(layer_or_model)

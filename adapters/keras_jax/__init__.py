@@ -9,6 +9,7 @@ framework adapter imports the other.
 """
 
 from reusable_savedmodel.adapters.keras_jax.consume import KerasLayer
+from reusable_savedmodel.adapters.keras_jax.errors import StalePieceError
 from reusable_savedmodel.adapters.keras_jax.produce import from_keras
 
-__all__ = ["KerasLayer", "from_keras"]
+__all__ = ["KerasLayer", "StalePieceError", "from_keras"]

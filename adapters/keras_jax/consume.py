@@ -33,6 +33,7 @@ from reusable_savedmodel.adapters.jax.convert import variable_paths
 from reusable_savedmodel.adapters.keras import consume
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
 from reusable_savedmodel.adapters.keras_jax import synced
+from reusable_savedmodel.adapters.keras_jax.errors import StalePieceError
 
 
 class _SignatureAsCall:
@@ -98,6 +99,8 @@ class KerasLayer(consume.KerasLayer):
 
     Raises:
       UnconvertibleError: if the piece (or signature) uses ops JAX cannot express.
+      StalePieceError: if a converted variable matches none of the piece's (training
+        could not be written back).
       (and everything `consume.KerasLayer` raises)
     """
 
@@ -141,7 +144,7 @@ class KerasLayer(consume.KerasLayer):
         names = [*self._param_names, *self._state_names]
         unpaired = [name for name in names if name not in by_path]
         if unpaired:
-            raise RuntimeError(
+            raise StalePieceError(
                 f"{self._piece.name}: the converted piece's variables {unpaired} match none of "
                 f"the piece's; the layer's training could not be written back into the piece."
             )

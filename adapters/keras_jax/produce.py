@@ -37,7 +37,7 @@ def _unique_names(variables: Sequence[keras.Variable]) -> list[str]:
     repeated = {path for path in paths if paths.count(path) > 1}
     names = [f"{path}_{i}" if path in repeated else path for i, path in enumerate(paths)]
     if len(set(names)) != len(names):
-        raise ValueError(f"from_keras: cannot name the model's variables uniquely: {names}")
+        raise rsm.UnsupportedError(f"from_keras: cannot name the model's variables uniquely: {names}")
     return names
 
 
@@ -141,7 +141,7 @@ def from_keras(
         read from the model, or a callable's name is not admissible.
       UnsupportedBackendError: unless Keras runs on JAX.
     """
-    backends.check("jax", "from_keras")
+    backends.require_backend("jax", "from_keras")
     check_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = input_signature_of(layer_or_model)

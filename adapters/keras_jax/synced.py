@@ -20,10 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-
-
-class StalePieceError(rsm.ReusableError, RuntimeError):
-    """The layer's weights cannot be written into its piece (e.g. inside a traced call)."""
+from reusable_savedmodel.adapters.keras_jax.errors import StalePieceError
 
 
 class WriteBack:

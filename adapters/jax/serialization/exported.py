@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, TraceKey
+from reusable_savedmodel.interface.errors import UnsupportedError
 
 #: The raw key data an exported trace takes as `rng` (a legacy threefry key).
 RNG_SPEC = jax.ShapeDtypeStruct((2,), np.uint32)
@@ -50,7 +51,7 @@ def dimension_names(shape: Sequence[int | None], counter: list[int]) -> list[str
 
 def _symbolic(spec: LeafSpec, scope: jax.export.SymbolicScope, counter: list[int]) -> jax.ShapeDtypeStruct:
     if spec.shape is None:
-        raise ValueError(
+        raise UnsupportedError(
             f"cannot export an input of unknown rank ({spec}); declare its rank in the "
             f"input signature."
         )

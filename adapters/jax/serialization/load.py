@@ -12,6 +12,7 @@ from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
 from reusable_savedmodel.adapters.jax.serialization.files import FORMAT, MANIFEST, VARIABLES
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.interface.errors import HandleError
 
 
 def _trace(entry: dict, serialized: bytes) -> JaxTrace:
@@ -33,15 +34,15 @@ def load_jax_piece(path: str | os.PathLike) -> JaxPiece:
       A `JaxPiece`; each trace is deserialized on first use.
 
     Raises:
-      ValueError: if the directory holds no saved `JaxPiece` of this format.
+      HandleError: if the directory holds no saved `JaxPiece` of this format (a `ValueError`).
     """
     directory = Path(path)
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        raise ValueError(f"{directory} holds no saved JaxPiece (no {MANIFEST}).")
+        raise HandleError(f"{directory} holds no saved JaxPiece (no {MANIFEST}).")
     manifest = json.loads(manifest_path.read_text())
     if manifest.get("format") != FORMAT:
-        raise ValueError(f"{manifest_path}: format {manifest.get('format')!r}, expected {FORMAT!r}.")
+        raise HandleError(f"{manifest_path}: format {manifest.get('format')!r}, expected {FORMAT!r}.")
     with np.load(directory / VARIABLES) as arrays:
         params = {k[len("params/"):]: arrays[k] for k in arrays.files if k.startswith("params/")}
         state = {k[len("state/"):]: arrays[k] for k in arrays.files if k.startswith("state/")}

@@ -11,7 +11,8 @@ from reusable_savedmodel.adapters.crosscheck import wire
 from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend
 from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth
 from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
-from reusable_savedmodel.adapters.crosscheck.recorded import ChildError, Recording, record
+from reusable_savedmodel.adapters.crosscheck.errors import ChildError, KerasBackendError
+from reusable_savedmodel.adapters.crosscheck.recorded import Recording, record
 from reusable_savedmodel.interface.errors import NonConformingError
 
 
@@ -139,5 +140,5 @@ def test_a_recording_refuses_other_inputs_other_models_and_unknown_error_types(t
 
 def test_a_child_refuses_to_run_on_the_wrong_keras_backend():
     require_keras_backend("tensorflow")  # the test process runs Keras on TensorFlow
-    with pytest.raises(RuntimeError, match="Keras runs on 'tensorflow' here: start this process with KERAS_BACKEND=jax"):
+    with pytest.raises(KerasBackendError, match="Keras runs on 'tensorflow' here: start this process with KERAS_BACKEND=jax"):
         require_keras_backend("jax")
