@@ -159,21 +159,37 @@ def unbound_stream(model: Path) -> Path:
     return model
 
 
-def placeholder_descriptor_source(model: Path, source: str) -> Path:
-    """`Printer` plus a `DecodeProtoV2` in `_shout` whose descriptor source a caller binds."""
-    tf.saved_model.save(Printer(), str(model))
+@tf.function
+def _decode(records):
+    """Decodes `tf.train.Example` records with the descriptors linked into TensorFlow (until edited)."""
+    sizes, _ = tf.io.decode_proto(records, "tensorflow.Example", ["features"], [tf.string], descriptor_source="local://")
+    return sizes
+
+
+class Decoder(tf.Module):
+    """`__call__` decodes serialized examples through `_decode` (a call site that may bind it)."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, records):
+        return _decode(records)
+
+
+def placeholder_descriptor_source(model: Path, source: str, message_type: str = "tensorflow.Example") -> Path:
+    """`Decoder` with `DecodeProtoV2`'s descriptor source a placeholder its caller binds to `source`.
+
+    `message_type` replaces the decoded message's type (one only `source` describes).
+    """
+    tf.saved_model.save(Decoder(), str(model))
     proto = attacks.read_proto(model)
     library = proto.meta_graphs[0].graph_def.library
-    [shout] = _printing_functions(library)
-    decode = shout.node_def.add(name="decode", op="DecodeProtoV2")
-    decode.input.append(shout.signature.input_arg[0].name)
-    decode.attr["message_type"].CopyFrom(_string("tensorflow.Example"))
-    decode.attr["field_names"].list.s.append(b"features")
-    decode.attr["output_types"].list.type.append(tf.string.as_datatype_enum)
-    decode.attr["descriptor_source"].placeholder = "source"
+    [decoding] = [f for f in library.function if any(n.op == "DecodeProtoV2" for n in f.node_def)]
+    for node in decoding.node_def:
+        if node.op == "DecodeProtoV2":
+            node.attr["descriptor_source"].placeholder = "source"
+            node.attr["message_type"].s = message_type.encode()
     for function in library.function:
         for node in function.node_def:
-            if shout.signature.name in _called(node):
+            if decoding.signature.name in _called(node):
                 _bind(node, "source", source)
     attacks.write_proto(model, proto)
     return model

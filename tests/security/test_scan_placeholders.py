@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import scan_attack_models as hostile
 import tensorflow as tf
+from google.protobuf import descriptor_pb2
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import call_graph, scanning
@@ -96,6 +97,19 @@ def test_an_unbound_placeholder_is_unsafe(tmp_path, no_load):
     [finding] = _refused(hostile.unbound_stream(tmp_path / "model")).findings
     assert finding.op == "PrintV2"
     assert "output_stream attribute is a placeholder no caller binds" in finding.reason
+
+
+def test_the_descriptor_source_attack_is_real(tmp_path):
+    """Plain TensorFlow reads the file the caller's binding names: it decodes a message type
+    that only that file describes."""
+    descriptors = descriptor_pb2.FileDescriptorSet()
+    secret = descriptors.file.add(name="attacker.proto", package="attacker").message_type.add(name="Secret")
+    secret.field.add(name="features", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+                     label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED)
+    (tmp_path / "descriptors.bin").write_bytes(descriptors.SerializeToString())
+    model = hostile.placeholder_descriptor_source(tmp_path / "model", str(tmp_path / "descriptors.bin"), "attacker.Secret")
+    sizes = tf.saved_model.load(str(model))(tf.constant([b"\x0a\x01x\x0a\x01y"]))
+    assert sizes.numpy().tolist() == [[2]]
 
 
 def test_a_proto_descriptor_source_bound_by_the_caller(tmp_path, outside, no_load):
