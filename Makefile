@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 # 2 workers: the CI machine has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-quick docs bench conformance lint clean
+.PHONY: demo test test-quick docs oldest bench conformance lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ docs: $(STAMP_DEV)
 	ln -sfn ../../../adapters build/api/reusable_savedmodel/adapters
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
+# The subset on the oldest supported versions, in virtualenvs of its own (noxfile.py, ci/).
+oldest: $(STAMP_DEV)
+	$(BIN)/nox
+
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks
 
@@ -53,4 +57,4 @@ lint: $(STAMP_DEV)
 	$(BIN)/ruff check interface adapters tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .nox build *.egg-info

@@ -39,5 +39,9 @@ class MissingOpError(HandleError):
     """A SavedModel uses ops this process has not registered (the message names the package)."""
 
 
+class MissingExtraError(ReusableError, ImportError):
+    """An adapter's framework is not installed (the message names the extra that installs it)."""
+
+
 class UnsupportedError(ReusableError, ValueError):
     """A request outside this library's scope (e.g. fine-tuning a TF1 Hub module)."""

@@ -11,6 +11,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from reusable_savedmodel.interface.extras import missing_extra
+
+try:
+    import jax  # noqa: F401  (first: a missing extra is named, not failed on deep inside)
+except ImportError as error:  # the extra is not installed
+    raise missing_extra(__name__, "JAX", "jax", error) from error
+
 from reusable_savedmodel.adapters.jax.errors import (
     MissingVariablesError,
     NoTraceError,

@@ -8,6 +8,7 @@ imports every symbol in `PRIVATE_SYMBOLS`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -101,9 +102,7 @@ def exported(
         in_avals=tuple(in_avals),
         out_tree=jax.tree_util.tree_structure(tuple(range(results))),
         out_avals=tuple(out_avals),
-        _has_named_shardings=False,
-        _in_named_shardings=(None,) * count,
-        _out_named_shardings=(None,) * results,
+        **named_shardings(count, results),
         in_shardings_hlo=(None,) * count,
         out_shardings_hlo=(None,) * results,
         nr_devices=1,
@@ -117,6 +116,21 @@ def exported(
         uses_global_constants=False,
         _get_vjp=None,
     )
+
+
+#: Whether `jax.export.Exported` has the named-sharding fields (JAX 0.9 added them; 0.8 has not).
+HAS_NAMED_SHARDINGS = "_has_named_shardings" in {f.name for f in dataclasses.fields(jax.export.Exported)}
+
+
+def named_shardings(count: int, results: int) -> dict[str, Any]:
+    """`Exported`'s named-sharding fields, all unspecified, where this JAX has them (else none)."""
+    if not HAS_NAMED_SHARDINGS:
+        return {}
+    return {
+        "_has_named_shardings": False,
+        "_in_named_shardings": (None,) * count,
+        "_out_named_shardings": (None,) * results,
+    }
 
 
 def static_module(module: bytes, in_avals: Sequence[tuple[tuple[int, ...], str]]) -> tuple[bytes, list[tuple[int, ...]]]:

@@ -12,7 +12,12 @@ JAX, implemented by `reusable_savedmodel.adapters.keras_jax`, found through
 
 from typing import Any
 
-import keras
+from reusable_savedmodel.interface.extras import missing_extra
+
+try:
+    import keras
+except ImportError as error:  # the extra is not installed
+    raise missing_extra(__name__, "Keras 3", "keras", error) from error
 
 from reusable_savedmodel.adapters.keras import backends
 from reusable_savedmodel.adapters.keras.errors import UnsupportedBackendError

@@ -8,6 +8,14 @@ the JAX adapter (`to_jax`, `from_jax`), so it sits on the floor above them, and 
 framework adapter imports the other.
 """
 
+from reusable_savedmodel.interface.extras import missing_extra
+
+try:
+    import jax  # noqa: F401  (first: a missing extra is named, not failed on deep inside)
+    import keras  # noqa: F401
+except ImportError as error:  # the extras are not installed
+    raise missing_extra(__name__, "Keras 3 and JAX", "keras,jax", error) from error
+
 from reusable_savedmodel.adapters.keras_jax.consume import KerasLayer
 from reusable_savedmodel.adapters.keras_jax.errors import StalePieceError
 from reusable_savedmodel.adapters.keras_jax.produce import from_keras

@@ -5,6 +5,13 @@
 `rsm.save(rsm_snt.from_sonnet(module, input_signature=...), path)` to publish one.
 """
 
+from reusable_savedmodel.interface.extras import missing_extra
+
+try:
+    import sonnet  # noqa: F401  (first: a missing extra is named, not failed on deep inside)
+except ImportError as error:  # the extra is not installed
+    raise missing_extra(__name__, "Sonnet 2 (dm-sonnet)", "sonnet", error) from error
+
 from reusable_savedmodel.adapters.sonnet.consume import SonnetModule
 from reusable_savedmodel.adapters.sonnet.produce import Regularizer, SonnetExport, from_sonnet
 
