@@ -119,11 +119,12 @@ def _url_parts(handle: str, path: str) -> list[str]:
 
 def _is_kaggle_url(handle: ParsedHandle) -> bool:
     """Whether an http(s) handle lies under /models/ on kaggle.com or on the endpoint's host."""
+    if not handle.is_http or not (handle.path + "/").startswith("/models/"):
+        return False
     endpoint = parse_handle(kaggle_endpoint())
-    on_kaggle = handle.host.lower() in _KAGGLE_HOSTS or (
+    return handle.host.lower() in _KAGGLE_HOSTS or (
         handle.scheme == endpoint.scheme and handle.host == endpoint.host
     )
-    return handle.is_http and on_kaggle and (handle.path + "/").startswith("/models/")
 
 
 def is_kaggle(handle: ParsedHandle) -> bool:

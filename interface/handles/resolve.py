@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import resolvers
+from reusable_savedmodel.interface.handles import local, resolvers
 from reusable_savedmodel.interface.handles.file_urls import refused_paths
 from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
 
@@ -30,7 +30,7 @@ def is_remote(handle: Handle) -> bool:
       HandleError: if the handle is empty or a malformed URL (e.g. an unclosed `[` IPv6 host).
       ResolverPluginError: if a plug-in cannot be loaded or fails to answer.
     """
-    return not resolvers.is_local(resolvers.resolver_for(parse_handle(handle)))
+    return not isinstance(resolvers.resolver_for(parse_handle(handle)), local.LocalResolver)
 
 
 def is_tf1_hub_module(path: Path) -> bool:

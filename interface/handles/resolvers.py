@@ -17,6 +17,7 @@ entry points are read, and the plug-ins imported, on the first resolve, once per
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import importlib.metadata
 import os
@@ -75,15 +76,17 @@ BUILTIN: tuple[Resolver, ...] = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
 class Plugin:
-    """A resolver from an entry point: whatever it does wrong is an error that names it."""
+    """A resolver from an entry point: whatever it does wrong is an error that names it.
 
-    def __init__(self, entry_point: importlib.metadata.EntryPoint, resolver: Resolver):
-        self.entry_point = entry_point
-        self.resolver = resolver
+    Attributes:
+      entry_point: Where it was registered.
+      resolver: What the entry point made.
+    """
 
-    def __repr__(self) -> str:
-        return f"Plugin({_describe(self.entry_point)})"
+    entry_point: importlib.metadata.EntryPoint
+    resolver: Resolver
 
     @contextlib.contextmanager
     def _blamed(self, what: str, handle: ParsedHandle) -> Iterator[None]:
@@ -172,7 +175,3 @@ def resolver_for(handle: ParsedHandle) -> Resolver:
     """
     return next(r for r in resolvers() if r.supports(handle))
 
-
-def is_local(resolver: Resolver) -> bool:
-    """Whether `resolver` is a built-in local kind (a path or `file://`): no fetching."""
-    return isinstance(resolver, local.LocalResolver)
