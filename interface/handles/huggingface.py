@@ -18,7 +18,6 @@ from typing import Any
 from reusable_savedmodel.interface.errors import DownloadError, HandleError, ReusableError
 from reusable_savedmodel.interface.handles import segments
 from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
-from reusable_savedmodel.interface.handles.remote import is_offline
 
 SCHEME = "hf"
 _FORM = "hf://ORG/REPO[@REVISION][/SUBDIR]"
@@ -140,6 +139,9 @@ class HfResolver:
             raise HandleError(
                 f"{handle.text!r}: hf:// handles need huggingface_hub: pip install 'reusable-savedmodel[hf]'."
             ) from error
+        # Not at the top: the registry imports this module for every handle, local paths too.
+        from reusable_savedmodel.interface.handles.remote import is_offline
+
         kwargs: dict[str, Any] = {}
         if "timeout" in options:
             kwargs["etag_timeout"] = options["timeout"]

@@ -25,12 +25,14 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError, ReusableError
-from reusable_savedmodel.interface.handles import remote, segments
-from reusable_savedmodel.interface.handles.download import HTTPStatusError
+from reusable_savedmodel.interface.handles import segments
 from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
+
+if TYPE_CHECKING:
+    from reusable_savedmodel.interface.handles.download import HTTPStatusError
 
 SCHEME = "kaggle"
 DEFAULT_ENDPOINT = "https://www.kaggle.com"
@@ -308,6 +310,11 @@ class KaggleResolver:
         local = None if "sha256" in options else local_copy(model)
         if local is not None:
             return local
+        # Not at the top: the registry imports this module for every handle, and the download
+        # stack (requests, the cache) costs `rsm` a half-second start-up for a local path.
+        from reusable_savedmodel.interface.handles import remote
+        from reusable_savedmodel.interface.handles.download import HTTPStatusError
+
         try:
             return remote.resolve_remote(model.url(), key=model.canonical, headers=auth_headers(), **options)
         except HTTPStatusError as error:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import remote
 from reusable_savedmodel.interface.handles.file_urls import SCHEME, local_path, refused_paths
 from reusable_savedmodel.interface.handles.parsed import ParsedHandle
 
@@ -32,8 +31,12 @@ class LocalResolver:
         """
         path = local_path(handle)
         with refused_paths(handle):
-            if path.is_file() and remote.is_archive(path):
-                return remote.resolve_remote(handle, **options)
+            if path.is_file():
+                # Imported for archives only: a directory needs no download stack.
+                from reusable_savedmodel.interface.handles import remote
+
+                if remote.is_archive(path):
+                    return remote.resolve_remote(handle, **options)
         if options:
             raise HandleError(
                 f"{handle.text!r} is a local directory: options {sorted(options)} apply only to "
@@ -43,6 +46,8 @@ class LocalResolver:
 
     def cache_name(self, handle: ParsedHandle) -> str:
         """An archive's absolute `file://` URL, the name its cache entry goes by."""
+        from reusable_savedmodel.interface.handles import remote
+
         return remote.cache_handle(handle)
 
 

@@ -1,9 +1,9 @@
-"""The http(s) handle kind (archives and TF Hub model pages) and local archives, via the cache.
+"""Archives into the cache: downloaded from http(s) URLs (`web`, `kaggle`) or copied from disk (`local`).
 
 An http(s) URL whose path ends in an archive suffix is downloaded as is; any other, such
 as a tfhub.dev model page, is asked for its archive with `?tf-hub-format=compressed`, the
 redirects followed (tfhub.dev answers with Kaggle's copy). Local `.tar.gz`/`.tgz`/`.tar`
-files are unpacked into the same cache (see `local`).
+files are unpacked into the same cache.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import re
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
 from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import cache as cache_lib
@@ -201,18 +200,3 @@ def resolve_remote(
         compression=archive_compression(handle),
     )
 
-
-class HttpResolver:
-    """http(s) handles: an archive's URL, or a model page (tfhub.dev) that serves its archive."""
-
-    def supports(self, handle: ParsedHandle) -> bool:
-        """Whether `handle` is an http(s) URL."""
-        return handle.is_http
-
-    def resolve(self, handle: ParsedHandle, **options: Any) -> Path:
-        """The cached SavedModel directory; `options` as `resolve_remote` takes them."""
-        return resolve_remote(handle, **options)
-
-    def cache_name(self, handle: ParsedHandle) -> str:
-        """The URL, the name its cache entry goes by."""
-        return handle.text

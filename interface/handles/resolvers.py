@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from reusable_savedmodel.interface.errors import ResolverPluginError, ReusableError
-from reusable_savedmodel.interface.handles import huggingface, kaggle, local, remote
+from reusable_savedmodel.interface.handles import huggingface, kaggle, local, web
 from reusable_savedmodel.interface.handles.parsed import ParsedHandle
 
 #: The entry-point group of handle kinds from other distributions.
@@ -70,7 +70,7 @@ class CacheNaming(Protocol):
 BUILTIN: tuple[Resolver, ...] = (
     huggingface.HfResolver(),
     kaggle.KaggleResolver(),
-    remote.HttpResolver(),
+    web.HttpResolver(),
     local.FileUrlResolver(),
     local.LocalResolver(),
 )

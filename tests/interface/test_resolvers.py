@@ -6,6 +6,7 @@ are named in typed errors."""
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,10 +19,58 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.errors import ResolverPluginError
 from reusable_savedmodel.interface.handles import resolve as resolve_lib
 from reusable_savedmodel.interface.handles import resolvers
+from reusable_savedmodel.interface.handles.parsed import ParsedHandle, parse_handle
 
 PLUGIN = Path(__file__).parent / "resolver_plugin" / "corp_hub.py"
 REGISTRATION = 'corp = "corp_hub:CorpResolver"'
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
+
+
+@pytest.mark.parametrize(
+    ("handle", "parsed", "rest"),
+    [
+        ("/models/mul", ParsedHandle("/models/mul", "", "", "/models/mul", "", ""), ""),
+        ("HTTPS://Host:8/m/1?a=1#f", ParsedHandle("HTTPS://Host:8/m/1?a=1#f", "https", "Host:8", "/m/1", "a=1", "f"), "Host:8/m/1?a=1#f"),
+        ("kaggle://acme/mul/tf2/small/3", ParsedHandle("kaggle://acme/mul/tf2/small/3", "kaggle", "acme", "/mul/tf2/small/3", "", ""), "acme/mul/tf2/small/3"),
+        ("hf:org/repo", ParsedHandle("hf:org/repo", "hf", "", "org/repo", "", ""), ""),
+    ],
+)
+def test_a_handle_is_parsed_into_its_parts(handle, parsed, rest):
+    assert parse_handle(handle) == parsed and parse_handle(parsed) is parsed
+    assert parsed.rest == rest
+
+
+@pytest.mark.parametrize(
+    ("handle", "kind"),
+    [
+        ("/models/mul", "LocalResolver"),
+        ("file:///models/mul", "FileUrlResolver"),
+        ("https://tfhub.dev/google/mul/1", "HttpResolver"),
+        ("https://www.kaggle.com/models/acme/mul/tf2/small/3", "KaggleResolver"),
+        ("kaggle://acme/mul/tf2/small/3", "KaggleResolver"),
+        ("hf://org/repo", "HfResolver"),
+        ("unknown://x", "LocalResolver"),  # as before: a path, "no such file or directory"
+    ],
+)
+def test_each_handle_goes_to_its_kind(handle, kind):
+    assert type(resolvers.resolver_for(parse_handle(handle))).__name__ == kind
+
+
+def test_a_local_path_resolves_without_the_download_stack(zoo_path):
+    # `rsm` resolves a handle before anything heavy: a directory or a mistyped path must not
+    # pay for requests, the cache's locks or TensorFlow (a fresh interpreter shows it).
+    script = (
+        "import sys\n"
+        "from reusable_savedmodel.interface.handles.resolve import resolve\n"
+        "print(resolve(sys.argv[1]))\n"
+        "try:\n"
+        "    resolve(sys.argv[1] + '-absent')\n"
+        "except Exception as error:\n"
+        "    print(type(error).__name__)\n"
+        "print(sorted(m for m in ('requests', 'filelock', 'tensorflow') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, zoo_path("mul")], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [zoo_path("mul"), "HandleError", "[]"]
 
 
 @pytest.fixture
