@@ -26,10 +26,16 @@ def is_restored_function(value: Any) -> bool:
 
 
 def concrete_functions(function: Any) -> list[Any]:
-    """Returns every trace of a `tf.function`, in the order they were made."""
+    """Returns every trace of a `tf.function`: in the order they were made, or for a
+    restored function in the order of their input signatures (a SavedModel stores them in
+    an order that changes from one export to the next)."""
     if is_restored_function(function):
-        return list(function.concrete_functions)
+        return _in_signature_order(function.concrete_functions)
     return compat.all_concrete_functions(function)
+
+
+def _in_signature_order(traces: Any) -> list[Any]:
+    return sorted(traces, key=lambda c: repr(c.structured_input_signature))
 
 
 def pristine_concrete_functions(function: Any) -> list[Any]:
@@ -42,7 +48,7 @@ def pristine_concrete_functions(function: Any) -> list[Any]:
     tools that read graphs (e.g. converters to JAX) cannot follow.
     """
     if is_restored_function(function):
-        return list(function.concrete_functions)
+        return _in_signature_order(function.concrete_functions)
     fresh = tf.function(function.python_function)
     return [
         fresh.get_concrete_function(*args, **kwargs)
@@ -91,8 +97,22 @@ def captured_variables(function: Any) -> list[tf.Variable]:
 
 
 def output_specs(concrete: Any) -> Any:
-    """A trace's outputs as a nest of `tf.TensorSpec` (in-process traces hold symbolic Tensors)."""
-    return tf.nest.map_structure(
-        lambda t: tf.TensorSpec.from_tensor(t) if isinstance(t, tf.Tensor) else t,
-        concrete.structured_outputs,
+    """A trace's outputs as a nest of `tf.TensorSpec` (in-process traces hold symbolic Tensors).
+
+    Dicts list their keys sorted, as `tf.nest` orders their values: a restored trace's
+    output dict comes back in an order that changes from one process to the next.
+    """
+    return _sorted_dicts(
+        tf.nest.map_structure(
+            lambda t: tf.TensorSpec.from_tensor(t) if isinstance(t, tf.Tensor) else t,
+            concrete.structured_outputs,
+        )
     )
+
+
+def _sorted_dicts(nest: Any) -> Any:
+    if type(nest) is dict:
+        return {key: _sorted_dicts(nest[key]) for key in sorted(nest)}
+    if type(nest) in (list, tuple):
+        return type(nest)(_sorted_dicts(item) for item in nest)
+    return nest

@@ -1,5 +1,7 @@
 """Piece: specs read from traces, calling, coercion, dispatch and mismatch errors."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -183,3 +185,20 @@ def test_training_must_be_a_bool_or_scalar_bool_tensor(zoo_path, training):
     piece = rsm.load(zoo_path("mlp"))
     with pytest.raises(rsm.InputMismatchError, match="training must be a Python bool or a scalar tf.bool tensor"):
         piece(tf.zeros([1, 4]), training=training)
+
+
+@pytest.mark.slow
+def test_the_spec_lists_traces_in_one_order_in_every_process(tmp_path):
+    """A restored function lists its traces in an order that follows the loading process's
+    string hashing; the spec (and what `rsm inspect` prints) must not."""
+    import subprocess
+    import sys
+
+    path = examples.export("mlp", tmp_path / "mlp")
+    tree = "import sys; from reusable_savedmodel import interface as rsm; print(rsm.load(sys.argv[1]).spec.tree())"
+    trees = set()
+    for seed in ("1", "2", "3", "4"):  # each order turns up about every other seed
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        done = subprocess.run([sys.executable, "-c", tree, str(path)], env=env, check=True, capture_output=True, text=True)
+        trees.add(done.stdout)
+    assert len(trees) == 1, "\n---\n".join(trees)
