@@ -68,10 +68,10 @@ def _data_inputs(node: node_def_pb2.NodeDef) -> list[str]:
 
 
 def _escaping_constant(node: node_def_pb2.NodeDef, envs: list[Env]) -> bool:
-    """Whether a string constant could move a path elsewhere (absolute, `..`, or unresolvable)."""
-    values = effective(node, "value", envs)
+    """Whether a string constant could move a path elsewhere (absolute, `..`, unresolvable, not a tensor)."""
     return any(
-        v is None or any(s.startswith(b"/") or b".." in s for s in v.tensor.string_val) for v in values
+        v is None or v.WhichOneof("value") != "tensor" or any(s.startswith(b"/") or b".." in s for s in v.tensor.string_val)
+        for v in effective(node, "value", envs)
     )
 
 

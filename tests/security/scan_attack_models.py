@@ -95,12 +95,13 @@ def _string(value: str) -> attr_value_pb2.AttrValue:
     return attr_value_pb2.AttrValue(s=value.encode())
 
 
-def _bind(node: node_def_pb2.NodeDef, name: str, value: str) -> None:
+def _bind(node: node_def_pb2.NodeDef, name: str, value: str | attr_value_pb2.AttrValue) -> None:
     """Binds placeholder `name` of whatever `node` calls: in its own and its functions' attrs."""
-    node.attr[name].CopyFrom(_string(value))
+    value = _string(value) if isinstance(value, str) else value
+    node.attr[name].CopyFrom(value)
     for attr in node.attr.values():
         for function in [attr.func] if attr.WhichOneof("value") == "func" else attr.list.func:
-            function.attr[name].CopyFrom(_string(value))
+            function.attr[name].CopyFrom(value)
 
 
 def _printing_functions(library) -> list[function_pb2.FunctionDef]:
@@ -326,5 +327,22 @@ def synthetic_tables(model: Path, readers: int, depth: int, *, cycle: bool = Fal
         initializers.append(_call(graph.node.add(name="fill_chain"), "chain_0", "asset_path").name)
     proto = saved_model_pb2.SavedModel(saved_model_schema_version=1)
     proto.meta_graphs.add().CopyFrom(meta)
+    attacks.write_proto(model, proto)
+    return model
+
+
+def saver_path_placeholder(model: Path, suffix: str) -> Path:
+    """Makes the saver's temporary-name constant a placeholder the save node binds to `suffix`.
+
+    `model` is a TF2 SavedModel (edited in place). With `_temp/part` it stays TensorFlow's
+    own saver; an absolute or `..` suffix moves the checkpoint elsewhere.
+    """
+    proto = attacks.read_proto(model)
+    meta = proto.meta_graphs[0]
+    [save] = [n for n in meta.graph_def.node if n.name == meta.saver_def.save_tensor_name.split(":")[0]]
+    [saver] = [f for f in meta.graph_def.library.function if f.signature.name == save.attr["f"].func.name]
+    [constant] = [n for n in saver.node_def if n.op == "Const" and list(n.attr["value"].tensor.string_val) == [b"_temp/part"]]
+    constant.attr["value"].placeholder = "suffix"
+    _bind(save, "suffix", attr_value_pb2.AttrValue(tensor=tf.make_tensor_proto(suffix)))
     attacks.write_proto(model, proto)
     return model

@@ -135,3 +135,15 @@ def test_keras_safe_mode_refuses_the_placeholder_model(tmp_path, outside):
     with pytest.raises(rsm.UnsafeModelError, match="prints to file://"):
         keras.saving.load_model(tmp_path / "wraps.keras")
     assert not victim.exists()
+
+
+@pytest.mark.parametrize("suffix, flagged", [("_temp/part", False), ("/../../pwned", True)])
+def test_the_saver_path_constant_is_judged_by_its_binding(tmp_path, zoo_path, suffix, flagged):
+    shutil.copytree(zoo_path("mul"), tmp_path / "model")
+    report = rsm.scan(hostile.saver_path_placeholder(tmp_path / "model", suffix))
+    reasons = {f.op: f.reason for f in report.findings}
+    if not flagged:
+        assert report.safe, str(report)
+    else:
+        assert set(reasons) == {"SaveV2", "MergeV2Checkpoints"}
+        assert all("does not come straight from the saver's filename input" in r for r in reasons.values())
