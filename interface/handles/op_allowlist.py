@@ -8,10 +8,12 @@ readers and writers, datasets, summaries written to disk, RPC, collectives, host
 callbacks, session handles, memory-mapped constants) were left out. An op missing from this list
 is "unknown" to the scanner, so a new TensorFlow op is flagged until someone reviews it here.
 
-A few ops are pure only with certain attributes or operands; the scanner checks those itself
-(`scanning.py`): `PrintV2` (its output stream), `DecodeProtoV2`/`EncodeProto` (where they read
-descriptors), `XlaCallModule` (Python callbacks in its program), the checkpoint ops of the saver
-and `InitializeTableFromTextFileV2` on an asset.
+A few ops are pure only with certain attributes or operands; the scanner checks those itself:
+`PrintV2` (its output stream), `DecodeProtoV2`/`EncodeProto` (where they read descriptors) and
+`XlaCallModule` (Python callbacks in its program) by the values their attribute takes at run
+time (`scanning.ATTRIBUTE_RULES`, placeholders resolved through every caller), the checkpoint
+ops of the saver and `InitializeTableFromTextFileV2` on an asset by the graph's structure
+(`saver_check`). No op on this list has an attribute that reaches outside the computation.
 """
 
 from __future__ import annotations
