@@ -13,7 +13,8 @@ A few ops are pure only with certain attributes or operands; the scanner checks 
 `XlaCallModule` (Python callbacks in its program) by the values their attribute takes at run
 time (`scanning.ATTRIBUTE_RULES`, placeholders resolved through every caller), the checkpoint
 ops of the saver and `InitializeTableFromTextFileV2` on an asset by the graph's structure
-(`saver_check`). No op on this list has an attribute that reaches outside the computation.
+(`saver_check`). For the ops on this list, no attribute value makes them reach files,
+processes or the network (reviewed with the list).
 """
 
 from __future__ import annotations
