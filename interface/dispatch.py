@@ -13,10 +13,14 @@ tuple or dict of distinct eager Tensors, a Python-bool `training` and no other k
 arguments, eagerly, outside distribution strategies, with `tf.config.run_functions_eagerly`
 off. Everything else, and
 the first call of each signature, goes through the `tf.function`.
+
+`call_zero_arg` does the same for a zero-argument `tf.function` (a regularization loss):
+an eager training step calls each one, and its dispatch costs as much as the loss itself.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -57,6 +61,17 @@ def _flat_inputs(inputs: Any) -> tuple[Hashable, list[tf.Tensor]] | None:
     return (type(inputs), keys, tuple(leaves)), flat
 
 
+def _direct_path_allowed() -> bool:
+    """Whether an eager call may run a remembered concrete function directly."""
+    # Under a distribution strategy the tf.function resolves distributed variables per
+    # replica; a concrete function called directly would read (and tape) the wrong ones.
+    return (
+        tf.executing_eagerly()
+        and not tf.config.functions_run_eagerly()
+        and not tf.distribute.has_strategy()
+    )
+
+
 class EagerDispatch:
     """Remembers which concrete function a `tf.function` runs for each eager signature.
 
@@ -81,10 +96,8 @@ class EagerDispatch:
         Returns:
           The outputs.
         """
-        found = _flat_inputs(inputs) if tf.executing_eagerly() else None
-        # Under a distribution strategy the tf.function resolves distributed variables per
-        # replica; a concrete function called directly would read (and tape) the wrong ones.
-        if found is None or tf.config.functions_run_eagerly() or tf.distribute.has_strategy():
+        found = _flat_inputs(inputs) if _direct_path_allowed() else None
+        if found is None:
             return slow()
         key, flat = found
         key = (training, key)
@@ -101,3 +114,33 @@ class EagerDispatch:
         else:
             self._chosen[key] = self._function.get_concrete_function(inputs)
         return outputs
+
+
+#: Zero-argument tf.function -> the concrete function its first eager call ran. Weak keys:
+#: an entry goes with its function (a concrete function holds no reference to it).
+_ZERO_ARG_TRACES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def call_zero_arg(function: Callable[[], Any]) -> Any:
+    """Calls a zero-argument function; eagerly, a `tf.function`'s trace directly.
+
+    The first eager call goes through the `tf.function` (which traces, or restores, its
+    one trace); later eager calls run that trace directly. Calls while tracing a graph,
+    under a distribution strategy or with `tf.config.run_functions_eagerly` go through
+    `function` itself, as does every call of a callable that is not a `tf.function`.
+
+    Args:
+      function: A zero-argument callable, typically a (restored) `tf.function`.
+
+    Returns:
+      What `function()` returns.
+    """
+    if not hasattr(function, "get_concrete_function") or not _direct_path_allowed():
+        return function()
+    concrete = _ZERO_ARG_TRACES.get(function)
+    if concrete is not None:
+        return compat.call_concrete_flat(concrete, [])
+    outputs = function()
+    # After the call succeeded: the trace exists, so looking it up traces nothing.
+    _ZERO_ARG_TRACES[function] = function.get_concrete_function()
+    return outputs

@@ -10,13 +10,15 @@ nothing else of the core. Everything here is documented and kept stable for adap
   Hub's defaults for TF1 Hub modules; `EntryPoint`, `no_call_message`) and `SignatureCall`
   (a signature called with a Tensor or dict, `output_key` selecting one output).
 - Traces: `TraceSpec` (one traced argument combination), `pristine_concrete_functions`,
-  `argument_defaults`, `captured_variables`, `is_tf_function`.
+  `argument_defaults`, `captured_variables`, `is_tf_function`, `call_zero_arg` (a
+  zero-argument `tf.function`, such as a regularization loss, at graph speed when eager).
 - Handles: `is_remote` (an http(s) handle), `Handle` (what counts as a handle).
 - The protocol's attribute names: `LIST_ATTRIBUTES`.
 """
 
 from __future__ import annotations
 
+from reusable_savedmodel.interface.dispatch import call_zero_arg
 from reusable_savedmodel.interface.entry_point import EntryPoint, choose_entry_point
 from reusable_savedmodel.interface.functions import (
     argument_defaults,
@@ -43,6 +45,7 @@ __all__ = [
     "SignatureCall",
     "TraceSpec",
     "argument_defaults",
+    "call_zero_arg",
     "captured_variables",
     "choose_entry_point",
     "coerce",

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
-from reusable_savedmodel.interface.dispatch import EagerDispatch
+from reusable_savedmodel.interface.dispatch import EagerDispatch, call_zero_arg
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
 from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
 
@@ -298,7 +298,7 @@ class Piece:
 
     def regularization_loss(self) -> tf.Tensor:
         """Returns the sum of the regularization losses (a float32 zero when there are none)."""
-        losses = [loss() for loss in self.regularization_losses]
+        losses = [call_zero_arg(loss) for loss in self.regularization_losses]
         if not losses:
             return tf.constant(0.0)
         return tf.add_n([tf.cast(x, losses[0].dtype) for x in losses])

@@ -13,7 +13,7 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import backends, compat, fast_path, hub_args
 from reusable_savedmodel.adapters.keras import config as config_lib
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
-from reusable_savedmodel.interface.kit import choose_entry_point, coerce
+from reusable_savedmodel.interface.kit import call_zero_arg, choose_entry_point, coerce
 
 
 def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
@@ -325,10 +325,11 @@ class KerasLayer(keras.layers.Layer):
     def _get_own_losses(self) -> list[Any]:
         # Keras collects each layer's own losses through this hook (for `layer.losses`
         # and `model.losses`); the piece's losses are computed when asked for, so they
-        # follow the current weights and `trainable`.
+        # follow the current weights and `trainable`. An eager training step asks for them
+        # every step: each runs its trace directly, not through its tf.function's dispatch.
         losses = super()._get_own_losses()
         if self._trainable:
-            losses.extend(loss() for loss in self._regularization_losses)
+            losses.extend(call_zero_arg(loss) for loss in self._regularization_losses)
         return losses
 
     # -- shapes --------------------------------------------------------------------

@@ -7,7 +7,7 @@ import tensorflow as tf
 from fixtures import models
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import compat
+from reusable_savedmodel.interface import compat, dispatch
 
 
 @pytest.fixture
@@ -97,3 +97,40 @@ def test_functions_run_eagerly_is_respected(zoo_path, direct_calls):
     finally:
         tf.config.run_functions_eagerly(False)
     assert direct_calls == []
+
+
+def test_regularization_losses_run_their_trace_and_follow_the_weights(zoo_path, direct_calls):
+    piece, raw = rsm.load(zoo_path("mlp")), tf.saved_model.load(zoo_path("mlp"))
+    assert len(piece.regularization_losses) == 2
+
+    def total(obj):
+        return tf.add_n([loss() for loss in obj.regularization_losses])
+
+    assert_close(piece.regularization_loss(), total(raw))
+    assert direct_calls == []  # the first call of each goes through its tf.function
+    for source, target in zip(raw.trainable_variables, piece.trainable_variables, strict=True):
+        source.assign(source * 1.5)
+        target.assign(source)
+
+    with tf.GradientTape() as tape:
+        got = piece.regularization_loss()
+    assert len(direct_calls) == 2
+    grads = tape.gradient(got, piece.trainable_variables)
+    with tf.GradientTape() as tape:
+        want = total(raw)
+    assert_close(got, want)
+    want_grads = tape.gradient(want, raw.trainable_variables)
+    assert any(g is not None for g in grads)
+    assert [g is None for g in grads] == [g is None for g in want_grads]
+    assert_close([g for g in grads if g is not None], [g for g in want_grads if g is not None])
+
+
+def test_zero_argument_calls_while_tracing_or_of_plain_callables_go_through_the_function(direct_calls):
+    variable = tf.Variable(3.0)
+    loss = tf.function(lambda: variable**2)
+    dispatch.call_zero_arg(loss)
+    assert float(tf.function(lambda: dispatch.call_zero_arg(loss))()) == 9.0
+    assert dispatch.call_zero_arg(lambda: 4.0) == 4.0
+    assert direct_calls == []
+    variable.assign(5.0)
+    assert float(dispatch.call_zero_arg(loss)) == 25.0 and len(direct_calls) == 1
