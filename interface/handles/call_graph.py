@@ -12,7 +12,8 @@ distinct binding, and only placeholder names the callee uses make bindings disti
 model without placeholders (every model TensorFlow writes) costs one pass. Past
 `MAX_BINDINGS` distinct bindings of one function, the rest are not followed one by one:
 every function is then also judged with no binding at all, where every placeholder is
-unresolvable, which flags whatever depends on one.
+unresolvable, which flags whatever depends on one; and the functions whose bindings were
+cut count as calling every function (a binding not followed may name any callee).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class CallGraph:
       callers: Function name -> (graph, node) for every node calling it (graph: a function
         or `TOP_LEVEL`).
       static_callees: Function name -> the functions it calls by name (no placeholder).
+      overflowed: The functions reached with more than `MAX_BINDINGS` distinct bindings.
     """
 
     library: dict[str, function_pb2.FunctionDef]
@@ -107,7 +109,7 @@ class CallGraph:
             self.callees[name] = set()
         self._pending: collections.deque[tuple[str, Env]] = collections.deque()
         self._seen_calls: set[tuple[str, str, str]] = set()
-        self.overflow = False
+        self.overflowed: set[str] = set()
 
     def raise_on_cycle(self, label: str) -> None:
         """Raises `HandleError` if library functions call each other in a cycle.
@@ -135,7 +137,7 @@ class CallGraph:
         if key in self._keys[function]:
             return
         if len(self._keys[function]) >= MAX_BINDINGS and not force:
-            self.overflow = True
+            self.overflowed.add(function)
             return
         self._keys[function].add(key)
         self.bindings[function].append(env)
@@ -157,7 +159,7 @@ class CallGraph:
             if not self.bindings[name]:
                 self.enter(name)
                 self._drain()
-        if self.overflow:
+        if self.overflowed:
             for name in self.library:
                 self.enter(name, force=True)
             self._drain()

@@ -260,7 +260,8 @@ class Reach:
       calls: The call graph, with every function's bindings and callers.
       entries: Every entry point, in the order of the bits of `masks`.
       masks: Vertex -> bit set of the entries reaching it (top-level nodes first, in
-        `nodes` order, then functions in `calls.library` order).
+        `nodes` order, then functions in `calls.library` order, then, if a function's
+        bindings were cut, one vertex standing for "any function").
     """
 
     meta_graph: meta_graph_pb2.MetaGraphDef
@@ -349,6 +350,10 @@ def walk(meta_graph: meta_graph_pb2.MetaGraphDef, label: str = "SavedModel") -> 
         for name, node in nodes.items()
     ]
     successors += [[function_vertex[f] for f in calls.callees[name]] for name in library]
+    if calls.overflowed:  # bindings not followed may name any callee: one vertex for "any"
+        for name in calls.overflowed:
+            successors[function_vertex[name]].append(len(successors))
+        successors.append(list(function_vertex.values()))
     entries = list(dict.fromkeys(e for e, _ in roots))
     bit = {e: 1 << i for i, e in enumerate(entries)}
     masks = [0] * len(successors)
