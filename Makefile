@@ -49,9 +49,9 @@ oldest: $(STAMP_DEV)
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks
 
-# Rewrites the README's compatibility table from a fresh run of the exchange matrix.
+# Rewrites the compatibility page's table (docs/compatibility.md) from a fresh run of the exchange matrix.
 conformance: $(STAMP_DEV)
-	PYTHONPATH=tests $(BIN)/python -m conformance --readme README.md
+	PYTHONPATH=tests $(BIN)/python -m conformance --readme docs/compatibility.md
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check interface adapters tests benchmarks

@@ -1,4 +1,5 @@
-"""Every Python snippet in README.md runs as written, alone, so the README cannot drift from the code.
+"""Every Python snippet in README.md and the documentation site (docs/) runs as written, alone,
+so the documentation cannot drift from the code.
 
 Each snippet runs by itself, as a reader pastes one into a fresh interpreter: in its own
 process, with its own namespace, working directory, temporary directory and caches, so a
@@ -23,7 +24,9 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+#: The pages whose snippets run: the README and every page of the documentation site.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _OWN_BACKEND = re.compile(r"\A# KERAS_BACKEND=(\w+)\n")
 
@@ -99,34 +102,40 @@ def server(tmp_path_factory) -> Iterator[Callable[[str], _Server]]:
         each.stop()
 
 
-def _snippets() -> list[tuple[int, str]]:
-    return list(enumerate(_FENCE.findall(README.read_text()), start=1))
+def _snippets() -> list[tuple[str, str]]:
+    """`(where, code)` for every Python snippet: `where` is e.g. `docs/keras.md snippet 2`."""
+    found = []
+    for page in PAGES:
+        name = page.relative_to(ROOT).as_posix()
+        found.extend((f"{name} snippet {n}", code) for n, code in enumerate(_FENCE.findall(page.read_text()), start=1))
+    return found
 
 
 def _cases() -> list:
-    return [pytest.param(number, code, id=f"snippet-{number}") for number, code in _snippets()]
+    return [pytest.param(where, code, id=where.replace(" ", "-")) for where, code in _snippets()]
 
 
-def test_the_readme_shows_code():
-    assert len(_snippets()) >= 6
+def test_the_readme_and_every_guide_show_code():
+    pages = {where.split(" ")[0] for where, _ in _snippets()}
+    assert {"README.md", "docs/getting-started.md", "docs/keras.md", "docs/jax-flax.md", "docs/sonnet.md"} <= pages
 
 
-@pytest.mark.parametrize(("number", "code"), _cases())
-def test_readme_snippet_runs_alone(number, code, server, tmp_path):
+@pytest.mark.parametrize(("where", "code"), _cases())
+def test_snippet_runs_alone(where, code, server, tmp_path):
     backend = _OWN_BACKEND.match(code)
     work = tmp_path / "work"
     work.mkdir()
     env = {"TMPDIR": str(work), "RSM_CACHE_DIR": str(tmp_path / "cache")}
     log = tmp_path / "output.txt"
     status = server(backend.group(1) if backend else "tensorflow").run(
-        code, f"<README.md python snippet {number}>", work, env, log
+        code, f"<{where}>", work, env, log
     )
-    assert status == 0, f"README.md python snippet {number} failed alone:\n{code}\n{log.read_text()[-4000:]}"
+    assert status == 0, f"{where} failed alone:\n{code}\n{log.read_text()[-4000:]}"
 
 
 def test_the_check_rules_table_lists_every_rule_with_its_severity():
     from reusable_savedmodel.interface import RULES
 
-    text = README.read_text()
+    text = (ROOT / "docs" / "compatibility.md").read_text()
     rows = dict(re.findall(r"^\| (RSM\d+) \| .*? \| (\w+) \|$", text, re.M))
     assert rows == {code: rule.severity.value for code, rule in RULES.items()}

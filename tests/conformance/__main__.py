@@ -1,6 +1,6 @@
 """`python -m conformance` (with `tests` on `PYTHONPATH`): runs the matrix, prints or writes the table.
 
-From the repository root: `PYTHONPATH=tests python -m conformance --readme README.md`.
+From the repository root: `PYTHONPATH=tests python -m conformance --readme docs/compatibility.md`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The cells that cannot work fully are documented by `limitation` (the error they raise,
 or the one check they fail, and why); the tests assert exactly those, and the README's
 compatibility table is rendered from a run
-(`PYTHONPATH=tests python -m conformance --readme README.md`).
+(`PYTHONPATH=tests python -m conformance --readme docs/compatibility.md`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from reusable_savedmodel.adapters.crosscheck.checks import run_checks
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "compatibility.md"
 
 
 @pytest.mark.timeout(900)
@@ -28,8 +28,8 @@ def test_row_passes_or_fails_as_documented_and_matches_the_readme(producer, tmp_
     assert not problems, "\n".join(problems)
     readme = [row for row in table.readme_rows(README) if row.startswith(f"| {producer.name} |")]
     assert readme == table.rows(cells), (
-        "README's compatibility rows differ from this run; regenerate them with "
-        "`PYTHONPATH=tests python -m conformance --readme README.md`"
+        "docs/compatibility.md's rows differ from this run; regenerate them with "
+        "`PYTHONPATH=tests python -m conformance --readme docs/compatibility.md`"
     )
 
 
