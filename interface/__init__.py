@@ -26,7 +26,14 @@ from reusable_savedmodel.interface.errors import (
 
 if TYPE_CHECKING:
     from reusable_savedmodel.interface.authoring import ReusableModule
-    from reusable_savedmodel.interface.checking import RULES, Finding, Report, Rule, Severity, check
+    from reusable_savedmodel.interface.conformance import (
+        RULES,
+        Finding,
+        Report,
+        Rule,
+        Severity,
+        check,
+    )
     from reusable_savedmodel.interface.handles.resolve import resolve
     from reusable_savedmodel.interface.handles.scanning import ScanFinding, ScanReport, scan
     from reusable_savedmodel.interface.loading import as_piece, load
@@ -49,7 +56,7 @@ if TYPE_CHECKING:
 #: public name: importing a submodule binds its name on the package, hiding the lazy one.
 _LAZY = {
     "ReusableModule": "authoring",
-    **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "checking"),
+    **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "conformance"),
     "resolve": "handles.resolve",
     **dict.fromkeys(("ScanFinding", "ScanReport", "scan"), "handles.scanning"),
     **dict.fromkeys(("as_piece", "load"), "loading"),

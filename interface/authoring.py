@@ -10,7 +10,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface import functions
+from reusable_savedmodel.interface import tf_functions
 from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
 
 # Names a named callable may not take: the protocol's own attributes, and those `Piece`
@@ -131,12 +131,12 @@ class ReusableModule(tf.__internal__.tracking.AutoTrackable):
         for value in list(vars(self).values()):
             if isinstance(value, ReusableModule):
                 value.finalize_reusable()
-        variables = functions.captured_variables(function)
+        variables = tf_functions.captured_variables(function)
         self._finalized = True
         self.variables = variables
         self.trainable_variables = list(self.select_trainable_variables(variables))
         self.regularization_losses = [
-            loss if functions.is_tf_function(loss) else tf.function(loss, input_signature=[])
+            loss if tf_functions.is_tf_function(loss) else tf.function(loss, input_signature=[])
             for loss in self.regularization()
         ]
 

@@ -20,12 +20,6 @@ from __future__ import annotations
 
 from reusable_savedmodel.interface.dispatch import call_zero_arg
 from reusable_savedmodel.interface.entry_point import EntryPoint, choose_entry_point
-from reusable_savedmodel.interface.functions import (
-    argument_defaults,
-    captured_variables,
-    is_tf_function,
-    pristine_concrete_functions,
-)
 from reusable_savedmodel.interface.handles.resolve import Handle, is_remote
 from reusable_savedmodel.interface.piece import (
     coerce,
@@ -37,6 +31,12 @@ from reusable_savedmodel.interface.piece import (
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
 from reusable_savedmodel.interface.signature_call import SignatureCall
 from reusable_savedmodel.interface.spec import TraceSpec
+from reusable_savedmodel.interface.tf_functions import (
+    argument_defaults,
+    captured_variables,
+    is_tf_function,
+    pristine_concrete_functions,
+)
 
 __all__ = [
     "LIST_ATTRIBUTES",

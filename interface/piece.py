@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.interface import functions
 from reusable_savedmodel.interface import spec as spec_lib
+from reusable_savedmodel.interface import tf_functions
 from reusable_savedmodel.interface.dispatch import EagerDispatch, call_zero_arg
 from reusable_savedmodel.interface.errors import InputMismatchError, NonConformingError
 from reusable_savedmodel.interface.protocol import FRAMEWORK_INTERNALS, LIST_ATTRIBUTES, Structure
@@ -117,10 +117,10 @@ def validate_training(training: Any, *, where: str, argument: str = "training") 
 
 def _call_function_of(obj: Any) -> Any:
     """The `tf.function` behind `obj.__call__`, or None."""
-    if functions.is_tf_function(obj):
+    if tf_functions.is_tf_function(obj):
         return None  # a bare tf.function is not a named callable
     call = getattr(obj, "__call__", None)
-    return call if functions.is_tf_function(call) else None
+    return call if tf_functions.is_tf_function(call) else None
 
 
 def listed(obj: Any, name: str) -> tuple[Any, ...]:
@@ -156,7 +156,7 @@ def bare_functions(obj: Any) -> dict[str, Any]:
         and attr not in LIST_ATTRIBUTES
         and attr not in FRAMEWORK_INTERNALS
         and attr not in _TF_KERAS_FUNCTIONS
-        and functions.is_tf_function(value)
+        and tf_functions.is_tf_function(value)
     }
 
 
@@ -174,7 +174,7 @@ class BareFunction(tf.__internal__.tracking.AutoTrackable):
     def __init__(self, function: Any):
         super().__init__()
         self.__call__ = function
-        captured = functions.captured_variables(function)
+        captured = tf_functions.captured_variables(function)
         self.variables = list(captured)
         self.trainable_variables = [v for v in captured if v.trainable]
         self.regularization_losses = []

@@ -13,7 +13,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface.checking import check as check_piece
+from reusable_savedmodel.interface.conformance import check as check_piece
 from reusable_savedmodel.interface.errors import (
     CheckFailedError,
     HandleError,

@@ -13,7 +13,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface import functions
+from reusable_savedmodel.interface import tf_functions
 
 #: Name of the protocol's training flag.
 TRAINING = "training"
@@ -245,20 +245,20 @@ class PieceSpec:
 
 def trace_spec(concrete: Any) -> TraceSpec:
     """Reads one concrete function's `TraceSpec`."""
-    arguments = functions.bound_arguments(concrete)
+    arguments = tf_functions.bound_arguments(concrete)
     if not arguments:
-        return TraceSpec(inputs=None, training=None, kwargs={}, outputs=functions.output_specs(concrete))
+        return TraceSpec(inputs=None, training=None, kwargs={}, outputs=tf_functions.output_specs(concrete))
     names = list(arguments)
     inputs = arguments[names[0]]
     training = arguments.get(TRAINING)
     kwargs = {k: v for k, v in arguments.items() if k not in (names[0], TRAINING)}
-    return TraceSpec(inputs=inputs, training=training, kwargs=kwargs, outputs=functions.output_specs(concrete))
+    return TraceSpec(inputs=inputs, training=training, kwargs=kwargs, outputs=tf_functions.output_specs(concrete))
 
 
 def call_spec(function: Any) -> CallSpec:
     """Reads the `CallSpec` of a `tf.function` (restored or in process) from its traces."""
-    traces = tuple(trace_spec(c) for c in functions.concrete_functions(function))
-    defaults = functions.argument_defaults(function)
+    traces = tuple(trace_spec(c) for c in tf_functions.concrete_functions(function))
+    defaults = tf_functions.argument_defaults(function)
     accepts_training = TRAINING in defaults or any(t.training is not None for t in traces)
     training_values = tuple(sorted({t.training for t in traces if isinstance(t.training, bool)}))
     return CallSpec(
@@ -310,4 +310,4 @@ def signature_spec(concrete: Any) -> SignatureSpec:
     """Reads a signature's keyword inputs and outputs."""
     _, kwargs = concrete.structured_input_signature
     # TF1 signatures (wrapped functions) hold symbolic Tensors as outputs: read their specs.
-    return SignatureSpec(inputs=dict(kwargs), outputs=dict(functions.output_specs(concrete)))
+    return SignatureSpec(inputs=dict(kwargs), outputs=dict(tf_functions.output_specs(concrete)))

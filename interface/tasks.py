@@ -1,7 +1,7 @@
 """The Common SavedModel API tasks `check(task=...)` knows, by name.
 
 No TensorFlow here, so that `rsm check --help` can list them without importing it; the
-shape rules themselves live in `checking.py`, which registers one for each name below.
+shape rules themselves live in `conformance.py`, which registers one for each name below.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from reusable_savedmodel.adapters.cli.handles import HANDLE_HELP, handle_ready
-from reusable_savedmodel.interface.wording import counted
+from reusable_savedmodel.interface.plurals import counted
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ state updates, regularization, frozen mode and named callables agree with the ob
 conformance tests (tests/conformance) run these consumers and checks on every producer.
 """
 
-from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult
+from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
 from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
 from reusable_savedmodel.adapters.crosscheck.errors import (
     ChildFailedError,

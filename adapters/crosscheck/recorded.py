@@ -2,7 +2,7 @@
 
 Some consumers cannot share the crosscheck's interpreter (Keras fixes its backend at import,
 so `KerasLayer` on JAX runs in a child with `KERAS_BACKEND=jax`). There, `record` asks a
-`Wrapped` consumer every question `crosscheck.checks.run_checks` may ask, once per way the
+`Wrapped` consumer every question `crosscheck.agreement.run_checks` may ask, once per way the
 checks wrap a model (trainable, frozen, each named callable), restoring the variables after
 each answer. Here, `Recording.wrap` hands the checks a `Recorded` model that answers from
 those figures, so the very same checks run on them. An exception the child met is raised

@@ -10,25 +10,26 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from reusable_savedmodel.adapters.crosscheck import checks as checks_lib
-from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult
+from reusable_savedmodel.adapters.crosscheck import agreement
+from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
 from reusable_savedmodel.adapters.crosscheck.compare import FLOAT32, Tolerance
+from reusable_savedmodel.interface.plurals import counted
 
 WIDTH = 100
 
 #: Table columns: (header, the checks it shows; the first present is shown).
 COLUMNS = (
-    ("infer", (checks_lib.OUTPUTS_INFERENCE,)),
-    ("train", (checks_lib.OUTPUTS_TRAINING, checks_lib.TRAINING_TRACE)),
-    ("grads", (checks_lib.GRADIENTS,)),
-    ("state", (checks_lib.STATE,)),
-    ("reg", (checks_lib.REGULARIZATION,)),
-    ("frozen", (checks_lib.FROZEN,)),
-    ("callables", (checks_lib.CALLABLES,)),
+    ("infer", (agreement.OUTPUTS_INFERENCE,)),
+    ("train", (agreement.OUTPUTS_TRAINING, agreement.TRAINING_TRACE)),
+    ("grads", (agreement.GRADIENTS,)),
+    ("state", (agreement.STATE,)),
+    ("reg", (agreement.REGULARIZATION,)),
+    ("frozen", (agreement.FROZEN,)),
+    ("callables", (agreement.CALLABLES,)),
 )
 #: Footnotes keep an error message's start (the JSON keeps it whole).
 _MAX_REASON = 400
-_SYMBOLS = {checks_lib.OK: "ok", checks_lib.NOT_APPLICABLE: "-"}
+_SYMBOLS = {agreement.OK: "ok", agreement.NOT_APPLICABLE: "-"}
 #: The consumer that is the core itself: its agreement alone is no evidence for a framework.
 BARE_PIECE = "Piece"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -76,13 +77,13 @@ class CrosscheckReport:
         if self.check_errors:
             codes = ", ".join(dict.fromkeys(error.split()[0] for error in self.check_errors))
             return (
-                f"the model fails rsm check ({_count(len(self.check_errors), 'error')}: {codes}; "
+                f"the model fails rsm check ({counted(len(self.check_errors), 'error')}: {codes}; "
                 f"`rsm check` explains), so no consumer's agreement counts"
             )
-        bad = [r for r in self.results if r.verdict not in checks_lib.ACCEPTABLE]
+        bad = [r for r in self.results if r.verdict not in agreement.ACCEPTABLE]
         if bad:
             return ", ".join(f"{r.consumer} {r.verdict}" for r in bad) + " (see the notes)"
-        agree = [r.consumer for r in self.results if r.verdict == checks_lib.AGREES]
+        agree = [r.consumer for r in self.results if r.verdict == agreement.AGREES]
         frameworks = [r for r in self.results if r.consumer != BARE_PIECE]
         if not agree or (frameworks and agree == [BARE_PIECE]):
             counts = collections.Counter(r.verdict for r in frameworks or self.results)
@@ -150,14 +151,10 @@ class CrosscheckReport:
     def _agreement(self) -> str:
         """What an OK report rests on: who agrees, and who did not run."""
         counts = collections.Counter(r.verdict for r in self.results)
-        text = f"{_count(counts.pop(checks_lib.AGREES), 'consumer')} agree with tf.saved_model.load's object"
+        text = f"{counted(counts.pop(agreement.AGREES), 'consumer')} agree with tf.saved_model.load's object"
         if counts:
             text += "; " + ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) + " (see the notes)"
         return text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _cell(checks: dict[str, str], names: Sequence[str], notes: list[str]) -> str:

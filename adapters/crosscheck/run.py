@@ -10,7 +10,7 @@ from typing import Any
 import tensorflow as tf
 
 from reusable_savedmodel.adapters.crosscheck import entry as entry_lib
-from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult, run_checks
+from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult, run_checks
 from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
 from reusable_savedmodel.adapters.crosscheck.compare import TOLERANCES, Truth
 from reusable_savedmodel.adapters.crosscheck.entry import Entry

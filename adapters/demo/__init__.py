@@ -18,7 +18,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from reusable_savedmodel.adapters import examples
-from reusable_savedmodel.adapters.demo.common import Model, Say
+from reusable_savedmodel.adapters.demo.model import Model, Say
 from reusable_savedmodel.interface import ReusableError
 
 #: Framework sections in order: (title, framework package it needs, module).

@@ -7,7 +7,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from reusable_savedmodel.adapters.demo.common import Model, Say, max_difference, stand_in_loss
+from reusable_savedmodel.adapters.demo.model import Model, Say, max_difference, stand_in_loss
 from reusable_savedmodel.adapters.flax import FlaxModule
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from reusable_savedmodel.adapters.demo.common import Model, Say, max_difference, stand_in_loss
+from reusable_savedmodel.adapters.demo.model import Model, Say, max_difference, stand_in_loss
 from reusable_savedmodel.adapters.jax import to_jax
 
 

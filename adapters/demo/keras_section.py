@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.demo.common import Model, Say, max_difference, stand_in_loss
+from reusable_savedmodel.adapters.demo.model import Model, Say, max_difference, stand_in_loss
 from reusable_savedmodel.adapters.keras import KerasLayer
 
 

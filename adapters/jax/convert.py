@@ -46,13 +46,21 @@ _PLUMBING = frozenset({"Placeholder", "Const", "Identity", "NoOp"})
 _UNSUPPORTED_PREFIX = "Unsupported operations in graph: "
 
 
+def variable_name(variable: tf.Variable) -> str:
+    """A variable's TF name without the output suffix: `dense/kernel` (it may repeat)."""
+    return variable.name.removesuffix(":0")
+
+
 def variable_paths(variables: Sequence[tf.Variable]) -> list[str]:
-    """Readable, unique names for variables: their TF names, `_1`, `_2`... on repeats."""
+    """The variables' paths: the keys a `JaxPiece` gives their values by.
+
+    A path is the variable's name, made unique (`_1`, `_2`... on repeats) and safe for
+    tf2jax; the same variables give the same paths in every process.
+    """
     names: list[str] = []
     taken: set[str] = set()
     for v in variables:
-        base = v.name[:-2] if v.name.endswith(":0") else v.name
-        base = base.replace(":", "_").replace("^", "_")  # tf2jax splits names on these
+        base = variable_name(v).replace(":", "_").replace("^", "_")  # tf2jax splits names on these
         name, suffix = base, 0
         while name in taken:
             suffix += 1
@@ -272,7 +280,7 @@ class Converter:
             changed = {n: v for n, v in updated.items() if v is not variables[n]}
             return jax.tree_util.tree_unflatten(structure, list(flat_outputs)), changed
 
-        return JaxTrace(key=key, fn=run, variable_names=names, needs_rng=needs_rng)
+        return JaxTrace(key=key, fn=run, variable_paths=names, needs_rng=needs_rng)
 
     @contextlib.contextmanager
     def _explained(self, what: str) -> Iterator[None]:

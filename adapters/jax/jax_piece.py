@@ -154,7 +154,7 @@ class JaxPiece:
             given = {**state, **params}
             wide_lib.require_exact(
                 self.name,
-                ((f"variable {n!r}", given[n], own[n].dtype) for n in self.trace(index).variable_names
+                ((f"variable {n!r}", given[n], own[n].dtype) for n in self.trace(index).variable_paths
                  if n in given and n in own),
             )
         return index
@@ -201,7 +201,7 @@ class JaxPiece:
             )
         trace = self.trace(self._exact_select(params, state, inputs, training, kwargs))
         variables = {**state, **params}
-        missing = [n for n in trace.variable_names if n not in variables]
+        missing = [n for n in trace.variable_paths if n not in variables]
         if missing:
             raise MissingVariablesError(f"{self.name}: params/state lack {missing}")
         with wide_lib.scope(self.wide):

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel.adapters.jax import tf_bridge
+from reusable_savedmodel.adapters.jax.convert import variable_name
 from reusable_savedmodel.adapters.jax.serialization import embedded
 from reusable_savedmodel.adapters.jax.serialization.exported import dimension_names, raw_key
 from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
@@ -27,7 +28,7 @@ from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
 ApplyFn = Callable[..., Any]
 
 
-def _path_name(path: tuple[Any, ...]) -> str:
+def _pytree_path(path: tuple[Any, ...]) -> str:
     """`a/b/0` for a pytree path; a trailing `.value` (Flax nnx Variables) is dropped."""
     if path and getattr(path[-1], "name", None) == "value":
         path = path[:-1]
@@ -73,10 +74,10 @@ class JaxVariables:
         state_leaves, state_tree = jax.tree_util.tree_flatten_with_path(state if state is not None else {})
         return cls(
             params=tuple(
-                tf.Variable(np.asarray(v), trainable=True, name=f"params/{_path_name(p)}") for p, v in param_leaves
+                tf.Variable(np.asarray(v), trainable=True, name=f"params/{_pytree_path(p)}") for p, v in param_leaves
             ),
             state=tuple(
-                tf.Variable(np.asarray(v), trainable=False, name=f"state/{_path_name(p)}") for p, v in state_leaves
+                tf.Variable(np.asarray(v), trainable=False, name=f"state/{_pytree_path(p)}") for p, v in state_leaves
             ),
             param_tree=param_tree,
             state_tree=state_tree,
@@ -190,7 +191,7 @@ class JaxExport(ReusableModule):
 
     def jax_apply(self, training: bool) -> Callable[..., Any]:
         """The trace as `f(variables: dict, inputs, tensor_kwargs, rng) -> (outputs, updated)`."""
-        names = [_name(v) for v in self.params], [_name(v) for v in self.state]
+        names = [variable_name(v) for v in self.params], [variable_name(v) for v in self.state]
         jax_fn = self._jax_function(training)
 
         def f(variables: Mapping[str, Any], inputs: Any, tensor_kwargs: tuple, rng: Any):
@@ -207,15 +208,11 @@ class JaxExport(ReusableModule):
         trees = self._jax_variables
         if trees.regularization_loss is None:
             return None
-        names = [_name(v) for v in self.params]
+        names = [variable_name(v) for v in self.params]
         return lambda variables, inputs, tensor_kwargs, rng: (
             trees.regularization_loss(trees.param_tree.unflatten([variables[n] for n in names])),
             {},
         )
-
-
-def _name(variable: tf.Variable) -> str:
-    return variable.name[:-2] if variable.name.endswith(":0") else variable.name
 
 
 def _finalized(module: JaxExport, input_signature: Any) -> JaxExport:

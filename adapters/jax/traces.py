@@ -237,16 +237,17 @@ class JaxTrace:
     Attributes:
       key: What it accepts.
       fn: `fn(variables, inputs, tensor_kwargs, rng) -> (outputs, updated)`: `variables`
-        maps the names in `variable_names` to arrays, `tensor_kwargs` is a tuple in the
+        maps the names in `variable_paths` to arrays, `tensor_kwargs` is a tuple in the
         order of `key.tensor_kwargs()`, `updated` maps names of assigned variables to
         their new values.
-      variable_names: The variables the trace reads, by name.
+      variable_paths: The variables the trace reads, by variable path (the keys of
+        `JaxPiece.params` and `JaxPiece.state`).
       needs_rng: Whether it draws random numbers.
     """
 
     key: TraceKey
     fn: Callable[..., tuple[Any, dict[str, Any]]]
-    variable_names: tuple[str, ...]
+    variable_paths: tuple[str, ...]
     needs_rng: bool
 
     def __call__(self, variables: Mapping[str, Any], inputs: Any, kwargs: Mapping[str, Any], rng: Any, name: str):
@@ -256,7 +257,7 @@ class JaxTrace:
                 f"{name}: the trace for {self.key.describe()} draws random numbers (e.g. "
                 f"dropout in training); pass rng=jax.random.key(...) (or a PRNGKey)."
             )
-        used = {n: variables[n] for n in self.variable_names}
+        used = {n: variables[n] for n in self.variable_paths}
         defaults = dict(self.key.defaults)
         tensors = tuple(kwargs.get(n, defaults.get(n)) for n in self.key.tensor_kwargs())
         return self.fn(used, inputs, tensors, rng)

@@ -105,7 +105,7 @@ def _bind(regularizer: Callable[[Any], Any], weight: keras.Variable) -> Callable
     return lambda: tf.cast(tf.reshape(regularizer(weight), []), tf.float32)
 
 
-def check_layer(layer: Any, what: str) -> None:
+def require_built_layer(layer: Any, what: str) -> None:
     """Raises unless `layer` is a built Keras 3 layer; `what` names it in messages."""
     if not isinstance(layer, keras.layers.Layer):
         raise TypeError(
@@ -138,7 +138,7 @@ def callable_layer(name: str, value: Any) -> tuple[keras.layers.Layer, Any]:
         layer, input_signature = value
     else:
         layer, input_signature = value, None
-    check_layer(layer, f"callables[{name!r}]")
+    require_built_layer(layer, f"callables[{name!r}]")
     if input_signature is None:
         input_signature = input_signature_of(
             layer, f"Give callables[{name!r}] as (layer, input_signature)"
@@ -192,7 +192,7 @@ def from_keras(
         `reusable_savedmodel.adapters.keras_jax.from_keras`).
     """
     backends.require_backend("tensorflow", "from_keras")
-    check_layer(layer_or_model, "layer_or_model")
+    require_built_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = input_signature_of(layer_or_model)
     export = KerasExport(layer_or_model, input_signature)

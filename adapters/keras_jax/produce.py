@@ -24,14 +24,14 @@ from reusable_savedmodel.adapters.keras import backends
 from reusable_savedmodel.adapters.keras.produce import (
     KerasCallable,
     callable_layer,
-    check_layer,
     input_signature_of,
+    require_built_layer,
 )
 
 ApplyFn = Callable[..., tuple[Any, dict[str, Any]]]
 
 
-def _unique_names(variables: Sequence[keras.Variable]) -> list[str]:
+def _variable_paths(variables: Sequence[keras.Variable]) -> list[str]:
     """The variables' Keras paths; a path two variables share gets the position appended."""
     paths = [variable.path for variable in variables]
     repeated = {path for path in paths if paths.count(path) > 1}
@@ -53,7 +53,7 @@ class KerasVariables:
     def __init__(self, model: keras.layers.Layer):
         self.trainable = list(model.trainable_variables)
         self.non_trainable = list(model.non_trainable_variables)
-        names = _unique_names([*self.trainable, *self.non_trainable])
+        names = _variable_paths([*self.trainable, *self.non_trainable])
         self.param_names = names[: len(self.trainable)]
         self.state_names = names[len(self.trainable) :]
 
@@ -142,7 +142,7 @@ def from_keras(
       UnsupportedBackendError: unless Keras runs on JAX.
     """
     backends.require_backend("jax", "from_keras")
-    check_layer(layer_or_model, "layer_or_model")
+    require_built_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = input_signature_of(layer_or_model)
     variables = KerasVariables(layer_or_model)

@@ -1,6 +1,6 @@
 """One cell of the matrix: a producer's model, handed to a consumer, checked against its truth.
 
-The checks are crosscheck's (`crosscheck.checks.run_checks`); a cell adds where it sits.
+The checks are crosscheck's (`crosscheck.agreement.run_checks`); a cell adds where it sits.
 """
 
 from __future__ import annotations

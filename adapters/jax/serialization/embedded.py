@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.convert import trace_key, variable_paths
+from reusable_savedmodel.adapters.jax.convert import trace_key, variable_name, variable_paths
 from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
 from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
@@ -39,7 +39,7 @@ def _keys_for(input_signature: Any) -> dict[bool, TraceKey]:
 
 def attach(module: Any, input_signature: Any) -> None:
     """Stores `module`'s traces (a `produce.JaxExport`) as `jax.export` serializations."""
-    variables = {v.name[:-2]: v.numpy() for v in [*module.params, *module.state]}
+    variables = {variable_name(v): v.numpy() for v in [*module.params, *module.state]}
     entries, blobs = [], []
     for training, key in _keys_for(input_signature).items():
         exported = exported_lib.export_fn(module.jax_apply(training), key, variables, PLATFORMS)

@@ -85,7 +85,7 @@ def export_fn(fn: Any, key: TraceKey, variables: Mapping[str, Any], platforms: S
 
 def export_trace(trace: JaxTrace, variables: Mapping[str, Any], platforms: Sequence[str]) -> bytes:
     """Serializes one trace (with its VJP) for `platforms`, e.g. `("cpu", "cuda")`."""
-    used = {n: variables[n] for n in trace.variable_names}
+    used = {n: variables[n] for n in trace.variable_paths}
 
     def fn(v, inputs, tensor_kwargs, rng):
         return trace.fn(v, inputs, tensor_kwargs, rng if trace.needs_rng else None)
@@ -105,7 +105,7 @@ def _cast(nest: Any, specs: Any) -> Any:
 def trace_from_exported(
     serialized: bytes,
     key: TraceKey,
-    variable_names: Sequence[str],
+    variable_paths: Sequence[str],
     needs_rng: bool,
     rename: Mapping[str, str] | None = None,
 ) -> JaxTrace:
@@ -114,7 +114,7 @@ def trace_from_exported(
     Args:
       serialized: What `export_trace` (or `from_jax`) wrote.
       key: The trace's key.
-      variable_names: The names of the variables it was exported with.
+      variable_paths: The paths of the variables it was exported with.
       needs_rng: Whether it draws random numbers.
       rename: Exported variable name -> the name the `JaxPiece` uses (identity if None).
 
@@ -122,7 +122,7 @@ def trace_from_exported(
       The trace; calling it runs the deserialized module (no TensorFlow involved).
     """
     exported = jax.export.deserialize(bytearray(serialized))
-    to_piece = {n: (rename or {}).get(n, n) for n in variable_names}
+    to_piece = {n: (rename or {}).get(n, n) for n in variable_paths}
     to_exported = {v: k for k, v in to_piece.items()}
     tensor_specs = [dict(key.kwargs)[n] for n in key.tensor_kwargs()]
 
@@ -133,4 +133,4 @@ def trace_from_exported(
         outputs, updated = exported.call(own, _cast(inputs, key.inputs), kwargs, key_data)
         return outputs, {to_piece[n]: v for n, v in updated.items()}
 
-    return JaxTrace(key=key, fn=run, variable_names=tuple(to_piece.values()), needs_rng=needs_rng)
+    return JaxTrace(key=key, fn=run, variable_paths=tuple(to_piece.values()), needs_rng=needs_rng)

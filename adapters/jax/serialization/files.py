@@ -44,7 +44,7 @@ def _entry(trace: JaxTrace, file: str) -> dict:
     return {
         "file": file,
         "key": trace.key.to_json(),
-        "variable_names": list(trace.variable_names),
+        "variable_names": list(trace.variable_paths),  # the format's key since version 1
         "needs_rng": trace.needs_rng,
     }
 

@@ -340,7 +340,7 @@ def test_a_float32_model_keeps_float32_tolerance(zoo_path):
 
 def test_the_table_is_aligned_ordered_and_free_of_escape_codes_and_keras_boilerplate():
     from reusable_savedmodel.adapters.crosscheck import CrosscheckReport
-    from reusable_savedmodel.adapters.crosscheck.checks import ConsumerResult
+    from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
 
     keras_error = rsm.InputMismatchError(
         "Exception encountered when calling KerasLayer.call().\n\n\x1b[1mthe inputs match no trace\x1b[0m\n\n"

@@ -117,10 +117,10 @@ def test_backends_outside_tensorflow_and_jax_are_refused(monkeypatch, zoo_path):
 
 
 def test_export_names_variables_by_keras_path_and_numbers_shared_paths():
-    from reusable_savedmodel.adapters.keras_jax.produce import _unique_names  # no Keras classes
+    from reusable_savedmodel.adapters.keras_jax.produce import _variable_paths  # no Keras classes
 
     variables = [SimpleNamespace(path=p) for p in ("a/kernel", "b/kernel", "a/kernel")]
-    assert _unique_names(variables) == ["a/kernel_0", "b/kernel", "a/kernel_2"]
+    assert _variable_paths(variables) == ["a/kernel_0", "b/kernel", "a/kernel_2"]
 
 
 def test_the_jax_implementation_imports_first_or_second():

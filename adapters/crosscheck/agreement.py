@@ -1,4 +1,4 @@
-"""The checks: one consumer's figures against the reference `Truth`."""
+"""Whether a consumer agrees with the raw TensorFlow object: its figures against the reference `Truth`."""
 
 from __future__ import annotations
 

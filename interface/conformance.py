@@ -1,4 +1,4 @@
-"""`check`: every rule of the protocol as a named, coded finding."""
+"""`check`: conformance to the protocol, every rule as a named, coded finding."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface import functions, text_tasks
 from reusable_savedmodel.interface import spec as spec_lib
+from reusable_savedmodel.interface import text_tasks, tf_functions
 from reusable_savedmodel.interface.errors import CheckFailedError, NonConformingError, ReusableError
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece, listed
+from reusable_savedmodel.interface.plurals import counted
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
 from reusable_savedmodel.interface.tasks import TASKS
-from reusable_savedmodel.interface.wording import counted
 
 
 class Severity(str, enum.Enum):
@@ -249,7 +249,7 @@ def _check_variables(piece: Piece, out: _Findings) -> None:
     if len(listed_ids) != len(lists["variables"]):
         out.add("RSM124", "variables", "lists some variables more than once.")
     if piece.function is not None:
-        for v in functions.captured_variables(piece.function):
+        for v in tf_functions.captured_variables(piece.function):
             if id(v) not in listed_ids:
                 out.add(
                     "RSM123", "variables",
@@ -263,10 +263,10 @@ def _check_variables(piece: Piece, out: _Findings) -> None:
 
 
 def _check_regularization(loss: Any, where: str, out: _Findings) -> None:
-    if not functions.is_tf_function(loss):
+    if not tf_functions.is_tf_function(loss):
         out.add("RSM130", where, f"is a {type(loss).__name__}, expected a zero-argument tf.function.")
         return
-    traces = functions.concrete_functions(loss)
+    traces = tf_functions.concrete_functions(loss)
     if not traces:
         try:
             traces = [loss.get_concrete_function()]
@@ -278,7 +278,7 @@ def _check_regularization(loss: Any, where: str, out: _Findings) -> None:
         if args or kwargs:
             out.add("RSM131", where, f"takes inputs {spec_lib.format_spec(list(args))}; it must take none.")
             continue
-        output = functions.output_specs(concrete)
+        output = tf_functions.output_specs(concrete)
         if not (
             isinstance(output, tf.TensorSpec) and output.shape.rank == 0 and output.dtype.is_floating
         ):

@@ -1,4 +1,4 @@
-"""Counting words in messages: "1 finding", "2 findings"."""
+"""Counted nouns in messages, in the singular or the plural: "1 finding", "2 findings"."""
 
 from __future__ import annotations
 

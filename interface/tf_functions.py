@@ -1,4 +1,4 @@
-"""Reading `tf.function`s: their traces, argument names and defaults.
+"""Reading `tf.function`s: their traces, argument names and defaults, the variables they capture.
 
 TensorFlow exposes the list of traces of a restored function publicly
 (`concrete_functions`) but not of an in-process one; the one private call this

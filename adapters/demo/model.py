@@ -1,4 +1,4 @@
-"""What every demo section shares: the model, its example inputs, and comparisons."""
+"""The demo's model (the loaded piece, its example inputs) and how every section compares to it."""
 
 from __future__ import annotations
 
