@@ -179,6 +179,8 @@ class SaverCheck:
         self._assigns: dict[str, list[node_def_pb2.NodeDef]] | None = None
         self._asset_verdicts: dict[Hashable, bool] = {}
         self._expanded: dict[Hashable, tuple[bool, list[Hashable]]] = {}
+        self._arguments: dict[str, dict[str, int]] = {}
+        self._identity_ends: dict[str, dict[str, str | None]] = {}
 
     def _default_problem(self) -> str | None:
         """Why the TF1 filename placeholder's default could name a path elsewhere, or None."""
@@ -265,9 +267,38 @@ class SaverCheck:
 
     def _in_function(self, graph: str, ref: str) -> tuple[str, str, int] | None:
         """The argument of `graph` that `ref` is (through identities), or None."""
-        args = [a.name for a in self.reach.library[graph].signature.input_arg]
-        sources = _sources(self.reach.function_nodes(graph), ref, set(args), _RESTORE_PATH_OPS, [])
-        return ("arg", graph, args.index(sources.pop())) if sources and len(sources) == 1 else None
+        if graph not in self._arguments:
+            self._arguments[graph] = {a.name: i for i, a in enumerate(self.reach.library[graph].signature.input_arg)}
+        arguments = self._arguments[graph]
+        end = self._through_identities(graph, node_name(ref), arguments.keys())
+        return ("arg", graph, arguments[end]) if end in arguments else None
+
+    def _through_identities(self, graph: str, name: str, stops: Iterable[str]) -> str | None:
+        """Where a tensor comes from once `Identity` nodes are passed (None: a loop or nothing).
+
+        Memoized per node, so that many readers of one long chain walk it once.
+        """
+        nodes = self.reach.nodes if graph == TOP_LEVEL else self.reach.function_nodes(graph)
+        memo = self._identity_ends.setdefault(graph, {})
+        path: list[str] = []
+        seen: set[str] = set()
+        end: str | None = None
+        while name not in memo:
+            node = nodes.get(name)
+            inputs = _data_inputs(node) if node is not None else []
+            if name in stops or node is None or node.op != "Identity" or len(inputs) != 1:
+                end = name
+                break
+            if name in seen:  # an identity loop leads nowhere
+                break
+            seen.add(name)
+            path.append(name)
+            name = node_name(inputs[0])
+        else:
+            end = memo[name]
+        for passed in path:
+            memo[passed] = end
+        return end
 
     def _expand(self, item: Hashable) -> tuple[bool, list[Hashable]]:
         if item not in self._expanded:
@@ -298,14 +329,13 @@ class SaverCheck:
 
     def _expand_top(self, name: str, consumer: str) -> tuple[bool, list[Hashable]]:
         """A top-level tensor read by `consumer`: an asset path the loader feeds (maybe via a variable)."""
-        if name in self._asset_tensors:
+        end = self._through_identities(TOP_LEVEL, name, self._asset_tensors)
+        if end in self._asset_tensors:
             # The loader feeds the real path only into the init op's run.
             return self.reach.reached_by(TOP_LEVEL, consumer) <= ASSET_FED, []
-        node = self.reach.nodes.get(name)
+        node = self.reach.nodes.get(end or "")
         if node is None or not node.input:
             return False, []
-        if node.op == "Identity":
-            return True, [("top", node_name(node.input[0]), consumer)]
         if node.op == "ReadVariableOp":  # TF2 keeps asset paths in a variable
             assigns = self._variable_assigns().get(node_name(node.input[0]), [])
             return bool(assigns), [("top", node_name(a.input[1]), a.name) for a in assigns]

@@ -288,13 +288,13 @@ def _reader(function: function_pb2.FunctionDef, argument: str) -> None:
     fill.input.extend(["table:table_handle:0", argument])
 
 
-def synthetic_tables(model: Path, readers: int, depth: int, *, cycle: bool = False) -> Path:
+def synthetic_tables(model: Path, readers: int, depth: int, *, identities: int = 0, cycle: bool = False) -> Path:
     """A SavedModel written proto by proto: `readers` table functions and a `depth`-deep call chain.
 
     Every table reads the model's one asset, whose path the top level passes in from the
-    table initializers (the loader feeds it there); the chain hands it down `depth`
-    functions to a last table. Legitimate (the scan must pass it) unless `cycle`, where
-    the chain's last function calls its first.
+    table initializers (the loader feeds it there), through `identities` chained `Identity`
+    nodes; the chain hands it down `depth` functions to a last table. Legitimate (the scan
+    must pass it) unless `cycle`, where the chain's last function calls its first.
     """
     from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
@@ -308,13 +308,16 @@ def synthetic_tables(model: Path, readers: int, depth: int, *, cycle: bool = Fal
     asset.attr["value"].tensor.dtype = tf.string.as_datatype_enum
     asset.attr["value"].tensor.string_val.append(b"vocab.txt")
     meta.asset_file_def.add(filename="vocab.txt").tensor_info.name = "asset_path:0"
+    path = "asset_path"
+    for index in range(identities):
+        path = graph.node.add(name=f"identity_{index}", op="Identity", input=[path]).name
     initializers = meta.collection_def["table_initializer"].node_list.value
     for index in range(readers):
         function = library.function.add()
         function.signature.name = f"reader_{index}"
         function.signature.input_arg.add(name="path", type=tf.string.as_datatype_enum)
         _reader(function, "path")
-        initializers.append(_call(graph.node.add(name=f"fill_{index}"), f"reader_{index}", "asset_path").name)
+        initializers.append(_call(graph.node.add(name=f"fill_{index}"), f"reader_{index}", path).name)
     for index in range(depth):
         function = library.function.add()
         function.signature.name = f"chain_{index}"
@@ -324,7 +327,7 @@ def synthetic_tables(model: Path, readers: int, depth: int, *, cycle: bool = Fal
         else:
             _reader(function, "path")
     if depth:
-        initializers.append(_call(graph.node.add(name="fill_chain"), "chain_0", "asset_path").name)
+        initializers.append(_call(graph.node.add(name="fill_chain"), "chain_0", path).name)
     proto = saved_model_pb2.SavedModel(saved_model_schema_version=1)
     proto.meta_graphs.add().CopyFrom(meta)
     attacks.write_proto(model, proto)

@@ -25,11 +25,11 @@ def _work(model) -> tuple[int, rsm.ScanReport]:
 
 def test_scan_work_grows_linearly_with_the_graph(tmp_path):
     _work(hostile.synthetic_tables(tmp_path / "warm", 2, 2))  # lazy imports and caches
-    small, small_report = _work(hostile.synthetic_tables(tmp_path / "small", 150, 150))
-    large, large_report = _work(hostile.synthetic_tables(tmp_path / "large", 300, 300))
+    small, small_report = _work(hostile.synthetic_tables(tmp_path / "small", 150, 150, identities=150))
+    large, large_report = _work(hostile.synthetic_tables(tmp_path / "large", 300, 300, identities=300))
     assert small_report.safe and large_report.safe, str(large_report)
-    assert (small_report.nodes, large_report.nodes) == (603, 1203)
-    # Twice the tables and twice the chain: twice the work, not four times (readers x nodes).
+    assert (small_report.nodes, large_report.nodes) == (753, 1503)
+    # Twice the tables, chains and identities: twice the work, not four times (readers x nodes).
     assert large / small < 2.3, (small, large)
 
 
