@@ -75,30 +75,42 @@ def _escaping_constant(node: node_def_pb2.NodeDef, envs: list[Env]) -> bool:
     )
 
 
-def _sources(
+def _derives(
     nodes: dict[str, node_def_pb2.NodeDef],
-    ref: str,
-    terminals: set[str],
+    start: str,
+    terminal: str,
     through: frozenset[str],
     envs: list[Env],
-) -> set[str] | None:
-    """The terminals a tensor derives from through `through` ops only, or None if through others."""
-    found: set[str] = set()
-    seen: set[str] = set()
-    stack = [node_name(ref)]
+    memo: dict[str, bool | None],
+) -> bool | None:
+    """Whether a tensor derives from `terminal` through `through` ops only.
+
+    Returns True (it does), False (only through allowed ops, but not from `terminal`) or
+    None (through another op, an escaping constant, a missing node or a loop). Iterative,
+    and memoized per node in `memo`, so that many checkpoint ops sharing one path subgraph
+    walk it once.
+    """
+    stack, on_path = [(start, False)], set()
     while stack:
-        name = stack.pop()
-        if name in seen:
+        name, finished = stack.pop()
+        if finished:
+            inputs = [node_name(i) for i in _data_inputs(nodes[name])]
+            found = [None if i in on_path else memo[i] for i in inputs]
+            memo[name] = None if None in found else any(found)
+            on_path.discard(name)
             continue
-        seen.add(name)
-        if name in terminals:
-            found.add(name)
+        if name in memo:
             continue
         node = nodes.get(name)
-        if node is None or node.op not in through or (node.op == "Const" and _escaping_constant(node, envs)):
-            return None
-        stack += [node_name(i) for i in _data_inputs(node)]
-    return found
+        if name == terminal:
+            memo[name] = True
+        elif node is None or node.op not in through or (node.op == "Const" and _escaping_constant(node, envs)):
+            memo[name] = None
+        else:
+            on_path.add(name)
+            stack.append((name, True))
+            stack += [(i, False) for i in map(node_name, _data_inputs(node)) if i not in on_path]
+    return memo[start]
 
 
 def _all_hold(
@@ -180,6 +192,7 @@ class SaverCheck:
         self._asset_verdicts: dict[Hashable, bool] = {}
         self._expanded: dict[Hashable, tuple[bool, list[Hashable]]] = {}
         self._arguments: dict[str, dict[str, int]] = {}
+        self._derivations: dict[tuple[str, EntryKind], dict[str, bool | None]] = {}
         self._identity_ends: dict[str, dict[str, str | None]] = {}
 
     def _default_problem(self) -> str | None:
@@ -226,8 +239,9 @@ class SaverCheck:
         through = _RESTORE_PATH_OPS if kind == EntryKind.RESTORE else _SAVE_PATH_OPS
         inputs = _data_inputs(node)
         envs = self.reach.bindings(graph)
+        memo = self._derivations.setdefault((graph, kind), {})
         for index in operands:
-            if index >= len(inputs) or _sources(nodes, inputs[index], {terminal}, through, envs) != {terminal}:
+            if index >= len(inputs) or _derives(nodes, node_name(inputs[index]), terminal, through, envs, memo) is not True:
                 return "its path does not come straight from the saver's filename input"
         return None
 
