@@ -18,8 +18,8 @@ import nox
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["oldest", "oldest_jax"]
 
-#: The protocol core, the CLI without extras, the Keras and Sonnet round trips, crosscheck on
-#: the bundled example, the security suite.
+#: The protocol core, the CLI without extras, hf:// handles, the Keras and Sonnet round trips,
+#: crosscheck on the bundled example, the security suite.
 OLDEST = (
     "tests/interface/test_piece.py",
     "tests/interface/test_loading.py",
@@ -27,6 +27,7 @@ OLDEST = (
     "tests/interface/test_check.py",
     "tests/interface/test_compat.py",
     "tests/interface/test_optional_extras.py",
+    "tests/interface/test_huggingface.py",
     "tests/adapters/keras/test_keras_layer.py",
     "tests/adapters/keras/test_keras_export.py",
     "tests/adapters/keras/test_keras_compat.py",
