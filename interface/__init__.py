@@ -35,7 +35,6 @@ if TYPE_CHECKING:
         check,
     )
     from reusable_savedmodel.interface.handles.resolve import resolve
-    from reusable_savedmodel.interface.handles.scanning import ScanFinding, ScanReport, scan
     from reusable_savedmodel.interface.loading import as_piece, load
     from reusable_savedmodel.interface.piece import Piece
     from reusable_savedmodel.interface.protocol import (
@@ -44,6 +43,8 @@ if TYPE_CHECKING:
         Structure,
     )
     from reusable_savedmodel.interface.saving import save
+    from reusable_savedmodel.interface.scanner.allowlist_scan import ScanFinding, ScanReport
+    from reusable_savedmodel.interface.scanning import scan
     from reusable_savedmodel.interface.spec import (
         CallSpec,
         KwargSpec,
@@ -58,7 +59,8 @@ _LAZY = {
     "ReusableModule": "authoring",
     **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "conformance"),
     "resolve": "handles.resolve",
-    **dict.fromkeys(("ScanFinding", "ScanReport", "scan"), "handles.scanning"),
+    **dict.fromkeys(("ScanFinding", "ScanReport"), "scanner.allowlist_scan"),
+    "scan": "scanning",
     **dict.fromkeys(("as_piece", "load"), "loading"),
     "Piece": "piece",
     **dict.fromkeys(("ReusableCallable", "ReusableSavedModel", "Structure"), "protocol"),

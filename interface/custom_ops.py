@@ -11,10 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Iterator
-from pathlib import Path
 
 import tensorflow as tf
-from google.protobuf import text_format
 from tensorflow.core.protobuf import saved_model_pb2
 
 from reusable_savedmodel.interface import compat
@@ -62,16 +60,6 @@ def is_text_op(op: str) -> bool:
     return op.startswith(TEXT_OP_PREFIX) or op in TEXT_OPS
 
 
-def _read(path: Path) -> saved_model_pb2.SavedModel:
-    proto = saved_model_pb2.SavedModel()
-    pb = path / "saved_model.pb"
-    if pb.exists():
-        proto.ParseFromString(pb.read_bytes())
-    else:
-        text_format.Parse((path / "saved_model.pbtxt").read_text(), proto)
-    return proto
-
-
 def _op_uses(proto: saved_model_pb2.SavedModel) -> Iterator[tuple[str, str]]:
     """`(op type, function or "graph")` for every node; calls of library functions skipped."""
     for meta_graph in proto.meta_graphs:
@@ -85,17 +73,17 @@ def _op_uses(proto: saved_model_pb2.SavedModel) -> Iterator[tuple[str, str]]:
                     yield node.op, function.signature.name
 
 
-def unregistered_ops(path: Path) -> dict[str, list[str]]:
+def unregistered_ops(proto: saved_model_pb2.SavedModel) -> dict[str, list[str]]:
     """The op types a SavedModel's graphs use that this process has not registered.
 
     Args:
-      path: A SavedModel directory (`saved_model.pb` or `saved_model.pbtxt`).
+      proto: Its parsed `saved_model.pb` (`saved_model_files.read_saved_model`).
 
     Returns:
       Op type -> the functions (or `"graph"`) that use it, each once, in order.
     """
     missing: dict[str, list[str]] = {}
-    for op, where in _op_uses(_read(path)):
+    for op, where in _op_uses(proto):
         if not compat.is_registered_op(op):
             places = missing.setdefault(op, [])
             if where not in places:
@@ -116,20 +104,20 @@ def _describe(missing: dict[str, list[str]]) -> str:
     )
 
 
-def require_ops(path: Path, handle: str) -> None:
-    """Makes sure every op the SavedModel at `path` uses is registered, before loading it.
+def require_ops(proto: saved_model_pb2.SavedModel, handle: str) -> None:
+    """Makes sure every op a SavedModel uses is registered, before loading it.
 
     Imports `tensorflow_text` when the graph uses TF Text ops and it is installed.
 
     Args:
-      path: The SavedModel directory.
+      proto: Its parsed `saved_model.pb`.
       handle: How to name the model in messages.
 
     Raises:
       MissingOpError: naming the unregistered ops and where they are used, and for TF
         Text ops the `pip install` command matching this TensorFlow.
     """
-    missing = unregistered_ops(path)
+    missing = unregistered_ops(proto)
     if not missing:
         return
     if any(is_text_op(op) for op in missing) and importlib.util.find_spec("tensorflow_text"):

@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Literal
 
 import tensorflow as tf
-from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import saved_model_pb2
 
 from reusable_savedmodel.interface.custom_ops import require_ops
-from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import contained_files, saved_model_files, scanning
 from reusable_savedmodel.interface.handles.resolve import Handle, is_tf1_hub_module, resolve
 from reusable_savedmodel.interface.piece import Piece
+from reusable_savedmodel.interface.scanner import allowlist_scan, contained_files, saved_model_files
 
 
-def _diagnose_load_failure(path: Path, handle: str, error: Exception) -> HandleError | None:
-    """Explains a failed `tf.saved_model.load` when the files themselves are bad."""
-    pb = path / "saved_model.pb"
-    if pb.exists():
-        proto = saved_model_pb2.SavedModel()
-        try:
-            proto.ParseFromString(pb.read_bytes())
-        except DecodeError:
-            return HandleError(
-                f"{handle!r}: {pb} is corrupt (not a SavedModel protocol buffer: {error})."
-            )
-    return None
-
-
-def _has_untagged_graph(path: Path) -> bool:
+def _has_untagged_graph(proto: saved_model_pb2.SavedModel) -> bool:
     """Whether the SavedModel has a meta graph with no tags (a TF1 Hub module's default)."""
-    pb = path / "saved_model.pb"
-    if not pb.exists():
-        return False
-    proto = saved_model_pb2.SavedModel()
-    try:
-        proto.ParseFromString(pb.read_bytes())
-    except DecodeError:
-        return False  # loading reports it
     return any(not m.meta_info_def.tags for m in proto.meta_graphs)
 
 
@@ -85,22 +60,17 @@ def load(
     text = os.fspath(handle)
     path = resolve(handle, **remote_options)
     # Before TensorFlow reads anything: no file linked from elsewhere, typed errors for bad
-    # files, no asset outside assets/.
+    # files, no asset outside assets/. `saved_model.pb` is parsed here, once: the scan, the
+    # TF1 tag choice and the op check all read this one parse.
     contained_files.require_contained(path, text)
-    saved_model_files.check_before_load(path, text)
+    proto = saved_model_files.check_before_load(path, text)
     if scan is not None:
-        scanning.enforce(path, text, scan)
+        allowlist_scan.enforce(path, text, scan, proto)
     tf1_hub_module = is_tf1_hub_module(path)
-    if tf1_hub_module and tags is None and _has_untagged_graph(path):
+    if tf1_hub_module and tags is None and _has_untagged_graph(proto):
         tags = []  # TF Hub's TF1 modules keep their inference graph under no tags
-    try:
-        require_ops(path, text)
-        obj = tf.saved_model.load(str(path), tags=tags, options=options)
-    except Exception as error:  # re-raised, explained when the files are at fault
-        diagnosis = _diagnose_load_failure(path, text, error)
-        if diagnosis is None:
-            raise
-        raise diagnosis from error
+    require_ops(proto, text)
+    obj = tf.saved_model.load(str(path), tags=tags, options=options)
     return Piece(obj, handle=text, tf1_hub_module=tf1_hub_module)
 
 

@@ -20,7 +20,7 @@ from reusable_savedmodel.interface.errors import (
     ReusableError,
     UnsafeModelError,
 )
-from reusable_savedmodel.interface.handles import contained_files
+from reusable_savedmodel.interface.scanner import contained_files
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES

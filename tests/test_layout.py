@@ -9,6 +9,8 @@ with a literal name. The rules (see docs/design.md, "Floors"):
   above the adapters (keras_jax, cli, demo, crosscheck, examples); flax may import jax.
   Keras on the JAX backend needs both the Keras and the JAX adapter: it lives above them
   (`keras_jax`), and the Keras adapter finds it as a plugin through an entry point;
+- the scan's room (`interface.scanner`) judges a SavedModel directory and knows nothing of
+  handles or pieces: of the core it imports only itself, `errors` and `compat`;
 - no import circles among the project's modules.
 """
 
@@ -39,6 +41,9 @@ FRAMEWORKS = frozenset(
 FRAMEWORK_ADAPTERS = ("keras", "sonnet", "jax", "flax")
 #: Adapter -> the other adapters it may import: Flax is a JAX library.
 ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
+#: The scan's room, and the only parts of the core it may import besides itself.
+SCANNER = f"{INTERFACE}.scanner"
+SCANNER_MAY_IMPORT = (SCANNER, f"{INTERFACE}.errors", f"{INTERFACE}.compat")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +179,26 @@ def test_the_layout_is_read():
     assert any(imp.target == f"{ADAPTERS}.crosscheck" for imp in lazy), lazy
 
 
+def scanner_violations(imports: list[Import]) -> list[Import]:
+    """Imports by the scanner room of any part of the core but itself, `errors` and `compat`."""
+
+    def within(module: str, roots: tuple[str, ...]) -> bool:
+        return any(module == root or module.startswith(root + ".") for root in roots)
+
+    return [
+        imp
+        for imp in imports
+        if within(imp.module, (SCANNER,))
+        and within(imp.target, (INTERFACE,))
+        and not within(imp.target, SCANNER_MAY_IMPORT)
+    ]
+
+
+def test_the_scanner_knows_nothing_of_handles_or_pieces():
+    bad = scanner_violations(IMPORTS)
+    assert not bad, "the scanner imports the core outside its room:\n" + "\n".join(map(str, bad))
+
+
 def test_interface_imports_only_tensorflow_and_itself():
     bad = interface_violations(IMPORTS)
     assert not bad, "interface must import no other framework and nothing of adapters:\n" + "\n".join(map(str, bad))
@@ -195,6 +220,8 @@ def test_no_import_circles():
         ([Import(f"{INTERFACE}.piece", "keras", 3)], interface_violations),
         ([Import(f"{INTERFACE}.handles.cache", "tensorflow_hub.resolver", 3)], interface_violations),
         ([Import(f"{INTERFACE}.check", f"{ADAPTERS}.crosscheck", 9)], interface_violations),
+        ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.piece", 5)], scanner_violations),
+        ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.handles.resolve", 5)], scanner_violations),
         ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.sonnet", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.flax.consume", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.sonnet.produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
@@ -216,6 +243,13 @@ def test_each_rule_allows_what_the_floors_allow():
         Import(f"{ADAPTERS}.keras.consume", f"{INTERFACE}.kit", 1),
     ]
     assert interface_violations(allowed) == [] and adapter_violations(allowed) == []
+    scanner = [
+        Import(f"{SCANNER}.allowlist_scan", f"{SCANNER}.graph_walk", 1),
+        Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.compat", 1),
+        Import(f"{SCANNER}.contained_files", f"{INTERFACE}.errors", 1),
+        Import(f"{INTERFACE}.scanning", f"{INTERFACE}.piece", 1),
+    ]
+    assert scanner_violations(scanner) == []
 
 
 def test_the_keras_adapter_finds_its_jax_backend_through_the_installed_entry_point():

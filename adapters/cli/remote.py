@@ -13,7 +13,7 @@ from reusable_savedmodel.interface.plurals import counted
 
 def _scan(args: argparse.Namespace) -> int:
     handle_ready(args.handle, verbose=args.verbose)
-    from reusable_savedmodel.interface.handles.scanning import scan
+    from reusable_savedmodel.interface.scanning import scan
 
     report = scan(args.handle)
     print(report.dumps() if args.json else report)

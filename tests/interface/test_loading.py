@@ -1,5 +1,6 @@
 """load/resolve on local handles, and the error for each kind of bad handle."""
 
+import pathlib
 import shutil
 
 import numpy as np
@@ -58,3 +59,23 @@ def test_load_gives_a_fresh_object_each_time(zoo_path):
     a.variables[0].assign(5.0)
     assert float(b.variables[0]) == 2.0
     assert a.handle == zoo_path("mul")
+
+
+def test_saved_model_pb_is_read_once_per_strict_load(zoo_path, monkeypatch):
+    """The scan, the TF1 tag choice and the op check share one parse of saved_model.pb.
+
+    Counted at the file: every read of `saved_model.pb` the library makes goes through
+    `Path.read_bytes` (TensorFlow's own loader reads it with its C++ file system instead).
+    """
+    reads = []
+    read_bytes = pathlib.Path.read_bytes
+
+    def counting(self: pathlib.Path) -> bytes:
+        if self.name == "saved_model.pb":
+            reads.append(self)
+        return read_bytes(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", counting)
+    piece = rsm.load(zoo_path("mul"), scan="strict")
+    np.testing.assert_allclose(piece([1.0]).numpy(), [2.0])
+    assert len(reads) == 1

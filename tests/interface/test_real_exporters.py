@@ -16,6 +16,7 @@ from fixtures.real_exporters import X2, X3, loss_gradients
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface import custom_ops
+from reusable_savedmodel.interface.scanner import saved_model_files
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow
@@ -117,7 +118,7 @@ def _with_op_renamed(source: str, target, old: str, new: str, *, in_function: st
 def test_missing_tf_text_op_names_the_package_to_install(zoo_path, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", [p for p in sys.path if "tensorflow_text" not in p])
     path = _with_op_renamed(zoo_path("mul"), tmp_path / "m", "Mul", "TFText>RoundRobinTrim")
-    assert "TFText>RoundRobinTrim" in custom_ops.unregistered_ops(path)
+    assert "TFText>RoundRobinTrim" in custom_ops.unregistered_ops(saved_model_files.read_saved_model(path, str(path)))
     major_minor = ".".join(tf.__version__.split(".")[:2])
     with pytest.raises(rsm.ReusableError, match=rf'TFText>RoundRobinTrim.*pip install "tensorflow-text=={major_minor}\.\*"'):
         rsm.load(path)

@@ -20,10 +20,10 @@ from tensorflow.core.framework import attr_value_pb2
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.interface.handles import scanning
+from reusable_savedmodel.interface.scanner import allowlist_scan
 
 
-def _refused(model: Path) -> scanning.ScanReport:
+def _refused(model: Path) -> allowlist_scan.ScanReport:
     """Scans `model`, requires strict loading to refuse it, returns the report."""
     report = rsm.scan(model)
     with pytest.raises(rsm.UnsafeModelError, match="refused by the strict scan"):
@@ -34,10 +34,10 @@ def _refused(model: Path) -> scanning.ScanReport:
 def test_tf1_saver_with_an_extra_save_on_the_restore_path(tmp_path, outside, no_load):
     model = attacks.tf1_forged_restore(tmp_path / "model", str(outside / "pwned"))
     report = _refused(model)
-    [save] = [f for f in report.findings if f.category is scanning.Category.FILE_WRITE]
+    [save] = [f for f in report.findings if f.category is allowlist_scan.Category.FILE_WRITE]
     assert (save.op, save.node) == ("SaveV2", "evil/SaveV2")
     assert "restore" in save.entries and "not only from the saver's save path" in save.reason
-    [forged] = [f for f in report.findings if f.category is scanning.Category.SAVER]
+    [forged] = [f for f in report.findings if f.category is allowlist_scan.Category.SAVER]
     assert forged.node == "evil/SaveV2" and "which the saver did not create" in forged.reason
     # The saver's own ops stay exempt: only the attack is reported.
     assert {f.node for f in report.findings} == {"evil/SaveV2"}
@@ -46,7 +46,7 @@ def test_tf1_saver_with_an_extra_save_on_the_restore_path(tmp_path, outside, no_
 def test_tf2_initializer_writing_a_checkpoint(tmp_path, outside, no_load):
     model = attacks.tf2_initializer_io(tmp_path / "model", str(outside / "pwned"))
     [finding] = _refused(model).findings
-    assert (finding.op, finding.kind) == ("SaveV2", scanning.Kind.DANGEROUS)
+    assert (finding.op, finding.kind) == ("SaveV2", allowlist_scan.Kind.DANGEROUS)
     assert "initializer resource._initialize" in finding.entries
 
 
@@ -100,7 +100,7 @@ def test_graph_in_a_string_is_unknown(tmp_path, zoo_path, outside, no_load):
     graph = attr_value_pb2.AttrValue(s=attacks.dataset_graph_string(str(outside / "secret.txt")))
     attacks.with_op(model, "DatasetFromGraph", [], graph_def_const=graph)
     [finding] = _refused(model).findings
-    assert (finding.op, finding.kind) == ("DatasetFromGraph", scanning.Kind.UNKNOWN)
+    assert (finding.op, finding.kind) == ("DatasetFromGraph", allowlist_scan.Kind.UNKNOWN)
     assert "__call__" in finding.entries
     assert "serialized inside a tensor" in finding.reason
 
@@ -223,5 +223,5 @@ def test_xla_programs_calling_back_into_python(tmp_path, zoo_path, program, flag
     attacks.with_op(model, "XlaCallModule", module=attr_value_pb2.AttrValue(s=program))
     report = rsm.scan(model)
     assert [(f.op, f.category) for f in report.findings] == (
-        [("XlaCallModule", scanning.Category.PROCESS)] if flagged else []
+        [("XlaCallModule", allowlist_scan.Category.PROCESS)] if flagged else []
     )

@@ -18,7 +18,7 @@ import tensorflow as tf
 from google.protobuf import descriptor_pb2
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import call_graph, scanning
+from reusable_savedmodel.interface.scanner import allowlist_scan, call_graph
 
 _MODULES = {
     "call": hostile.Printer,
@@ -27,7 +27,7 @@ _MODULES = {
 }
 
 
-def _refused(model: Path) -> scanning.ScanReport:
+def _refused(model: Path) -> allowlist_scan.ScanReport:
     """Scans `model`, requires strict loading to refuse it, returns the report."""
     report = rsm.scan(model)
     with pytest.raises(rsm.UnsafeModelError, match="refused by the strict scan"):
@@ -52,7 +52,7 @@ def test_a_placeholder_bound_to_a_file_is_refused(tmp_path, outside, no_load, vi
     victim = outside / "victim"
     model = hostile.placeholder_stream(tmp_path / "model", _MODULES[via](), [f"file://{victim}"])
     [finding] = _refused(model).findings
-    assert (finding.op, finding.category) == ("PrintV2", scanning.Category.FILE_WRITE)
+    assert (finding.op, finding.category) == ("PrintV2", allowlist_scan.Category.FILE_WRITE)
     assert finding.reason == f"prints to file://{victim}"
     if via == "initializer":
         assert any(e.startswith("initializer") for e in finding.entries)
@@ -120,7 +120,7 @@ def test_a_proto_descriptor_source_bound_by_the_caller(tmp_path, outside, no_loa
     source = str(outside / "secret.txt")
     report = _refused(hostile.placeholder_descriptor_source(tmp_path / "model", source))
     [finding] = [f for f in report.findings if f.op == "DecodeProtoV2"]
-    assert finding.category is scanning.Category.FILE_READ
+    assert finding.category is allowlist_scan.Category.FILE_READ
     assert finding.reason == f"reads proto descriptors from {source}"
 
 

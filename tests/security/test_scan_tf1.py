@@ -11,7 +11,7 @@ import scan_attack_models as hostile
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import scanning
+from reusable_savedmodel.interface.scanner import allowlist_scan
 
 
 def test_the_local_variable_attack_is_real(tmp_path):
@@ -27,7 +27,7 @@ def test_a_local_variable_initializer_running_the_save_op_is_refused(tmp_path, o
     report = rsm.scan(model)
     with pytest.raises(rsm.UnsafeModelError, match="refused by the strict scan"):
         rsm.load(model, scan="strict")
-    writes = {f.op: f for f in report.findings if f.category is scanning.Category.FILE_WRITE}
+    writes = {f.op: f for f in report.findings if f.category is allowlist_scan.Category.FILE_WRITE}
     assert set(writes) == {"SaveV2", "MergeV2Checkpoints"}
     assert all("initializer local_variables" in f.entries for f in writes.values())
     # The filename's default (what an unfed run writes to) is itself flagged, on every saver op.

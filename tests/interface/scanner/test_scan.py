@@ -11,7 +11,7 @@ from tensorflow.python.framework import op_def_registry
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.interface.handles import op_allowlist, op_dangerous, scanning
+from reusable_savedmodel.interface.scanner import allowlist_scan, op_allowlist, op_dangerous
 
 
 class Risky(tf.Module):
@@ -81,10 +81,10 @@ def test_risky_ops_are_found_in_nested_functions(risky_path):
     [read] = [f for f in report.findings if f.op == "ReadFile"]
     assert "cond_true" in read.function  # a tf.cond branch, not the top-level __call__
     assert [f.risk for f in report.findings] == sorted(
-        (f.risk for f in report.findings), key=list(scanning.Risk).index
+        (f.risk for f in report.findings), key=list(allowlist_scan.Risk).index
     )
     assert set(report.by_function()) == {f.function for f in report.findings}
-    assert read.entries == ("__call__",) and read.kind is scanning.Kind.DANGEROUS
+    assert read.entries == ("__call__",) and read.kind is allowlist_scan.Kind.DANGEROUS
     [save] = [f for f in report.findings if f.op == "SaveV2"]
     assert save.entries == ("function dump",) and "not only from the saver's save path" in save.reason
     assert report.dangerous_ops == {op for op, _, _ in found} and report.unknown_ops == set()
@@ -127,10 +127,10 @@ def test_scan_of_pieces_and_in_process_objects(zoo_path):
 
 def test_corrupt_and_missing_saved_model(tmp_path):
     with pytest.raises(rsm.HandleError, match="expected saved_model.pb"):
-        scanning.scan_saved_model(tmp_path)
+        allowlist_scan.scan_directory(tmp_path)
     (tmp_path / "saved_model.pb").write_bytes(b"\x0a\xff\xff\xff garbage")
     with pytest.raises(rsm.HandleError, match="saved_model.pb is corrupt"):
-        scanning.scan_saved_model(tmp_path)
+        allowlist_scan.scan_directory(tmp_path)
 
 
 def test_cli_scan(risky_path, zoo_path, capsys):

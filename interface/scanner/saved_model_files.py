@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2, trackable_object_graph_pb2
 
 from reusable_savedmodel.interface.errors import HandleError, UnsafeModelError
-from reusable_savedmodel.interface.handles.call_graph import CallGraph
+from reusable_savedmodel.interface.scanner.call_graph import CallGraph
 
 ASSETS_DIR = "assets"
 _TF1_ASSETS = "saved_model_assets"

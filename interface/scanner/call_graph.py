@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping
 from tensorflow.core.framework import function_pb2, node_def_pb2
 
 from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import attr_binding
-from reusable_savedmodel.interface.handles.attr_binding import EMPTY, AttrValue, Env
+from reusable_savedmodel.interface.scanner import attr_binding
+from reusable_savedmodel.interface.scanner.attr_binding import EMPTY, AttrValue, Env
 
 #: Where top-level graph nodes are reported (functions are reported by name).
 TOP_LEVEL = "<graph>"

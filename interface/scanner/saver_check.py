@@ -31,8 +31,8 @@ from collections.abc import Callable, Hashable, Iterable
 
 from tensorflow.core.framework import node_def_pb2
 
-from reusable_savedmodel.interface.handles.attr_binding import Env, effective
-from reusable_savedmodel.interface.handles.graph_walk import (
+from reusable_savedmodel.interface.scanner.attr_binding import Env, effective
+from reusable_savedmodel.interface.scanner.graph_walk import (
     ASSET_FED,
     TOP_LEVEL,
     Entry,
@@ -40,7 +40,7 @@ from reusable_savedmodel.interface.handles.graph_walk import (
     Reach,
     node_name,
 )
-from reusable_savedmodel.interface.handles.saved_model_files import asset_file_defs
+from reusable_savedmodel.interface.scanner.saved_model_files import asset_file_defs
 
 #: Checkpoint op -> (the entry that may run it, the indices of its path operands).
 CHECKPOINT_OPS = {

@@ -1,4 +1,4 @@
-"""`scan`: an allowlist scan of everything a SavedModel can run, before anything runs.
+"""An allowlist scan of everything a SavedModel directory can run, before anything runs.
 
 Loading a SavedModel runs code: TF1 restore ops, TF2 resource initializers and restore
 functions run inside `tf.saved_model.load`, before any call. So the scan reads
@@ -24,43 +24,38 @@ import dataclasses
 import enum
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import tensorflow as tf
 from tensorflow.core.framework import node_def_pb2
-from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from reusable_savedmodel.interface import compat
 from reusable_savedmodel.interface.errors import UnsafeModelError
-from reusable_savedmodel.interface.handles import (
+from reusable_savedmodel.interface.scanner import (
     attr_binding,
     contained_files,
     graph_walk,
     saved_model_files,
 )
-from reusable_savedmodel.interface.handles.attr_binding import AttrValue
-from reusable_savedmodel.interface.handles.graph_walk import TOP_LEVEL, Entry, Reach
-from reusable_savedmodel.interface.handles.op_allowlist import ALLOWED_OPS
-from reusable_savedmodel.interface.handles.op_dangerous import (
+from reusable_savedmodel.interface.scanner.attr_binding import AttrValue
+from reusable_savedmodel.interface.scanner.graph_walk import TOP_LEVEL, Entry, Reach
+from reusable_savedmodel.interface.scanner.op_allowlist import ALLOWED_OPS
+from reusable_savedmodel.interface.scanner.op_dangerous import (
     DANGEROUS_OPS,
     FROM_GRAPH_REASON,
     Category,
 )
-from reusable_savedmodel.interface.handles.resolve import resolve
-from reusable_savedmodel.interface.handles.saver_check import (
+from reusable_savedmodel.interface.scanner.saver_check import (
     ASSET_READERS,
     CHECKPOINT_OPS,
     SaverCheck,
 )
-from reusable_savedmodel.interface.piece import Piece
 
 __all__ = ["ATTRIBUTE_RULES", "AttributeRule", "Category", "Kind", "Risk", "ScanFinding", "ScanMode", "ScanReport", "TOP_LEVEL",
-           "enforce", "scan", "scan_saved_model"]
+           "enforce", "scan_directory"]
 
 _log = logging.getLogger(__name__)
 
@@ -344,12 +339,16 @@ def _scan_meta_graph(meta_graph: meta_graph_pb2.MetaGraphDef, target: str) -> tu
     return findings, len(graphs), count
 
 
-def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
+def scan_directory(
+    path: Path, target: str | None = None, proto: saved_model_pb2.SavedModel | None = None
+) -> ScanReport:
     """Scans a SavedModel directory's graphs and asset paths without loading it.
 
     Args:
       path: The directory holding `saved_model.pb` (or `saved_model.pbtxt`).
       target: How to name it in the report (default: the path).
+      proto: Its `saved_model.pb`, when the caller has already read it
+        (`saved_model_files.read_saved_model`); read here otherwise.
 
     Returns:
       The report over every meta graph, function and node.
@@ -361,7 +360,8 @@ def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
     """
     target = target or str(path)
     contained_files.require_contained(path, target)
-    proto = saved_model_files.read_saved_model(path, target)
+    if proto is None:
+        proto = saved_model_files.read_saved_model(path, target)
     findings: list[ScanFinding] = [
         ScanFinding(
             function=TOP_LEVEL,
@@ -384,39 +384,16 @@ def scan_saved_model(path: Path, target: str | None = None) -> ScanReport:
     return ScanReport(target=target, findings=tuple(unique), functions=functions, nodes=nodes)
 
 
-def scan(x: Any, **remote_options: Any) -> ScanReport:
-    """Flags every op in a model's graphs that is not reviewed pure computation.
-
-    Args:
-      x: A handle (directory, `file://`, archive or http(s) URL), a Piece, or a loaded or
-        in-process object. Handles are scanned before anything is loaded; objects without
-        a handle are saved to a temporary directory first.
-      **remote_options: Options for remote handles (`sha256`, `timeout`, ...).
-
-    Returns:
-      A `ScanReport`; `report.raise_if_unsafe()` refuses a model with any finding.
-
-    Raises:
-      HandleError: if a handle names no readable SavedModel.
-      DownloadError: if a remote handle cannot be fetched.
-    """
-    if isinstance(x, Piece) and x.handle is not None:
-        x = x.handle
-    if isinstance(x, (str, os.PathLike)):
-        return scan_saved_model(resolve(x, **remote_options), os.fspath(x))
-    obj = x.obj if isinstance(x, Piece) else x
-    with tempfile.TemporaryDirectory(prefix="rsm-scan-") as tmp:
-        tf.saved_model.save(obj, tmp)
-        return scan_saved_model(Path(tmp), target=f"in-process {type(obj).__name__}")
-
-
-def enforce(path: Path, handle: str, mode: ScanMode) -> ScanReport:
+def enforce(
+    path: Path, handle: str, mode: ScanMode, proto: saved_model_pb2.SavedModel | None = None
+) -> ScanReport:
     """Scans a resolved SavedModel before loading: logs findings, or refuses on any.
 
     Args:
       path: The SavedModel directory.
       handle: The handle, for messages.
       mode: `"warn"` logs a warning listing the findings; `"strict"` raises.
+      proto: Its `saved_model.pb`, when the caller has already read it.
 
     Returns:
       The report.
@@ -427,7 +404,7 @@ def enforce(path: Path, handle: str, mode: ScanMode) -> ScanReport:
     """
     if mode not in ("warn", "strict"):
         raise ValueError(f"scan: expected 'warn', 'strict' or None, got {mode!r}.")
-    report = scan_saved_model(path, handle)
+    report = scan_directory(path, handle, proto)
     if mode == "strict":
         report.raise_if_unsafe()
     elif not report.safe:

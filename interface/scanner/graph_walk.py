@@ -26,8 +26,8 @@ from tensorflow.core.framework import function_pb2, node_def_pb2, variable_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles.attr_binding import EMPTY, Env
-from reusable_savedmodel.interface.handles.call_graph import TOP_LEVEL, CallGraph
+from reusable_savedmodel.interface.scanner.attr_binding import EMPTY, Env
+from reusable_savedmodel.interface.scanner.call_graph import TOP_LEVEL, CallGraph
 
 __all__ = ["ASSET_FED", "INIT_OP", "TOP_LEVEL", "Entry", "EntryKind", "Reach", "components", "node_name", "walk"]
 
