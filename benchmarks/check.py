@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import cli, keras_jax, loading, memory, scan_speed, timing
-from benchmarks.models import NATIVE_MODEL
+from benchmarks.models import NATIVE_MODEL, REAL_MODEL
 from benchmarks.run import RESULTS
 
 
@@ -64,10 +64,29 @@ CALL_TARGETS = (
     ),
 )
 CALL_MODELS = ("keras_mlp", "tiny_mlp", "mlp")
+#: Issue 28: a real convnet (`REAL_MODEL`, tf_keras MobileNetV2 as TF Hub ships it) against
+#: what users would pick instead, per call, eager training step and load. Inside a graph
+#: the wrapper adds no op (tests/benchmarks/test_graph_call.py), hence 1.02. Keras 3's
+#: TFSMLayer drops `training`: its step runs the inference trace, less work than ours.
+REAL_MODEL_TARGETS = tuple(
+    Target(path, reference, limit, (REAL_MODEL,))
+    for path, references, limit in (
+        ("KerasLayer eager", ("raw obj(x)", "keras TFSMLayer", "hub.KerasLayer (tf_keras)"), 1.05),
+        ("KerasLayer tf.function", ("raw in tf.function", "keras TFSMLayer tf.function", "hub.KerasLayer tf.function"), 1.02),
+        ("KerasLayer step (tape)", ("raw step (tape)", "keras TFSMLayer step (tape)", "hub.KerasLayer step (tape)"), 1.05),
+        ("SonnetModule eager", ("raw obj(x)",), 1.05),
+        ("SonnetModule tf.function", ("raw in tf.function",), 1.02),
+    )
+    for reference in references
+)
 #: KerasLayer on Keras's JAX backend against the same network in Keras on JAX: eager
 #: call, `predict` and a training step (`benchmarks.keras_jax`, its own process).
 KERAS_JAX_TARGETS = tuple(Target(path, own, 1.10, (keras_jax.MODEL,)) for path, own in keras_jax.PAIRS)
 LOAD_TARGETS = (Target(loading.CACHE_HIT, loading.LOCAL, 1.05),)
+REAL_MODEL_LOAD_TARGETS = tuple(
+    Target(loading.KERAS_LAYER, anchor, 1.05, (REAL_MODEL,))
+    for anchor in (loading.BASELINE, loading.TFSM_LAYER, loading.HUB_LAYER)
+)
 GPU_TARGETS = (
     Target("to_jax + jax.jit", "native Flax jax.jit", 1.10),
     Target("FlaxModule nnx.jit", "native Flax nnx.jit", 1.10),
@@ -101,11 +120,19 @@ def _verdicts(targets: tuple[Target, ...], rows: list[dict[str, Any]], keys: tup
                 yield Verdict(target, name, None, "not measured")
                 continue
             ratio = path.median / reference.median
+            low, high = timing.paired_band(path, reference)
             figures = (
                 f"{ratio:.3f}x ({path.median * scale:,.1f} vs {reference.median * scale:,.1f} {unit}; "
-                f"paired {timing.paired_ratio(path, reference):.3f}x)"
+                f"paired {timing.paired_ratio(path, reference):.3f}x, IQR {low:.3f}-{high:.3f})"
             )
             yield Verdict(target, name, ratio <= target.limit, figures)
+
+
+def _real_model_verdicts(targets: tuple[Target, ...], rows: list[dict[str, Any]], keys: tuple[str, ...], unit: str) -> list[Verdict]:
+    real = [r for r in rows if r["model"] == REAL_MODEL]
+    if not real:
+        return [Verdict(t, REAL_MODEL, None, f"not measured: run with --models/--load-models {REAL_MODEL}") for t in targets]
+    return list(_verdicts(targets, real, keys, unit))
 
 
 #: Issue 18's memory targets, in multiples of the weights: to_jax's peak over loading
@@ -173,17 +200,19 @@ def evaluate(results: dict[str, Any], gpu: dict[str, Any] | None, scan: dict[str
       scan: `benchmarks.scan_speed`'s results, or None when there were none.
 
     Returns:
-      The verdicts, CPU call targets first (Keras on JAX last of them), then load, memory,
-      first output, scan speed, then GPU.
+      The verdicts, CPU call targets first (then the real model's, Keras on JAX last of
+      them), then load (the real model's last), memory, first output, scan speed, then GPU.
     """
     models = {*CALL_MODELS, *(m for t in CALL_TARGETS for m in t.models or ())}
     calls = [r for r in results["call"] if r["model"] in models]
     verdicts = [*_verdicts(CALL_TARGETS, calls, ("model", "batch"), "us")]
+    verdicts += _real_model_verdicts(REAL_MODEL_TARGETS, results["call"], ("model", "batch"), "us")
     if results.get("keras_jax"):
         verdicts += _verdicts(KERAS_JAX_TARGETS, results["keras_jax"], ("model", "batch"), "us")
     else:
         verdicts += [Verdict(t, "Keras on JAX", None, "not measured") for t in KERAS_JAX_TARGETS]
     verdicts += _verdicts(LOAD_TARGETS, results.get("load", []), ("model",), "ms")
+    verdicts += _real_model_verdicts(REAL_MODEL_LOAD_TARGETS, results.get("load", []), ("model",), "ms")
     verdicts += _memory_verdicts(results.get("memory"))
     verdicts += _first_result_verdicts(results.get("first_result"))
     verdicts += _scan_verdicts(scan)

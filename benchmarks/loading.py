@@ -15,6 +15,8 @@ from typing import Any
 BASELINE = "tf.saved_model.load"
 #: The cache-hit target compares these two.
 LOCAL, CACHE_HIT = "rsm.load(path)", "rsm.load(url), cache hit"
+#: KerasLayer's loader and the anchors' (Keras 3's TFSMLayer, tensorflow_hub on tf_keras).
+KERAS_LAYER, TFSM_LAYER, HUB_LAYER = "KerasLayer(path)", "keras TFSMLayer(path)", "hub.KerasLayer(path)"
 
 Loader = Callable[[Path, str], Callable[[], Any]]
 
@@ -40,6 +42,18 @@ def _keras_layer(path: Path, url: str) -> Callable[[], Any]:
     return lambda: KerasLayer(str(path))
 
 
+def _tfsm_layer(path: Path, url: str) -> Callable[[], Any]:
+    import keras
+
+    return lambda: keras.layers.TFSMLayer(str(path), call_endpoint="__call__")
+
+
+def _hub_layer(path: Path, url: str) -> Callable[[], Any]:
+    import tensorflow_hub as hub
+
+    return lambda: hub.KerasLayer(str(path))
+
+
 def _sonnet_module(path: Path, url: str) -> Callable[[], Any]:
     from reusable_savedmodel.adapters.sonnet import SonnetModule
 
@@ -63,7 +77,9 @@ LOADERS: dict[str, Loader] = {
     BASELINE: _tf_load,
     LOCAL: _rsm_load(lambda path, url: path),
     CACHE_HIT: _rsm_load(lambda path, url: url),
-    "KerasLayer(path)": _keras_layer,
+    KERAS_LAYER: _keras_layer,
+    TFSM_LAYER: _tfsm_layer,
+    HUB_LAYER: _hub_layer,
     "SonnetModule(path)": _sonnet_module,
     "to_jax(path)": _to_jax,
     "FlaxModule(path)": _flax_module,

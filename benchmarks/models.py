@@ -44,6 +44,18 @@ def _mobilenet(path: Path) -> None:
     tf.saved_model.save(model, str(path))
 
 
+def _tf_keras_mobilenet_035(path: Path) -> None:
+    """A real convnet as hub users export it: tf_keras MobileNetV2 (alpha 0.35, 96x96,
+    random weights, batch norm) saved whole with `tf.saved_model.save`, as TF Hub's
+    image models are; Keras 3's `TFSMLayer` and `hub.KerasLayer` load the same files."""
+    import tensorflow as tf
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(0)
+    net = tf_keras.applications.MobileNetV2(input_shape=SHAPES[REAL_MODEL], alpha=0.35, weights=None)
+    tf.saved_model.save(net, str(path))
+
+
 def _tf_keras_mlp(path: Path) -> None:
     """The classic hub producer at the size where dispatch dominates: a 64-32-4 tf_keras MLP."""
     import tensorflow as tf
@@ -62,23 +74,28 @@ def _tf_keras_mlp(path: Path) -> None:
 
 #: The model the native networks are written for (see `benchmarks.native`).
 NATIVE_MODEL = "keras_mlp"
+#: The real architecture timed against the anchors users would pick instead (TFSMLayer,
+#: hub.KerasLayer, the raw object), for calls, training steps and loading.
+REAL_MODEL = "mobilenet_v2_035"
 #: name -> input shape without the batch dimension.
 SHAPES: dict[str, tuple[int, ...]] = {
     "tiny_mlp": (4,),
     "keras_mlp": (64,),
     "mlp": (256,),
     "mobilenet_v2": (128, 128, 3),
+    REAL_MODEL: (96, 96, 3),
     "wide_mlp": (2048,),
 }
 
 #: name -> exporter. `tiny_mlp` is pure call overhead, `keras_mlp` the eager-vs-graph and
-#: native-baseline case; `wide_mlp` (64 MiB of weights, a trivial graph) makes any copy of
-#: the weights plain in the memory figures.
+#: native-baseline case, `REAL_MODEL` a real convnet as TF Hub ships it; `wide_mlp` (64 MiB
+#: of weights, a trivial graph) makes any copy of the weights plain in the memory figures.
 EXPORTERS: dict[str, Callable[[Path], None]] = {
     "tiny_mlp": _zoo_mlp(),
     "keras_mlp": _tf_keras_mlp,
     "mlp": _zoo_mlp(features=256, hidden=1024, classes=10),
     "mobilenet_v2": _mobilenet,
+    REAL_MODEL: _tf_keras_mobilenet_035,
     "wide_mlp": _zoo_mlp(features=2048, hidden=8192, classes=10),
 }
 

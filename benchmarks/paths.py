@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from benchmarks import models, native
+from benchmarks import models, native, tape_steps
 from benchmarks.binding import Bind, flax_module, jit_apply, jitted, nnx_jit
 from benchmarks.source import Source
 
@@ -21,6 +21,8 @@ tf.get_logger().setLevel("ERROR")
 
 #: The path every ratio is taken against: the loaded object's eager call.
 BASELINE = "raw obj(x)"
+#: The loaded object's eager training step, the steps' reference.
+RAW_STEP = "raw step (tape)"
 
 
 def _eager(fn: Callable[[tf.Tensor], Any]) -> Bind:
@@ -189,4 +191,9 @@ PATHS: dict[str, tuple[Callable[[Source], Bind], str]] = {
     "native JAX step": (_native_model_only(lambda s: native.jax_step(native.jax_forward, native.jax_params(s.obj))), "jax"),
     "FlaxModule step": (_native_model_only(_flax_module_step), "flax"),
     "native Flax step": (_native_model_only(lambda s: native.nnx_step(native.flax_model(s.obj))), "flax"),
+    # Eager GradientTape steps on every model, against the anchors (see `tape_steps`).
+    RAW_STEP: (tape_steps.raw_step, "tensorflow"),
+    "KerasLayer step (tape)": (tape_steps.keras_layer_step, "keras"),
+    "keras TFSMLayer step (tape)": (tape_steps.tfsm_layer_step, "keras"),
+    "hub.KerasLayer step (tape)": (tape_steps.hub_layer_step, "tensorflow_hub"),
 }

@@ -37,18 +37,30 @@ FIRST_RESULT_MODEL = "mobilenet_v2"
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=tuple(STEMS), default="cpu")
     parser.add_argument("--artifacts", type=Path, help="--device gpu: what benchmarks.gpu_artifacts wrote")
-    parser.add_argument("--models", nargs="+", default=["keras_mlp", "tiny_mlp", "mlp", "mobilenet_v2"], choices=list(models.SHAPES))
+    parser.add_argument("--models", nargs="+", default=["keras_mlp", "tiny_mlp", "mlp", "mobilenet_v2", models.REAL_MODEL], choices=list(models.SHAPES))
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--repeats", type=int, default=25, help="most timed blocks per path")
     parser.add_argument("--min-repeats", type=int, default=5, help="fewest timed blocks per path")
     parser.add_argument("--number", type=int, default=50, help="most calls per block")
     parser.add_argument("--budget", type=float, default=10.0, help="seconds of timed blocks per case")
-    parser.add_argument("--load-models", nargs="*", default=["mlp", "mobilenet_v2"], choices=list(models.SHAPES))
+    parser.add_argument("--load-models", nargs="*", default=["mlp", "mobilenet_v2", models.REAL_MODEL], choices=list(models.SHAPES))
     parser.add_argument("--load-budget", type=float, default=20.0, help="seconds of timed loads per model")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--no-first-result", action="store_true", help="skip the time-to-first-output subprocess")
     parser.add_argument("--no-keras-jax", action="store_true", help="skip the Keras-on-JAX subprocess")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--quick", action="store_true",
+        help=f"a development subset: keras_mlp and {models.REAL_MODEL} at batch 1, short budgets, no subprocesses",
+    )
+
+
+#: What `--quick` sets (over the defaults, not over options given with it).
+QUICK = {
+    "models": ["keras_mlp", models.REAL_MODEL], "batches": [1], "repeats": 8, "min_repeats": 3, "budget": 3.0,
+    "load_models": [models.REAL_MODEL], "load_budget": 5.0, "no_memory": True, "no_first_result": True,
+    "no_keras_jax": True,
+}
 
 
 def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
@@ -138,7 +150,17 @@ def write(results: dict[str, Any], out: Path, stem: str) -> list[Path]:
     return files
 
 
+def _apply_quick(args: argparse.Namespace) -> None:
+    """Sets `QUICK`'s settings on `args`, except those given on the command line."""
+    given = {a.split("=")[0] for a in args.argv if a.startswith("--")}
+    for name, value in QUICK.items():
+        if f"--{name.replace('_', '-')}" not in given:
+            setattr(args, name, value)
+
+
 def _execute(args: argparse.Namespace) -> int:
+    if args.quick:
+        _apply_quick(args)
     settings = timing.Settings(
         repeats=args.repeats, min_repeats=args.min_repeats, max_number=args.number, budget_s=args.budget, warmup=0
     )

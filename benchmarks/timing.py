@@ -156,3 +156,17 @@ def paired_ratio(path: Stats, reference: Stats) -> float:
       The median of the per-round ratios.
     """
     return float(np.median(np.divide(path.samples, reference.samples)))
+
+
+def paired_band(path: Stats, reference: Stats) -> tuple[float, float]:
+    """The interquartile band (25th and 75th percentiles) of the per-round ratios.
+
+    Args:
+      path: The statistics of the path.
+      reference: Those of the reference, from the same `interleaved` call.
+
+    Returns:
+      (p25, p75) of `path`'s block time over `reference`'s in the same round.
+    """
+    low, high = np.percentile(np.divide(path.samples, reference.samples), [25, 75])
+    return float(low), float(high)

@@ -1,6 +1,6 @@
 """benchmarks.check: the memory and time-to-first-output targets, on hand-made results."""
 
-from benchmarks import check, first_result, keras_jax, memory
+from benchmarks import check, first_result, keras_jax, memory, models
 
 
 def _memory(peak_to_jax, held_detached):
@@ -52,3 +52,24 @@ def test_keras_on_jax_targets_compare_each_keras_layer_path_with_its_native_path
     assert verdicts[1].figures.startswith("1.200x")
     unmeasured = [v for v in check.evaluate({"call": []}, None) if v.target in check.KERAS_JAX_TARGETS]
     assert [v.met for v in unmeasured] == [None, None, None]
+
+
+def _stats(samples):
+    return {"median": float(sorted(samples)[len(samples) // 2]), "p10": min(samples), "p90": max(samples),
+            "calls_per_block": 1, "samples": list(samples)}
+
+
+def test_the_real_model_is_checked_against_each_anchor_with_its_band():
+    # Per-round times: the reference takes 1.0; the path 1.0, 1.1 or 1.2 in turn.
+    rows = [{"model": models.REAL_MODEL, "batch": 1, "path": path, "stats": _stats(samples)}
+            for path, samples in (("raw step (tape)", [1.0] * 4), ("KerasLayer step (tape)", [1.0, 1.1, 1.2, 1.0]),
+                                  ("hub.KerasLayer step (tape)", [1.2] * 4))]
+    verdicts = {(v.target.path, v.target.reference): v for v in check.evaluate({"call": rows}, None)
+                if v.target in check.REAL_MODEL_TARGETS}
+    assert {(v.case, v.target.limit) for v in verdicts.values()} >= {(f"{models.REAL_MODEL} batch 1", 1.05)}
+    against_raw = verdicts["KerasLayer step (tape)", "raw step (tape)"]
+    assert against_raw.met is False  # median 1.1 over 1.0
+    assert against_raw.figures.startswith("1.100x") and "IQR 1.000-1.125" in against_raw.figures
+    assert verdicts["KerasLayer step (tape)", "hub.KerasLayer step (tape)"].met is True
+    assert verdicts["KerasLayer step (tape)", "keras TFSMLayer step (tape)"].met is None  # not measured
+    assert {v.met for v in check.evaluate({"call": []}, None) if v.target in check.REAL_MODEL_TARGETS} == {None}
