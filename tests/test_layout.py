@@ -9,6 +9,9 @@ with a literal name. The rules (see docs/design.md, "Floors"):
   above the adapters (keras_jax, cli, demo, crosscheck, examples); flax may import jax.
   Keras on the JAX backend needs both the Keras and the JAX adapter: it lives above them
   (`keras_jax`), and the Keras adapter finds it as a plugin through an entry point;
+- the JAX adapter's TF-free half (`adapters.jax.runtime`, `adapters.jax.errors`: what
+  runs on an accelerator host without TensorFlow) imports no TensorFlow-side package and
+  nothing of the adapter outside that half;
 - the scan's room (`interface.scanner`) judges a SavedModel directory and knows nothing of
   handles or pieces: of the core it imports only itself, `errors` and `compat`;
 - no import circles among the project's modules.
@@ -44,6 +47,9 @@ ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
 #: The scan's room, and the only parts of the core it may import besides itself.
 SCANNER = f"{INTERFACE}.scanner"
 SCANNER_MAY_IMPORT = (SCANNER, f"{INTERFACE}.errors", f"{INTERFACE}.compat")
+#: The JAX adapter's TF-free half, and what it must never import (TensorFlow and its kin).
+JAX_RUNTIME = (f"{ADAPTERS}.jax.runtime", f"{ADAPTERS}.jax.errors")
+TENSORFLOW_SIDE = frozenset({"tensorflow", "tf2jax", "tf_keras", "tensorflow_hub"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +153,28 @@ def adapter_violations(imports: list[Import]) -> list[Import]:
     return found
 
 
+def _in(module: str, roots: tuple[str, ...]) -> bool:
+    return any(module == root or module.startswith(root + ".") for root in roots)
+
+
+def jax_runtime_violations(imports: list[Import]) -> list[Import]:
+    """Imports by the JAX adapter's TF-free half of TensorFlow, or of the adapter's other half.
+
+    The core's `interface.errors` is allowed (it imports nothing); the rest of `interface`
+    is not, as most of it needs TensorFlow.
+    """
+    return [
+        imp
+        for imp in imports
+        if _in(imp.module, JAX_RUNTIME)
+        and (
+            _top(imp.target) in TENSORFLOW_SIDE
+            or (_in(imp.target, (f"{ADAPTERS}.jax",)) and not _in(imp.target, JAX_RUNTIME) and imp.target != f"{ADAPTERS}.jax")
+            or (_in(imp.target, (INTERFACE,)) and imp.target not in (INTERFACE, f"{INTERFACE}.errors"))
+        )
+    ]
+
+
 def cycles(imports: list[Import]) -> list[list[str]]:
     """Import circles among project modules, each as the modules around it (first repeated)."""
     graph: dict[str, set[str]] = {name: set() for name in MODULES}
@@ -209,6 +237,11 @@ def test_framework_adapters_do_not_import_one_another():
     assert not bad, "a framework adapter imports another part of adapters:\n" + "\n".join(map(str, bad))
 
 
+def test_the_jax_runtime_imports_no_tensorflow():
+    bad = jax_runtime_violations(IMPORTS)
+    assert not bad, "the JAX adapter's TF-free half imports TensorFlow's side:\n" + "\n".join(map(str, bad))
+
+
 def test_no_import_circles():
     found = cycles(IMPORTS)
     assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)
@@ -227,6 +260,9 @@ def test_no_import_circles():
         ([Import(f"{ADAPTERS}.sonnet.produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.jax", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.keras", f"{ADAPTERS}.keras_jax.consume", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.jax.runtime.jax_piece", "tensorflow", 5)], jax_runtime_violations),
+        ([Import(f"{ADAPTERS}.jax.runtime.loading", f"{ADAPTERS}.jax.conversion.convert", 5)], jax_runtime_violations),
+        ([Import(f"{ADAPTERS}.jax.errors", f"{INTERFACE}.piece", 5)], jax_runtime_violations),
     ],
 )
 def test_each_rule_catches_its_violation(imports, rule):
@@ -236,7 +272,7 @@ def test_each_rule_catches_its_violation(imports, rule):
 def test_each_rule_allows_what_the_floors_allow():
     allowed = [
         Import(f"{INTERFACE}.piece", "tensorflow", 1),
-        Import(f"{ADAPTERS}.flax.consume", f"{ADAPTERS}.jax.jax_piece", 1),
+        Import(f"{ADAPTERS}.flax.consume", f"{ADAPTERS}.jax.runtime.jax_piece", 1),
         Import(f"{ADAPTERS}.crosscheck.consumers_jax", f"{ADAPTERS}.flax", 1),
         Import(f"{ADAPTERS}.keras_jax.consume", f"{ADAPTERS}.jax", 1),
         Import(f"{ADAPTERS}.keras_jax.produce", f"{ADAPTERS}.keras.produce", 1),
@@ -250,6 +286,13 @@ def test_each_rule_allows_what_the_floors_allow():
         Import(f"{INTERFACE}.scanning", f"{INTERFACE}.piece", 1),
     ]
     assert scanner_violations(scanner) == []
+    runtime = [
+        Import(f"{ADAPTERS}.jax.runtime.jax_piece", "jax", 1),
+        Import(f"{ADAPTERS}.jax.runtime.jax_piece", f"{ADAPTERS}.jax.errors", 1),
+        Import(f"{ADAPTERS}.jax.errors", f"{INTERFACE}.errors", 1),
+        Import(f"{ADAPTERS}.jax.conversion.convert", "tensorflow", 1),
+    ]
+    assert jax_runtime_violations(runtime) == []
 
 
 def test_the_keras_adapter_finds_its_jax_backend_through_the_installed_entry_point():
@@ -261,7 +304,7 @@ def test_the_keras_adapter_finds_its_jax_backend_through_the_installed_entry_poi
 
 
 def test_a_lazy_circle_is_found():
-    a, b = f"{ADAPTERS}.jax.jax_piece", f"{ADAPTERS}.jax.serialization.files"
+    a, b = f"{ADAPTERS}.jax.runtime.jax_piece", f"{ADAPTERS}.jax.runtime.saving"
     found = cycles([Import(a, b, 1), Import(b, a, 40)])
     assert found == [[a, b, a]] or found == [[b, a, b]]
 

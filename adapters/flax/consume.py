@@ -8,7 +8,7 @@ from typing import Any
 import jax
 from flax import nnx
 
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
 
 
 def _key(rngs: nnx.Rngs | None) -> jax.Array | None:

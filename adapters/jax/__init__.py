@@ -2,8 +2,11 @@
 
 `from reusable_savedmodel.adapters import jax as rsm_jax`, then `rsm_jax.to_jax(handle)`
 for a pure-JAX `JaxPiece`, and `rsm.save(rsm_jax.from_jax(apply_fn, params,
-input_signature=...), path)` to publish a JAX model. `JaxPiece`, `load_jax_piece` and the
-errors import no TensorFlow; the converters (which need it) load on first use.
+input_signature=...), path)` to publish a JAX model.
+
+Two halves: `runtime` (`JaxPiece`, `load_jax_piece`, `save_jax_piece`) and `errors`
+import no TensorFlow, for accelerator hosts without it; `conversion` (TF graphs to JAX and
+back, behind `to_jax` and `from_jax`) needs TensorFlow and loads on first use of those.
 """
 
 from __future__ import annotations
@@ -25,9 +28,7 @@ from reusable_savedmodel.adapters.jax.errors import (
     UnconvertibleError,
     X64RequiredError,
 )
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.serialization.files import save_jax_piece
-from reusable_savedmodel.adapters.jax.serialization.load import load_jax_piece
+from reusable_savedmodel.adapters.jax.runtime import JaxPiece, load_jax_piece, save_jax_piece
 
 # Names that need TensorFlow, and the module each comes from (imported on first access).
 _LAZY = {

@@ -10,8 +10,8 @@ import jax
 import jax.numpy as jnp
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax import wide
-from reusable_savedmodel.adapters.jax.convert import (
+from reusable_savedmodel.adapters.jax.conversion import embedded
+from reusable_savedmodel.adapters.jax.conversion.convert import (
     Converter,
     holds_arrays,
     merge_ops,
@@ -21,10 +21,10 @@ from reusable_savedmodel.adapters.jax.convert import (
     unconvertible_ops,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.serialization import embedded
-from reusable_savedmodel.adapters.jax.signature import signature_to_jax
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.conversion.signature import signature_to_jax
+from reusable_savedmodel.adapters.jax.runtime import wide
+from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import Piece, ReusableError, as_piece, kit
 
 _NO_INPUTS = TraceKey(inputs=[], training=None, kwargs=())

@@ -19,10 +19,9 @@ import jax
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax import tf_bridge
-from reusable_savedmodel.adapters.jax.convert import variable_name
-from reusable_savedmodel.adapters.jax.serialization import embedded
-from reusable_savedmodel.adapters.jax.serialization.exported import dimension_names, raw_key
+from reusable_savedmodel.adapters.jax.conversion import embedded, tf_bridge
+from reusable_savedmodel.adapters.jax.conversion.convert import variable_name
+from reusable_savedmodel.adapters.jax.runtime.exported import dimension_names, raw_key
 from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
 
 ApplyFn = Callable[..., Any]

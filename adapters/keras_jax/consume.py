@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import JaxPiece, UnconvertibleError, to_jax
-from reusable_savedmodel.adapters.jax.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
 from reusable_savedmodel.adapters.keras import consume
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
 from reusable_savedmodel.adapters.keras_jax import synced

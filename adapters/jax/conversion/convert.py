@@ -19,19 +19,20 @@ import numpy as np
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import (
-    compat,
-    flatten,
-    gradients,
-    tensor_lists,
-    wide,
-)
+from reusable_savedmodel.adapters.jax import compat
+from reusable_savedmodel.adapters.jax.conversion import flatten, gradients, tensor_lists
 from reusable_savedmodel.adapters.jax.errors import (
     UnconvertibleError,
     UnsupportedGradientError,
     XlaCallModuleError,
 )
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, PythonValue, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import wide
+from reusable_savedmodel.adapters.jax.runtime.traces import (
+    JaxTrace,
+    LeafSpec,
+    PythonValue,
+    TraceKey,
+)
 from reusable_savedmodel.interface import NonConformingError
 from reusable_savedmodel.interface.kit import TraceSpec
 

@@ -15,10 +15,14 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.convert import trace_key, variable_name, variable_paths
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.conversion.convert import (
+    trace_key,
+    variable_name,
+    variable_paths,
+)
+from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
+from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import NonConformingError, Piece
 from reusable_savedmodel.interface.kit import TraceSpec
 

@@ -14,8 +14,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from reusable_savedmodel.adapters.jax import wide
 from reusable_savedmodel.adapters.jax.errors import NoTraceError, RngRequiredError
+from reusable_savedmodel.adapters.jax.runtime import wide
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,11 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from reusable_savedmodel.adapters.jax import traces as traces_lib
-from reusable_savedmodel.adapters.jax import wide as wide_lib
 from reusable_savedmodel.adapters.jax.errors import MissingVariablesError
-from reusable_savedmodel.adapters.jax.serialization import files
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import saving
+from reusable_savedmodel.adapters.jax.runtime import traces as traces_lib
+from reusable_savedmodel.adapters.jax.runtime import wide as wide_lib
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface.errors import UnsupportedError
 
 #: `build(index) -> JaxTrace`: makes the trace `index` (converting or deserializing it).
@@ -295,10 +295,10 @@ class JaxPiece:
     def save(self, path: str | os.PathLike, *, platforms: Sequence[str] = ("cpu", "cuda")) -> Path:
         """Serializes the piece with `jax.export` for use without TensorFlow (`load_jax_piece`).
 
-        See `serialization.files.save_jax_piece` (converts every trace not converted yet).
+        See `runtime.saving.save_jax_piece` (converts every trace not converted yet).
         """
         with wide_lib.scope(self.wide):
-            return files.save_jax_piece(self, path, platforms=platforms)
+            return saving.save_jax_piece(self, path, platforms=platforms)
 
     def __repr__(self) -> str:
         return (

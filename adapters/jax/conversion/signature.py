@@ -16,7 +16,7 @@ from typing import Any
 import jax
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.convert import (
+from reusable_savedmodel.adapters.jax.conversion.convert import (
     Converter,
     leaf_spec,
     outputs_wide,
@@ -24,8 +24,8 @@ from reusable_savedmodel.adapters.jax.convert import (
     unconvertible_ops,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface import NonConformingError, Piece
 
 

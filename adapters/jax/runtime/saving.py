@@ -1,4 +1,4 @@
-"""Saving a `JaxPiece` for machines without TensorFlow (`load.load_jax_piece` reads it back).
+"""Saving a `JaxPiece` for machines without TensorFlow (`loading.load_jax_piece` reads it back).
 
 A directory holds `piece.json` (trace keys, variable names), `variables.npz` (params and
 state) and one `jax.export` serialization per trace and per regularization loss, each for
@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
 
 FORMAT = "reusable_savedmodel.jax_piece/1"
 DEFAULT_PLATFORMS = ("cpu", "cuda")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from reusable_savedmodel.adapters.jax.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.serialization import exported as exported_lib
-from reusable_savedmodel.adapters.jax.serialization.files import FORMAT, MANIFEST, VARIABLES
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
+from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime.saving import FORMAT, MANIFEST, VARIABLES
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
 from reusable_savedmodel.interface.errors import HandleError
 
 

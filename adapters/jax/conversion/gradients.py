@@ -22,7 +22,8 @@ import jax.numpy as jnp
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.adapters.jax import compat, flatten, xla_call_module
+from reusable_savedmodel.adapters.jax import compat
+from reusable_savedmodel.adapters.jax.conversion import flatten, xla_call_module
 from reusable_savedmodel.adapters.jax.errors import UnsupportedGradientError
 
 

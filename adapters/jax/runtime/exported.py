@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from reusable_savedmodel.adapters.jax.traces import JaxTrace, LeafSpec, TraceKey
+from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, LeafSpec, TraceKey
 from reusable_savedmodel.interface.errors import UnsupportedError
 
 #: The raw key data an exported trace takes as `rng` (a legacy threefry key).
