@@ -20,10 +20,10 @@ from reusable_savedmodel.interface.errors import (
     ReusableError,
     UnsafeModelError,
 )
-from reusable_savedmodel.interface.scanner import contained_files
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
+from reusable_savedmodel.interface.scanner import contained_files
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
 _AT_FDCWD = -100
