@@ -23,8 +23,19 @@ def _crosscheck(args: argparse.Namespace) -> int:
     handle_ready(args.handle, verbose=args.verbose)
     from reusable_savedmodel.adapters.crosscheck import crosscheck
 
+    total = len(args.consumers or CONSUMER_NAMES)
+    done = iter(range(1, total + 1))
+
+    def progress(result: Any) -> None:
+        # On stderr: stdout holds only the report (JSON with --json).
+        print(f"[{next(done)}/{total}] {result.consumer}: {result.verdict}", file=sys.stderr, flush=True)
+
     report = crosscheck(
-        args.handle, consumers=args.consumers, callable=args.callable, signature=args.signature
+        args.handle,
+        consumers=args.consumers,
+        callable=args.callable,
+        signature=args.signature,
+        progress=progress,
     )
     print(report.dumps() if args.json else report)
     return 0 if report.ok else 1

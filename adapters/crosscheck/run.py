@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import tensorflow as tf
@@ -35,6 +35,7 @@ def crosscheck(
     seed: int = 0,
     callable: str | None = None,  # the adapters' name for it, though it shadows a builtin
     signature: str | None = None,
+    progress: Callable[[ConsumerResult], None] | None = None,
 ) -> CrosscheckReport:
     """Loads a model in every installed consumer and compares each with the raw object.
 
@@ -65,6 +66,8 @@ def crosscheck(
       callable: A named callable (or bare `tf.function`) of the root to check instead
         of `__call__`.
       signature: A signature of the root to check instead of `__call__` (inference only).
+      progress: Called with each consumer's result as soon as it is known (a consumer
+        takes seconds to a minute), e.g. to show progress.
 
     Returns:
       The report: `print(report)` shows a table and the verdict, `report.dumps()` JSON.
@@ -92,10 +95,14 @@ def crosscheck(
         _truth(obj, root, entry, inputs, seed),
         tolerance=TOLERANCES[compute_dtype(entry.functions(root))],
     )
-    results = tuple(_run(consumer, source, truth, inputs, entry) for consumer in chosen)
+    results = []
+    for consumer in chosen:
+        results.append(_run(consumer, source, truth, inputs, entry))
+        if progress is not None:
+            progress(results[-1])
     return CrosscheckReport(
         model=model,
-        results=results,
+        results=tuple(results),
         stochastic_training=truth.stochastic_training,
         callables=tuple(truth.callables),
         entry=entry.describe(),

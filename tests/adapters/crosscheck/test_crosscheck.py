@@ -254,9 +254,12 @@ def test_a_keras_consumer_on_the_wrong_backend_is_a_typed_reason(zoo_path, monke
 
 def test_rsm_crosscheck_runs_the_consumers_named(zoo_path, capsys):
     assert cli.main(["crosscheck", zoo_path("mul"), "--consumers", "Piece", "KerasLayer[jax]"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
     assert _row(lines, "Piece").split()[-1] == "agrees" and _row(lines, "KerasLayer[jax]").split()[-1] == "agrees"
     assert not any(line.startswith("SonnetModule") for line in lines)
+    # A line per consumer as it finishes, on stderr (stdout is the report alone).
+    assert printed.err.splitlines()[-2:] == ["[1/2] Piece: agrees", "[2/2] KerasLayer[jax]: agrees"]
 
     assert cli.main(["crosscheck", zoo_path("mul"), "--consumers", "Nope"]) == 2
     assert "unknown consumers ['Nope']; known: Piece, KerasLayer" in capsys.readouterr().err
