@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 # 2 workers: the CI machine has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-quick docs oldest bench conformance lint clean
+.PHONY: demo test test-quick docs oldest release-check typecheck bench conformance lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,20 @@ docs: $(STAMP_DEV)
 # The subset on the oldest supported versions, in virtualenvs of its own (noxfile.py, ci/).
 oldest: $(STAMP_DEV)
 	$(BIN)/nox
+
+# The wheel and sdist: built, twine-checked, members checked, each smoke-tested in a fresh
+# virtualenv (ci/release_check.sh).
+release-check: $(STAMP_DEV)
+	BIN=$(BIN) ci/release_check.sh
+
+# mypy over the public modules ([tool.mypy] in pyproject.toml): zero errors. mypy reads the
+# package from build/typecheck, where links put its three folders under one root.
+typecheck: $(STAMP_DEV)
+	mkdir -p build/typecheck/reusable_savedmodel
+	ln -sfn ../../../interface build/typecheck/reusable_savedmodel/interface
+	ln -sfn ../../../adapters build/typecheck/reusable_savedmodel/adapters
+	for f in toplevel/*.py toplevel/py.typed; do ln -sfn ../../../$$f build/typecheck/reusable_savedmodel/; done
+	$(BIN)/mypy
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks

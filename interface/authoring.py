@@ -78,13 +78,15 @@ class ReusableModule(tf.__internal__.tracking.AutoTrackable):
     def __call__(self, inputs: Structure, training: bool = False, **kwargs: Any) -> Structure:  # noqa: D102
         return self.__dict__["__call__"](inputs, training=training, **kwargs)
 
-    def call(self, inputs: Structure, training: bool = False, **kwargs: Any) -> Structure:
+    def call(self, inputs: Structure, training: bool = False) -> Structure:
         """The forward pass. Subclasses implement it.
+
+        A subclass adds the declared extra keyword arguments (`tensor_kwargs`,
+        `python_kwargs`) as parameters with Python defaults.
 
         Args:
           inputs: As declared by `input_signature`.
           training: A Python bool: whether to run in training mode (dropout, batch norm).
-          **kwargs: The declared extra keyword arguments.
 
         Returns:
           A Tensor, a list of Tensors or a dict of Tensors.

@@ -177,7 +177,7 @@ class BareFunction(tf.__internal__.tracking.AutoTrackable):
         captured = tf_functions.captured_variables(function)
         self.variables = list(captured)
         self.trainable_variables = [v for v in captured if v.trainable]
-        self.regularization_losses = []
+        self.regularization_losses: list[Any] = []
 
 
 class Piece:
@@ -383,6 +383,18 @@ class Piece:
             functions={k: spec_lib.call_spec(v) for k, v in self.functions.items()},
         )
 
+    @property
+    def call_spec(self) -> spec_lib.CallSpec:
+        """The `CallSpec` of `__call__` (`spec.call`, for a piece known to have one).
+
+        Raises:
+          NonConformingError: for a root without `__call__` (the message lists what can run).
+        """
+        call = self.spec.call
+        if call is None:
+            raise NonConformingError(no_call_message(self, _PIECE_ARGUMENTS))
+        return call
+
     # -- calling -------------------------------------------------------------------
 
     def __call__(self, inputs: Any, training: Any = False, **kwargs: Any) -> Structure:
@@ -416,7 +428,7 @@ class Piece:
         static = tf.get_static_value(training)
         if static is not None:
             return self._call(inputs, bool(static), kwargs)
-        if not self.spec.call.accepts_training:
+        if not self.call_spec.accepts_training:
             return self._call(inputs, False, kwargs)
         return tf.cond(
             tf.convert_to_tensor(training, tf.bool),
@@ -427,7 +439,7 @@ class Piece:
     @functools.cached_property
     def _eager_dispatch(self) -> EagerDispatch:
         # Eager calls skip the tf.function's own dispatch once a signature has run.
-        return EagerDispatch(self._function, self.spec.call.accepts_training)
+        return EagerDispatch(self._function, self.call_spec.accepts_training)
 
     def coerce_inputs(self, inputs: Any) -> Any:
         """Converts numpy arrays and Python lists in `inputs` to Tensors the traces accept.
@@ -435,7 +447,7 @@ class Piece:
         Tries each accepted input structure in turn; inputs that fit none are returned
         converted as for the first, so the call reports the mismatch.
         """
-        accepted = self.spec.call.inputs
+        accepted = self.call_spec.inputs
         for spec in accepted:
             converted = coerce(inputs, spec)
             if nest_matches(converted, spec):
@@ -444,7 +456,7 @@ class Piece:
 
     def _call(self, inputs: Any, training: bool, kwargs: Mapping[str, Any]) -> Structure:
         try:
-            if self.spec.call.accepts_training:
+            if self.call_spec.accepts_training:
                 return self._function(inputs, training=training, **kwargs)
             return self._function(inputs, **kwargs)
         except (ValueError, TypeError) as error:
@@ -455,7 +467,7 @@ class Piece:
 
     def _mismatch(self, inputs: Any, training: bool, kwargs: Mapping[str, Any]) -> str | None:
         """Explains why a call matches no trace, or returns None when some trace fits."""
-        call = self.spec.call
+        call = self.call_spec
         for trace in call.traces:
             if not nest_matches(inputs, trace.inputs):
                 continue

@@ -7,12 +7,12 @@ view the rest of the library works with.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import tensorflow as tf
 
 #: What `__call__` takes and returns: a Tensor, a list of Tensors, or a dict of Tensors.
-Structure = tf.Tensor | Sequence[tf.Tensor] | Mapping[str, tf.Tensor]
+Structure: TypeAlias = tf.Tensor | Sequence[tf.Tensor] | Mapping[str, tf.Tensor]
 
 
 @runtime_checkable

@@ -124,7 +124,7 @@ def _move_into_place(staging: Path, target: Path) -> None:
             shutil.rmtree(aside)
 
 
-def _storage_error(target: Path, error: Exception) -> HandleError:
+def _storage_error(target: Path, error: BaseException) -> HandleError:
     return HandleError(
         f"cannot save to {target}: {error}; expected a writable directory path (its parents "
         f"must be directories, not files)."

@@ -70,10 +70,11 @@ def run(handle: str | None = None, say: Say = print, *, crosscheck: bool = True)
     # steps), so that two runs print the same figures.
     tf.random.set_seed(SEED)
     with tempfile.TemporaryDirectory(prefix="rsm-demo-") as tmp:
-        label = handle
         if handle is None:
             handle = str(examples.export(examples.DEFAULT, Path(tmp) / examples.DEFAULT))
             label = f"the bundled example {examples.DEFAULT!r}"
+        else:
+            label = handle
         say(f"== core: inspect, check and call {label}")
         model = Model.load(handle, label)
         say(model.piece.spec.tree(label))

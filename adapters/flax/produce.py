@@ -51,7 +51,9 @@ def from_flax(
       ValueError: if the module has no such method, or a callable's name is not
         admissible.
     """
-    graphdef, params, state, rng_state = nnx.split(module, nnx.Param, nnx.Not(nnx.RngState), ...)
+    # Typed as variadic (one state per filter): the three filters give three states.
+    graphdef, *states = nnx.split(module, nnx.Param, nnx.Not(nnx.RngState), ...)
+    params, state, rng_state = states
     streams = sorted({v.tag for v in jax.tree_util.tree_leaves(rng_state, is_leaf=lambda x: isinstance(x, nnx.Variable))})
 
     def merged(params: Any, state: Any) -> nnx.Module:
@@ -61,7 +63,9 @@ def from_flax(
         def apply(params, state, inputs, *, training, rng):
             model = merged(params, state)
             if training:
-                nnx.reseed(model, **{stream: jax.random.fold_in(rng, i) for i, stream in enumerate(streams)})
+                # Any: reseed's named options share its **keyword space with the streams.
+                keys: dict[str, Any] = {stream: jax.random.fold_in(rng, i) for i, stream in enumerate(streams)}
+                nnx.reseed(model, **keys)
                 model.train()
             else:
                 model.eval()

@@ -37,7 +37,7 @@ def _converts(candidate: Piece) -> bool:
     concretes = kit.pristine_concrete_functions(candidate.function)
     if not concretes or any(unconvertible_ops(c.graph) for c in concretes):
         return False
-    key = trace_key(candidate.spec.call.traces[0], kit.argument_defaults(candidate.function), candidate.name)
+    key = trace_key(candidate.call_spec.traces[0], kit.argument_defaults(candidate.function), candidate.name)
     converter = Converter(candidate.variables, variable_paths(candidate.variables), candidate.name, str)
     try:
         converter.convert(concretes[0], key, "trace 0")
@@ -143,7 +143,7 @@ def to_jax(
     if found is not None:
         return found if keep_tf else found.detach()
     defaults = kit.argument_defaults(piece.function)
-    keys = [trace_key(t, defaults, piece.name) for t in piece.spec.call.traces]
+    keys = [trace_key(t, defaults, piece.name) for t in piece.call_spec.traces]
     concretes = kit.pristine_concrete_functions(piece.function)
     refuse_string_variables(concretes, piece.name)
     variables = [v for v in piece.variables if holds_arrays(v)]  # no trace reads the others

@@ -180,12 +180,10 @@ class JaxExport(ReusableModule):
             )
 
     def regularization(self) -> list[Callable[[], tf.Tensor]]:  # noqa: D102
-        trees = self._jax_variables
-        if trees.regularization_loss is None:
+        trees, regularization_loss = self._jax_variables, self._jax_variables.regularization_loss
+        if regularization_loss is None:
             return []
-        loss = tf_bridge.convert(
-            lambda leaves: trees.regularization_loss(trees.param_tree.unflatten(leaves))
-        )
+        loss = tf_bridge.convert(lambda leaves: regularization_loss(trees.param_tree.unflatten(leaves)))
         return [tf.autograph.experimental.do_not_convert(lambda: loss([v.value() for v in self.params]))]
 
     def jax_apply(self, training: bool) -> Callable[..., Any]:
@@ -204,12 +202,12 @@ class JaxExport(ReusableModule):
 
     def jax_regularization(self) -> Callable[..., Any] | None:
         """The regularization loss as `f(variables, inputs, tensor_kwargs, rng) -> (loss, {})`."""
-        trees = self._jax_variables
-        if trees.regularization_loss is None:
+        trees, regularization_loss = self._jax_variables, self._jax_variables.regularization_loss
+        if regularization_loss is None:
             return None
         names = [variable_name(v) for v in self.params]
         return lambda variables, inputs, tensor_kwargs, rng: (
-            trees.regularization_loss(trees.param_tree.unflatten([variables[n] for n in names])),
+            regularization_loss(trees.param_tree.unflatten([variables[n] for n in names])),
             {},
         )
 

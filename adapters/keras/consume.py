@@ -30,7 +30,7 @@ def _keras_variable(variable: tf.Variable, trainable: bool) -> keras.Variable:
 
 def _tensor_arguments(piece: rsm.Piece, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """Checks `arguments` against the piece's kwargs; tensor kwargs become Tensors once."""
-    kwargs = {k.name: k for k in piece.spec.call.kwargs}
+    kwargs = {k.name: k for k in piece.call_spec.kwargs}
     converted = {}
     for name, value in arguments.items():
         if name not in kwargs:
@@ -372,7 +372,7 @@ class KerasLayer(keras.layers.Layer):
             if len(specs) == 1 and not isinstance(input_shape, Mapping):
                 specs = next(iter(specs.values()))
         else:
-            specs = self._piece.spec.call.inputs[0]
+            specs = self._piece.call_spec.inputs[0]
         symbolic = _symbolic_inputs(input_shape, specs)
         return keras.tree.map_structure(lambda t: t.shape, self.compute_output_spec(symbolic))
 
@@ -381,7 +381,7 @@ class KerasLayer(keras.layers.Layer):
         if self._signature is not None:
             outputs = self._signature.outputs
         else:
-            outputs = self._piece.spec.call.outputs
+            outputs = self._piece.call_spec.outputs
         dtypes = {s.dtype.name for s in tf.nest.flatten(outputs) if isinstance(s, tf.TensorSpec)}
         return dtypes.pop() if len(dtypes) == 1 else self.compute_dtype
 

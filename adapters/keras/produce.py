@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import keras
 import tensorflow as tf
@@ -12,7 +12,7 @@ from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.keras import backends
 
 #: A named callable for `from_keras`: a sublayer, or a sublayer and its input signature.
-KerasCallable = keras.layers.Layer | tuple[keras.layers.Layer, Any]
+KerasCallable: TypeAlias = keras.layers.Layer | tuple[keras.layers.Layer, Any]
 
 
 def input_signature_of(layer: keras.layers.Layer, hint: str = "Pass input_signature=") -> Any:
