@@ -27,7 +27,7 @@ OLDEST = (
     "tests/interface/test_check.py",
     "tests/interface/test_compat.py",
     "tests/interface/test_optional_extras.py",
-    "tests/interface/test_huggingface.py",
+    "tests/interface/handles/test_huggingface.py",
     "tests/adapters/keras/test_keras_layer.py",
     "tests/adapters/keras/test_keras_export.py",
     "tests/adapters/keras/test_keras_compat.py",

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from remote_server import Step, ok
 
+from fixtures.remote_server import Step, ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import cache as cache_lib
 from reusable_savedmodel.interface.handles import kaggle

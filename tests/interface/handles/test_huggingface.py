@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from hf_server import HfServer
-from remote_server import Server, ok
 
+from fixtures.hf_server import HfServer
+from fixtures.remote_server import Server, ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import huggingface
 

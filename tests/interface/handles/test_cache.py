@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from remote_server import Step, leftovers, ok
 
+from fixtures.remote_server import Step, leftovers, ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.interface.handles import cache as cache_lib

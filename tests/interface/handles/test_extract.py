@@ -4,8 +4,8 @@ import io
 import tarfile
 
 import pytest
-from remote_server import leftovers
 
+from fixtures.remote_server import leftovers
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import extract
 

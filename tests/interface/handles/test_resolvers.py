@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from remote_server import ok
 
+from fixtures.remote_server import ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.errors import ResolverPluginError
 from reusable_savedmodel.interface.handles import resolve as resolve_lib
@@ -23,7 +23,7 @@ from reusable_savedmodel.interface.handles.parsed import ParsedHandle, parse_han
 
 PLUGIN = Path(__file__).parent / "resolver_plugin" / "corp_hub.py"
 REGISTRATION = 'corp = "corp_hub:CorpResolver"'
-DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
+DESIGN = Path(__file__).resolve().parents[3] / "docs" / "design.md"
 
 
 @pytest.mark.parametrize(

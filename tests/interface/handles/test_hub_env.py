@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from remote_server import ok
 
+from fixtures.remote_server import ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import cache as cache_lib
 from reusable_savedmodel.interface.handles import remote

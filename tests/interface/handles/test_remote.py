@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from remote_server import Step, leftovers, ok, tar_bytes
 
+from fixtures.remote_server import Step, leftovers, ok, tar_bytes
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.handles import cache as cache_lib
 from reusable_savedmodel.interface.handles import remote
