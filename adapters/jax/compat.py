@@ -90,12 +90,15 @@ def op_parsers(parsers: dict[str, Callable[[Any, Callable[[Any], Any] | None], A
 def exported(
     *, name: str, in_avals: Sequence[Any], out_avals: Sequence[Any], platforms: Sequence[str], module: bytes, version: int
 ) -> Any:
-    """A `jax.export.Exported` for a serialized StableHLO module with static shapes.
+    """A `jax.export.Exported` for a serialized StableHLO module.
 
     `jax.export` builds these only from a JAX function or its own serialization format;
     its constructor takes private sharding fields, set here to "unspecified", one device.
+    With symbolic dimensions in `in_avals` (and `out_avals` in the same symbols) the module
+    is shape-polymorphic: its `main` computes the dimension values from its arguments.
     """
     count, results = len(in_avals), len(out_avals)
+    symbolic = any(jax.export.is_symbolic_dim(d) for aval in in_avals for d in aval.shape)
     return jax.export.Exported(
         fun_name=name,
         in_tree=jax.tree_util.tree_structure((tuple(range(count)), {})),
@@ -113,7 +116,7 @@ def exported(
         mlir_module_serialized=module,
         calling_convention_version=version,
         module_kept_var_idx=tuple(range(count)),
-        uses_global_constants=False,
+        uses_global_constants=symbolic,
         _get_vjp=None,
     )
 
@@ -131,6 +134,14 @@ def named_shardings(count: int, results: int) -> dict[str, Any]:
         "_in_named_shardings": (None,) * count,
         "_out_named_shardings": (None,) * results,
     }
+
+
+def evaluate_dimension(dimension: Any, values: dict[str, int]) -> int:
+    """A `jax.export` symbolic dimension's size for the given sizes of its symbols.
+
+    `_DimExpr` evaluates itself only through a private method.
+    """
+    return int(dimension._evaluate(values))  # noqa: SLF001
 
 
 def static_module(module: bytes, in_avals: Sequence[tuple[tuple[int, ...], str]]) -> tuple[bytes, list[tuple[int, ...]]]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
 from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
+from reusable_savedmodel.interface.errors import ReusableError, UnsupportedError
 
 FORMAT = "reusable_savedmodel.jax_piece/1"
 DEFAULT_PLATFORMS = ("cpu", "cuda")
@@ -49,6 +50,22 @@ def _entry(trace: JaxTrace, file: str) -> dict:
     }
 
 
+def _export(
+    trace: JaxTrace, variables: Mapping[str, Any], platforms: Sequence[str], where: str
+) -> bytes:
+    """`exported.export_trace`, its lowering errors typed (e.g. a jax2tf module made for
+    fewer platforms than asked)."""
+    try:
+        return exported_lib.export_trace(trace, variables, platforms)
+    except ReusableError:
+        raise
+    except ValueError as error:
+        raise UnsupportedError(
+            f"{where} cannot be exported for platforms {tuple(platforms)}: {error} "
+            f"(pass `platforms=` with the platforms it supports)."
+        ) from error
+
+
 def save_jax_piece(
     piece: TracedPiece, path: str | os.PathLike, *, platforms: Sequence[str] = DEFAULT_PLATFORMS
 ) -> Path:
@@ -64,22 +81,26 @@ def save_jax_piece(
 
     Raises:
       FileExistsError: if `path` exists.
-      ValueError: if an input has unknown rank (it cannot be exported symbolically).
+      UnsupportedError: if an input has unknown rank (it cannot be exported
+        symbolically), or a trace cannot be lowered for `platforms` (nothing is written).
     """
     target = Path(path)
-    target.mkdir(parents=True)
+    if target.exists():
+        raise FileExistsError(f"{target} exists; JaxPiece.save writes a new directory.")
     variables = {**piece.state, **piece.params}
-    entries = []
-    for index in range(len(piece.keys)):
-        trace = piece.trace(index)
-        file = f"trace_{index}.jax"
-        (target / file).write_bytes(exported_lib.export_trace(trace, variables, platforms))
-        entries.append(_entry(trace, file))
-    losses = []
-    for index, trace in enumerate(piece.regularization_traces):
-        file = f"regularization_{index}.jax"
-        (target / file).write_bytes(exported_lib.export_trace(trace, variables, platforms))
-        losses.append(_entry(trace, file))
+    # Everything is exported before the directory is made: a failure leaves nothing behind.
+    files, entries, losses = {}, [], []
+    for kind, traces, listed in (
+        ("trace", [piece.trace(i) for i in range(len(piece.keys))], entries),
+        ("regularization", piece.regularization_traces, losses),
+    ):
+        for index, trace in enumerate(traces):
+            file = f"{kind}_{index}.jax"
+            files[file] = _export(trace, variables, platforms, f"{piece.name}: {kind} {index}")
+            listed.append(_entry(trace, file))
+    target.mkdir(parents=True)
+    for file, serialized in files.items():
+        (target / file).write_bytes(serialized)
     arrays = {f"params/{k}": np.asarray(v) for k, v in piece.params.items()}
     arrays.update({f"state/{k}": np.asarray(v) for k, v in piece.state.items()})
     np.savez(target / VARIABLES, **arrays)

@@ -191,3 +191,38 @@ spec = tf.TensorSpec([None, 3], tf.float32)
 root.f = tf.function(lambda x: converted(root._variables, x), autograph=False, input_signature=[spec])
 tf.saved_model.save(root, sys.argv[1], options=tf.saved_model.SaveOptions(experimental_custom_gradients=True))
 """
+
+#: A Flax NNX convnet (conv + dense on 8x8x3) exported through jax2tf with a symbolic
+#: batch, saved the way jax2tf's docs save a model (custom gradients kept).
+NNX_JAX2TF_POLYMORPHIC = """
+import sys
+import jax
+import numpy as np
+import tensorflow as tf
+from flax import nnx
+from jax.experimental import jax2tf
+
+class Net(nnx.Module):
+    def __init__(self, rngs):
+        self.conv = nnx.Conv(3, 4, kernel_size=(3, 3), rngs=rngs)
+        self.dense = nnx.Linear(8 * 8 * 4, 5, rngs=rngs)
+
+    def __call__(self, x):
+        y = nnx.relu(self.conv(x))
+        return self.dense(y.reshape((y.shape[0], -1)))
+
+graphdef, state = nnx.split(Net(nnx.Rngs(0)))
+leaves, treedef = jax.tree_util.tree_flatten(state)
+
+def apply(params, x):
+    return nnx.merge(graphdef, jax.tree_util.tree_unflatten(treedef, params))(x)
+
+converted = jax2tf.convert(apply, with_gradient=True, polymorphic_shapes=[None, "(b, 8, 8, 3)"])
+root = tf.train.Checkpoint()
+root.params = [tf.Variable(np.asarray(leaf)) for leaf in leaves]
+root.variables = list(root.params)
+root.trainable_variables = list(root.params)
+spec = tf.TensorSpec([None, 8, 8, 3], tf.float32)
+root.__call__ = tf.function(lambda x: converted(root.params, x), autograph=False, input_signature=[spec])
+tf.saved_model.save(root, sys.argv[1], options=tf.saved_model.SaveOptions(experimental_custom_gradients=True))
+"""
