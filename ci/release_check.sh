@@ -28,3 +28,4 @@ smoke() {  # $1: the virtualenv's name, $2: the archive to install
 
 smoke wheel "$OUT/dist"/*.whl
 smoke sdist "$OUT/dist"/*.tar.gz
+echo "release check: wheel and sdist built, checked and smoke-tested in ${SECONDS}s"

@@ -73,7 +73,7 @@ class ReusableModule(tf.__internal__.tracking.AutoTrackable):
         self._finalized = False
         # Saved as the `__call__` attribute; the class-level `__call__` forwards to it so
         # the instance is callable in process too.
-        self.__call__ = tf.function(self.call)
+        self.__call__ = tf.function(self.call)  # type: ignore[method-assign]  # tf.Module saves instance attributes
 
     def __call__(self, inputs: Structure, training: bool = False, **kwargs: Any) -> Structure:  # noqa: D102
         return self.__dict__["__call__"](inputs, training=training, **kwargs)

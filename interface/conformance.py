@@ -223,7 +223,7 @@ def _check_training(call: spec_lib.CallSpec, out: _Findings) -> None:
 
 
 def _check_variables(piece: Piece, out: _Findings) -> None:
-    lists = {}
+    lists: dict[str, tuple[Any, ...]] = {}
     for name in LIST_ATTRIBUTES:
         try:
             raw = listed(piece.obj, name)

@@ -133,7 +133,7 @@ def require_ops(proto: saved_model_pb2.SavedModel, handle: str) -> None:
             f"TF Text ops {_describe(text)}: install TensorFlow Text for TensorFlow "
             f"{tf.__version__} with `{text_install_hint()}` (it is imported automatically)."
         )
-    for library, package in sorted({op_family(op) for op in other} - {None}):
+    for library, package in sorted({family for op in other if (family := op_family(op))}):
         ops = {op: where for op, where in other.items() if op_family(op) == (library, package)}
         lines.append(
             f"{library} ops {_describe(ops)}: `pip install {package}` (a release built for "

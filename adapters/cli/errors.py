@@ -31,16 +31,17 @@ _WORDS = (
     (re.compile(r"Network is unreachable|No route to host"), "network unreachable"),
     (re.compile(r"timed out|ConnectTimeout"), "timed out"),
 )
-_HOST = re.compile(r"Failed to resolve '([^']+)'|host='([^']+)'")
+_HOST = re.compile(r"(?:Failed to resolve '|host=')([^']+)'")
 _URL = re.compile(r"https?://[^\s/:'\"]+")
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield error
-        error = error.__cause__ or error.__context__
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = cause.__cause__ or cause.__context__
 
 
 def _what_failed(error: BaseException) -> str | None:
@@ -56,11 +57,12 @@ def _host(error: BaseException, handle: str | None) -> str:
     text = " ".join(str(cause) for cause in _chain(error))
     named = _HOST.search(text)
     if named:
-        return named.group(1) or named.group(2)
+        return named.group(1)
     url = _URL.search(text)
     if url is None and handle is not None and handle.startswith("hf://"):
         url = _URL.search(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    return urllib.parse.urlsplit(url.group(0)).hostname if url else "the server"
+    host = urllib.parse.urlsplit(url.group(0)).hostname if url else None
+    return host or "the server"
 
 
 def describe(error: ReusableError, *, handle: str | None = None, verbose: bool = False) -> str:

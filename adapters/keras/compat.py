@@ -27,11 +27,11 @@ PRIVATE_SYMBOLS = (
 #: `_get_own_losses` is how Keras collects a layer's own losses for `layer.losses`.
 PRIVATE_METHODS = ("_get_own_losses",)
 
+compute_output_spec: Callable[..., Any]
 _in_safe_mode, compute_output_spec, _global_attribute, _in_stateless_scope, _autocast_scope = (
     private_symbol(module, name, framework="Keras", version=keras.__version__)
     for module, name in PRIVATE_SYMBOLS
 )
-compute_output_spec: Callable[..., Any]
 
 
 def in_safe_mode() -> bool:
