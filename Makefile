@@ -51,7 +51,7 @@ oldest: $(STAMP_DEV)
 release-check: $(STAMP_DEV)
 	BIN=$(BIN) ci/release_check.sh
 
-# mypy over the public modules ([tool.mypy] in pyproject.toml): zero errors. mypy reads the
+# mypy over the package ([tool.mypy] in pyproject.toml): zero errors. mypy reads the
 # package from build/typecheck, where links put its three folders under one root.
 typecheck: $(STAMP_DEV)
 	mkdir -p build/typecheck/reusable_savedmodel

@@ -15,6 +15,7 @@ import shutil
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from reusable_savedmodel.interface.errors import DownloadError, HandleError
 from reusable_savedmodel.interface.handles.limits import RATIO_FLOOR, ExtractLimits
@@ -132,7 +133,7 @@ def saved_model_root(tree: Path, label: str) -> Path:
     )
 
 
-def _mode(archive: Path, compression: str | None, label: str) -> str:
+def _mode(archive: Path, compression: str | None, label: str) -> Literal["r:gz", "r:"]:
     """The tarfile mode: gzip or plain tar only, as the handle's suffix (or TF Hub) says."""
     with open(archive, "rb") as f:
         gzipped = f.read(2) == GZIP_MAGIC
@@ -142,7 +143,7 @@ def _mode(archive: Path, compression: str | None, label: str) -> str:
         raise DownloadError(f"{label}: expected a gzip-compressed tar archive, got other data.")
     if compression not in ("gz", ""):
         raise DownloadError(f"{label}: expected gzip or no compression, got {compression!r}.")
-    return f"r:{compression}"
+    return "r:gz" if compression == "gz" else "r:"
 
 
 def _members(
