@@ -100,7 +100,7 @@ class Manifest:
         Raises:
           ValueError: if `data` is not a manifest of this shape (valid JSON, wrong types).
         """
-        fields = {"handle": str, "url": str, "size": int, "sha256": str, "created": (int, float), "files": dict}
+        fields: dict[str, type | tuple[type, ...]] = {"handle": str, "url": str, "size": int, "sha256": str, "created": (int, float), "files": dict}
         if not isinstance(data, dict) or set(data) - {*fields, "stamp"} or not set(fields) <= set(data):
             raise ValueError(f"expected an object with fields {sorted(fields)}")
         for name, kind in fields.items():
@@ -228,10 +228,8 @@ class Cache:
         except (ValueError, UnicodeDecodeError) as error:  # bad JSON, or not our shape
             return None, f"unreadable manifest ({error})"
 
-    def _problem(self, k: str, manifest: Manifest | None, stamp: str | None) -> str | None:
+    def _problem(self, k: str, manifest: Manifest, stamp: str | None) -> str | None:
         """Why the entry does not count, or None if every listed file has its size."""
-        if manifest is None:
-            return "no manifest"
         if manifest.stamp != stamp:
             return f"made from an archive that has changed since ({manifest.stamp} -> {stamp})"
         entry = self.root / k
@@ -268,7 +266,7 @@ class Cache:
         """
         k = key(handle)
         manifest, _ = self._read_manifest(k)
-        if self._problem(k, manifest, stamp) is not None or sha256 not in (None, manifest.sha256):
+        if manifest is None or self._problem(k, manifest, stamp) is not None or sha256 not in (None, manifest.sha256):
             return None
         if sha256 is not None and self._changed(k, manifest) is not None:
             return None  # pinned: the contents, not only the archive, must match
@@ -370,12 +368,13 @@ class Cache:
             self.root.mkdir(parents=True, exist_ok=True)
             with self._locked(k, handle):
                 self._remove_temporaries(k)
-                manifest, reason = self._read_manifest(k)
-                problem = reason or self._problem(k, manifest, stamp)
-                if problem is None and sha256 is not None:
-                    problem = self._changed(k, manifest)
-                if problem is None and sha256 in (None, manifest.sha256):
-                    return self.root / k  # built by the process we waited for
+                manifest, problem = self._read_manifest(k)
+                if manifest is not None:
+                    problem = self._problem(k, manifest, stamp)
+                    if problem is None and sha256 is not None:
+                        problem = self._changed(k, manifest)
+                    if problem is None and sha256 in (None, manifest.sha256):
+                        return self.root / k  # built by the process we waited for
                 if problem is not None:
                     _log.info("%s: cache entry %s does not count (%s); removing it.", handle, k, problem)
                     self._remove(k)  # broken: never served, and not kept for offline use
@@ -458,8 +457,9 @@ class Cache:
         keys |= {p.name for p in self.root.glob("rsm-*") if p.is_dir() and _TEMP not in p.name}
         found = []
         for k in keys:
-            manifest, reason = self._read_manifest(k)
-            problem = reason or self._problem(k, manifest, manifest.stamp)
+            manifest, problem = self._read_manifest(k)
+            if manifest is not None:
+                problem = self._problem(k, manifest, manifest.stamp)
             found.append(Entry(key=k, path=self.root / k, manifest=manifest, problem=problem))
         return sorted(found, key=lambda e: (e.manifest.handle if e.manifest else "", e.key))
 
