@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -68,7 +68,7 @@ def function_graphs(graph: Any) -> list[Any]:
 
 
 @contextlib.contextmanager
-def op_parsers(parsers: dict[str, Callable[[Any, Callable[[Any], Any] | None], Any]]) -> Iterator[None]:
+def op_parsers(parsers: Mapping[str, Callable[..., Any]]) -> Iterator[None]:
     """Temporarily routes tf2jax's parsing of some op types through `parse(proto, original)`.
 
     tf2jax has no public hook for its op table: custom gradients (it handles one per

@@ -29,11 +29,21 @@ class TracedPiece(Protocol):
     """What saving reads from a `JaxPiece` (declared here so that this module, which
     `JaxPiece.save` uses, does not import the class)."""
 
-    name: str
-    params: Mapping[str, Any]
-    state: Mapping[str, Any]
-    keys: Sequence[TraceKey]
-    wide: bool
+    # Read-only (properties), so a JaxPiece's tuple and dicts satisfy them.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+    @property
+    def state(self) -> Mapping[str, Any]: ...
+
+    @property
+    def keys(self) -> Sequence[TraceKey]: ...
+
+    @property
+    def wide(self) -> bool: ...
 
     def trace(self, index: int) -> JaxTrace: ...
 
@@ -89,7 +99,9 @@ def save_jax_piece(
         raise FileExistsError(f"{target} exists; JaxPiece.save writes a new directory.")
     variables = {**piece.state, **piece.params}
     # Everything is exported before the directory is made: a failure leaves nothing behind.
-    files, entries, losses = {}, [], []
+    files: dict[str, bytes] = {}
+    entries: list[dict] = []
+    losses: list[dict] = []
     for kind, traces, listed in (
         ("trace", [piece.trace(i) for i in range(len(piece.keys))], entries),
         ("regularization", piece.regularization_traces, losses),
@@ -101,7 +113,8 @@ def save_jax_piece(
     target.mkdir(parents=True)
     for file, serialized in files.items():
         (target / file).write_bytes(serialized)
-    arrays = {f"params/{k}": np.asarray(v) for k, v in piece.params.items()}
+    # Any: numpy's stubs match **arrays against savez's allow_pickle keyword too.
+    arrays: dict[str, Any] = {f"params/{k}": np.asarray(v) for k, v in piece.params.items()}
     arrays.update({f"state/{k}": np.asarray(v) for k, v in piece.state.items()})
     np.savez(target / VARIABLES, **arrays)
     manifest = {

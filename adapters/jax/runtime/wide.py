@@ -51,7 +51,7 @@ def any_wide(dtypes: Iterable[Any]) -> bool:
 
 def enabled() -> bool:
     """Whether 64-bit types are on here (globally, or in an enclosing `jax.enable_x64`)."""
-    return bool(jax.config.jax_enable_x64)
+    return bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]  # JAX sets its options dynamically
 
 
 @contextlib.contextmanager
