@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -114,23 +115,28 @@ def _run_checks(
         finally:
             model.restore()
 
+    def outputs_agree(training: bool, expected: Any) -> str | None:
+        return compare(model.outputs(inputs, training), expected, tolerance)
+
     for training, expected in truth.outputs.items():
         name = OUTPUTS_TRAINING if training else OUTPUTS_INFERENCE
-        check(name, lambda t=training, e=expected: compare(model.outputs(inputs, t), e, tolerance))
+        check(name, functools.partial(outputs_agree, training, expected))
     if truth.stochastic_training:
         check(TRAINING_TRACE, lambda: _random_training(model, inputs, truth))
-    if truth.gradients:
+    gradients = truth.gradients
+    if gradients:
         check(GRADIENTS, lambda: unmatched(
-            model.value_grads(inputs, truth.gradient_training), truth.gradients, key="trainable variables",
+            model.value_grads(inputs, truth.gradient_training), gradients, key="trainable variables",
             tolerance=tolerance,
         ))
     else:
         checks[GRADIENTS] = NOT_APPLICABLE
-    if truth.state_after_training is None:
+    state = truth.state_after_training
+    if state is None:
         checks[STATE] = NOT_APPLICABLE
     else:
         check(STATE, lambda: unmatched(
-            model.state_after_training(inputs), truth.state_after_training, key="non-trainable variables",
+            model.state_after_training(inputs), state, key="non-trainable variables",
             tolerance=tolerance,
         ))
     check(REGULARIZATION, lambda: compare(model.regularization(), truth.regularization, tolerance))

@@ -155,7 +155,7 @@ class ChildConsumer:
                 "source": os.fspath(path),
                 # Each way with the inputs to call it on: the entry point's, or a callable's.
                 "ways": [
-                    (list(way), truth.callables[way[1]].inputs if way[1] in truth.callables else inputs)
+                    (list(way), truth.callables[called].inputs if (called := way[1]) is not None and called in truth.callables else inputs)
                     for way in ways(truth.callables, freezes=self.freezes, entry=entry)
                 ],
             }

@@ -12,8 +12,10 @@ again here, as its own type where that is one of this project's (or a builtin).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
+import sys
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -75,8 +77,8 @@ def record(wrap: Callable[..., Wrapped], source: Any, inputs: Any, way: Way) -> 
 
     return {
         "inputs": inputs,
-        "outputs": {t: answer(lambda t=t: model.outputs(inputs, t)) for t in _TRAININGS},
-        "value_grads": {t: answer(lambda t=t: model.value_grads(inputs, t)) for t in _TRAININGS},
+        "outputs": {t: answer(functools.partial(model.outputs, inputs, t)) for t in _TRAININGS},
+        "value_grads": {t: answer(functools.partial(model.value_grads, inputs, t)) for t in _TRAININGS},
         "regularization": answer(model.regularization),
         "trainable_count": answer(model.trainable_count),
         "state_after_training": answer(lambda: model.state_after_training(inputs)),
@@ -154,7 +156,11 @@ def rebuild(described: Described) -> Exception:
     """The child's exception, as its own type when this interpreter has it, else a `ChildError`."""
     module, name, message, trace = described
     error = _same_type(module, name, message) or ChildError(f"{module}.{name}: {message}")
-    error.add_note(f"Raised in the child interpreter:\n{trace}")
+    note = f"Raised in the child interpreter:\n{trace}"
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:  # no exception notes before 3.11: the child's traceback shows as the cause
+        error.__cause__ = ChildError(note)
     return error
 
 

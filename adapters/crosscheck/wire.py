@@ -29,7 +29,7 @@ def write(directory: Path, name: str, value: Any) -> None:
     """
     arrays: dict[str, np.ndarray] = {}
     (directory / f"{name}.json").write_text(json.dumps(_encode(value, arrays)))
-    np.savez(directory / f"{name}.npz", **arrays)
+    np.savez(directory / f"{name}.npz", **arrays)  # type: ignore[arg-type]  # numpy's stubs match **arrays against allow_pickle
 
 
 def read(directory: Path, name: str) -> Any:
