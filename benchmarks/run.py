@@ -37,13 +37,13 @@ FIRST_RESULT_MODEL = "mobilenet_v2"
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=tuple(STEMS), default="cpu")
     parser.add_argument("--artifacts", type=Path, help="--device gpu: what benchmarks.gpu_artifacts wrote")
-    parser.add_argument("--models", nargs="+", default=["keras_mlp", "tiny_mlp", "mlp", "mobilenet_v2", models.REAL_MODEL], choices=list(models.SHAPES))
+    parser.add_argument("--models", nargs="+", default=["keras_mlp", "tiny_mlp", "mlp", models.REAL_MODEL], choices=list(models.SHAPES))
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--repeats", type=int, default=25, help="most timed blocks per path")
     parser.add_argument("--min-repeats", type=int, default=5, help="fewest timed blocks per path")
     parser.add_argument("--number", type=int, default=50, help="most calls per block")
     parser.add_argument("--budget", type=float, default=10.0, help="seconds of timed blocks per case")
-    parser.add_argument("--load-models", nargs="*", default=["mlp", "mobilenet_v2", models.REAL_MODEL], choices=list(models.SHAPES))
+    parser.add_argument("--load-models", nargs="*", default=["mlp", models.REAL_MODEL], choices=list(models.SHAPES))
     parser.add_argument("--load-budget", type=float, default=20.0, help="seconds of timed loads per model")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--no-first-result", action="store_true", help="skip the time-to-first-output subprocess")
@@ -51,14 +51,15 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--quick", action="store_true",
-        help=f"a development subset: keras_mlp and {models.REAL_MODEL} at batch 1, short budgets, no subprocesses",
+        help=f"a development subset: calls on keras_mlp and {models.REAL_MODEL} at batch 1, short budgets, no "
+        "loads (slow on the real model: add --load-models) and no subprocesses",
     )
 
 
 #: What `--quick` sets (over the defaults, not over options given with it).
 QUICK = {
     "models": ["keras_mlp", models.REAL_MODEL], "batches": [1], "repeats": 8, "min_repeats": 3, "budget": 3.0,
-    "load_models": [models.REAL_MODEL], "load_budget": 5.0, "no_memory": True, "no_first_result": True,
+    "load_models": [], "load_budget": 5.0, "no_memory": True, "no_first_result": True,
     "no_keras_jax": True,
 }
 
