@@ -1,4 +1,5 @@
-"""Every error `crosscheck` raises on purpose (each an `rsm.ReusableError`), and `ChildError`."""
+"""Every error `crosscheck` raises on purpose (each an `rsm.ReusableError`), and the two that
+stand for failures, not refusals: `ChildError` and `ChildFailedError`."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ class SavedModelOnlyError(ReusableError, TypeError):
     """A consumer that runs in another interpreter was handed an in-process object."""
 
 
-class ChildFailedError(ReusableError, RuntimeError):
-    """A child interpreter exited with an error (the message ends with its stderr)."""
+class ChildFailedError(RuntimeError):
+    """A child interpreter exited with an error (the message ends with its stderr).
+
+    Not a `ReusableError`: a crash is a failure of the consumer, never a typed refusal
+    ("cannot run"), so a crosscheck reports it as `failed`.
+    """
 
 
 class ChildError(RuntimeError):

@@ -31,11 +31,11 @@ ERRORS = {
         "UnknownConsumerError": ValueError,
         "KerasBackendError": RuntimeError,
         "SavedModelOnlyError": TypeError,
-        "ChildFailedError": RuntimeError,
     },
 }
-#: Errors that stand for what a framework raised, not for one of ours: no `ReusableError`.
-FOREIGN = {"reusable_savedmodel.adapters.crosscheck": {"ChildError"}}
+#: Errors that stand for what a framework raised, or a crashed child interpreter, not for a
+#: refusal of ours: no `ReusableError` (crosscheck reports them as `failed`).
+FOREIGN = {"reusable_savedmodel.adapters.crosscheck": {"ChildError", "ChildFailedError"}}
 #: Internal to the converter (it reports them as `UnconvertibleError`): not exported.
 INTERNAL = {"reusable_savedmodel.adapters.jax": {"UnsupportedGradientError", "XlaCallModuleError"}}
 
