@@ -28,8 +28,9 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.jax import JaxPiece, UnconvertibleError, to_jax
+from reusable_savedmodel.adapters.jax import JaxPiece, UnconvertibleError, X64RequiredError, to_jax
 from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.runtime import wide
 from reusable_savedmodel.adapters.keras import consume
 from reusable_savedmodel.adapters.keras.signature import SignatureCall
 from reusable_savedmodel.adapters.keras_jax import synced
@@ -67,10 +68,22 @@ def _keras_variable(value: jax.Array, name: str, trainable: bool) -> keras.Varia
 
     A copy, not `value` itself: Keras's jit-compiled `fit` donates its variables' buffers,
     and the piece's own arrays must outlive that (its regularization losses read them).
+    With JAX's 64-bit types off, Keras holds a 64-bit value in 32 bits: only a value that
+    fits exactly (a batch-norm counter, a seed) is taken.
+
+    Raises:
+      X64RequiredError: for a 64-bit value that 32 bits cannot hold exactly.
     """
-    return keras.Variable(
-        np.array(value), trainable=trainable, dtype=value.dtype.name, name=name.replace("/", "_")
-    )
+    copy = np.array(value)
+    if copy.dtype in wide.NARROWED and not wide.enabled():
+        narrow = copy.astype(wide.NARROWED[copy.dtype])
+        if not np.array_equal(narrow.astype(copy.dtype), copy, equal_nan=copy.dtype.kind in "fc"):
+            raise X64RequiredError(
+                f"variable {name!r} is {copy.dtype.name} with values 32 bits cannot hold, and Keras "
+                f"on JAX keeps variables in 32 bits while JAX's 64-bit types are off. "
+                f"{wide.HOW_TO_ENABLE}"
+            )
+    return keras.Variable(copy, trainable=trainable, dtype=value.dtype.name, name=name.replace("/", "_"))
 
 
 def _to_jax_value(value: Any) -> Any:
@@ -138,6 +151,13 @@ class KerasLayer(consume.KerasLayer):
         self._params = [_keras_variable(jax_piece.params[n], n, True) for n in self._param_names]
         self._state = [_keras_variable(jax_piece.state[n], n, False) for n in self._state_names]
         self._piece_weights = [*self._params, *self._state]
+        # 64-bit values the Keras variables hold in 32 bits, each checked exact above.
+        converted = {**jax_piece.params, **jax_piece.state}
+        self._held_narrowed = frozenset(
+            name
+            for name, held in zip([*self._param_names, *self._state_names], self._piece_weights)
+            if np.dtype(held.value.dtype) != np.dtype(converted[name].dtype)
+        )
         # The converted piece keys its values by `variable_paths` of the variables it was
         # converted from (the piece's, or its signature's): pair each copy with its source.
         by_path = dict(zip(variable_paths(list(variables)), variables))
@@ -178,7 +198,7 @@ class KerasLayer(consume.KerasLayer):
         rng = self._seed_generator.next() if trace.needs_rng else None
         # Compiled when called eagerly; inside Keras's own jit or grad it traces like apply.
         outputs, new_state = jax_piece.jit_apply(
-            params, state, inputs, training=training, rng=rng, **kwargs
+            params, state, inputs, training=training, rng=rng, held_narrowed=self._held_narrowed, **kwargs
         )
         if training:
             for name, variable in zip(self._state_names, self._state):

@@ -7,7 +7,7 @@ from TF on first use) or from `load_jax_piece` (traces deserialized with `jax.ex
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ class JaxPiece:
         return traces_lib.select(self.keys, inputs, bool(training), kwargs, self.name)
 
     def _exact_select(self, params: Mapping[str, Any], state: Mapping[str, Any], inputs: Any, training: bool,
-                      kwargs: Mapping[str, Any]) -> int:
+                      kwargs: Mapping[str, Any], held_narrowed: Collection[str] = ()) -> int:
         """`select`, refusing the 64-bit values (inputs, params, state) JAX narrowed before the call.
 
         Runs in the caller's setting (outside `wide.scope`): only there does narrowing show.
@@ -155,7 +155,7 @@ class JaxPiece:
             wide_lib.require_exact(
                 self.name,
                 ((f"variable {n!r}", given[n], own[n].dtype) for n in self.trace(index).variable_paths
-                 if n in given and n in own),
+                 if n in given and n in own and n not in held_narrowed),
             )
         return index
 
@@ -167,6 +167,7 @@ class JaxPiece:
         *,
         training: bool = False,
         rng: jax.Array | None = None,
+        held_narrowed: Collection[str] = (),
         **kwargs: Any,
     ) -> tuple[Any, Params]:
         """Runs the forward pass.
@@ -178,6 +179,9 @@ class JaxPiece:
           training: A Python bool: selects the training or the inference trace.
           rng: A JAX PRNG key; required when the selected trace draws random numbers
             (e.g. dropout in training).
+          held_narrowed: Paths of 64-bit variables that the caller holds in 32 bits, having
+            checked that their values fit exactly (e.g. Keras's JAX backend, whose
+            variables follow JAX's 64-bit setting); they are not refused as narrowed.
           **kwargs: The piece's extra keyword arguments (arrays or Python values).
 
         Returns:
@@ -199,7 +203,7 @@ class JaxPiece:
                 f"{self.name}: `training` must be a Python bool (it selects a trace), got "
                 f"{type(training).__name__}; use jax.lax.cond over two apply calls for a traced flag."
             )
-        trace = self.trace(self._exact_select(params, state, inputs, training, kwargs))
+        trace = self.trace(self._exact_select(params, state, inputs, training, kwargs, held_narrowed))
         variables = {**state, **params}
         missing = [n for n in trace.variable_paths if n not in variables]
         if missing:
@@ -222,6 +226,7 @@ class JaxPiece:
         *,
         training: bool = False,
         rng: jax.Array | None = None,
+        held_narrowed: Collection[str] = (),
         **kwargs: Any,
     ) -> tuple[Any, Params]:
         """`apply` compiled with `jax.jit`: the same results, without running op by op.
@@ -237,10 +242,10 @@ class JaxPiece:
         try:
             hash(key)
         except TypeError:  # an unhashable Python value (or a traced flag): apply reports it
-            return self.apply(params, state, inputs, training=training, rng=rng, **kwargs)
+            return self.apply(params, state, inputs, training=training, rng=rng, held_narrowed=held_narrowed, **kwargs)
         if self.wide and not wide_lib.enabled():
             # Refuse narrowed values here: inside the scope below they no longer show.
-            self._exact_select(params, state, inputs, bool(training), kwargs)
+            self._exact_select(params, state, inputs, bool(training), kwargs, held_narrowed)
             with wide_lib.scope(True):
                 return self.jit_apply(params, state, inputs, training=training, rng=rng, **kwargs)
         if not _keeps_dtypes((inputs, [v for v in kwargs.values() if hasattr(v, "shape")])):

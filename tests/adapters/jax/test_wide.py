@@ -121,3 +121,28 @@ def test_saved_wide_piece_stays_exact(wide_model, raw, tmp_path):
     loaded = load_jax_piece(jp.save(tmp_path / "piece", platforms=("cpu",)))
     assert loaded.wide
     _assert_exact(loaded(IDS), _expected(raw))
+
+
+def test_a_holder_that_keeps_exact_values_in_32_bits_may_pass_them(tmp_path):
+    """Keras on JAX holds a piece's int64 counter in 32 bits once it checked the value fits:
+    `held_narrowed` names it, and the piece computes as TensorFlow does; unnamed, it is refused."""
+    count = tf.Variable(5, dtype=tf.int64, name="counter")
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def call(x):
+        count.assign_add(1)
+        return x * tf.cast(count, tf.float32)
+
+    root = tf.train.Checkpoint(variables=[count])
+    root.__call__ = call
+    tf.saved_model.save(root, str(tmp_path / "model"))
+    raw = tf.saved_model.load(str(tmp_path / "model"))
+    jp = to_jax(str(tmp_path / "model"))
+    held = {name: jax.numpy.asarray(np.asarray(value)) for name, value in jp.state.items()}  # int32 now
+    (name,) = held
+    x = np.ones([2], np.float32)
+    with pytest.raises(X64RequiredError, match="int64 but arrived as int32"):
+        jp.jit_apply({}, held, x)
+    outputs, new_state = jp.jit_apply({}, held, x, held_narrowed={name})
+    np.testing.assert_array_equal(np.asarray(outputs), raw(tf.constant(x)).numpy())
+    assert int(new_state[name]) == int(raw.variables[0].numpy()) == 6
