@@ -11,7 +11,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from reusable_savedmodel.interface.custom_ops import require_ops
 from reusable_savedmodel.interface.handles.resolve import Handle, is_tf1_hub_module, resolve
 from reusable_savedmodel.interface.piece import Piece
-from reusable_savedmodel.interface.scanner import allowlist_scan, contained_files, saved_model_files
+from reusable_savedmodel.interface.scanner import allowlist_scan, saved_model_files
 
 
 def _has_untagged_graph(proto: saved_model_pb2.SavedModel) -> bool:
@@ -62,7 +62,6 @@ def load(
     # Before TensorFlow reads anything: no file linked from elsewhere, typed errors for bad
     # files, no asset outside assets/. `saved_model.pb` is parsed here, once: the scan, the
     # TF1 tag choice and the op check all read this one parse.
-    contained_files.require_contained(path, text)
     proto = saved_model_files.check_before_load(path, text)
     if scan is not None:
         allowlist_scan.enforce(path, text, scan, proto)

