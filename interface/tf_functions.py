@@ -30,12 +30,8 @@ def concrete_functions(function: Any) -> list[Any]:
     restored function in the order of their input signatures (a SavedModel stores them in
     an order that changes from one export to the next)."""
     if is_restored_function(function):
-        return _in_signature_order(function.concrete_functions)
+        return sorted(function.concrete_functions, key=lambda c: repr(c.structured_input_signature))
     return compat.all_concrete_functions(function)
-
-
-def _in_signature_order(traces: Any) -> list[Any]:
-    return sorted(traces, key=lambda c: repr(c.structured_input_signature))
 
 
 def pristine_concrete_functions(function: Any) -> list[Any]:
@@ -48,7 +44,7 @@ def pristine_concrete_functions(function: Any) -> list[Any]:
     tools that read graphs (e.g. converters to JAX) cannot follow.
     """
     if is_restored_function(function):
-        return _in_signature_order(function.concrete_functions)
+        return concrete_functions(function)
     fresh = tf.function(function.python_function)
     return [
         fresh.get_concrete_function(*args, **kwargs)
