@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -93,10 +94,10 @@ class Model:
         """The example inputs as TF tensors."""
         return tf.nest.map_structure(tf.constant, self.inputs)
 
-    @property
+    @functools.cached_property
     def trainable(self) -> bool:
         """Whether a fine-tuning step means anything: trainable variables and float outputs,
-        through `__call__` (a signature is inference only)."""
+        through `__call__` (a signature is inference only). Asked once: it runs the model."""
         if self.entry.signature is not None:
             return False
         outputs = self.piece(self.tensors())

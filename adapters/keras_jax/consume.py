@@ -151,17 +151,17 @@ class KerasLayer(consume.KerasLayer):
         self._params = [_keras_variable(jax_piece.params[n], n, True) for n in self._param_names]
         self._state = [_keras_variable(jax_piece.state[n], n, False) for n in self._state_names]
         self._piece_weights = [*self._params, *self._state]
+        names = [*self._param_names, *self._state_names]
         # 64-bit values the Keras variables hold in 32 bits, each checked exact above.
-        converted = {**jax_piece.params, **jax_piece.state}
+        converted = [*jax_piece.params.values(), *jax_piece.state.values()]
         self._held_narrowed = frozenset(
             name
-            for name, held in zip([*self._param_names, *self._state_names], self._piece_weights)
-            if np.dtype(held.value.dtype) != np.dtype(converted[name].dtype)
+            for name, held, source in zip(names, self._piece_weights, converted)
+            if np.dtype(held.value.dtype) != np.dtype(source.dtype)
         )
         # The converted piece keys its values by `variable_paths` of the variables it was
         # converted from (the piece's, or its signature's): pair each copy with its source.
         by_path = dict(zip(variable_paths(list(variables)), variables))
-        names = [*self._param_names, *self._state_names]
         unpaired = [name for name in names if name not in by_path]
         if unpaired:
             raise StalePieceError(
