@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -264,7 +265,12 @@ class Converter:
         structure = jax.tree_util.tree_structure(
             tf.nest.map_structure(lambda _: 0, concrete.structured_outputs)
         )
-        with self._explained(what), gradients.converting(custom), tensor_lists.converting():
+        with (
+            self._explained(what),
+            _op_seeds_unreported(),
+            gradients.converting(custom),
+            tensor_lists.converting(),
+        ):
             fn, _ = tf2jax.convert(flat, specs)
             # tf2jax converts control-flow bodies on first use: build them all now.
             jax.eval_shape(
@@ -297,6 +303,30 @@ class Converter:
             # tf2jax reports the op list only in its message: "...: ['A', 'B']\n..."
             ops = ast.literal_eval(text[len(_UNSUPPORTED_PREFIX):].split("\n")[0])
             raise self.unconvertible(what, ops, error) from error
+
+
+class _OpSeedNotice(logging.Filter):
+    """Drops tf2jax's "does not yet support non-zero seeds" warnings.
+
+    A converted random op draws from the `rng` key its caller passes, never from the TF op's
+    seed attributes (docs/jax-flax.md says so once), so the warning, repeated per op, tells
+    the user nothing to act on. Every other tf2jax warning still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
+        return "does not yet support non-zero seeds" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _op_seeds_unreported() -> Iterator[None]:
+    """Applies `_OpSeedNotice` to the absl logger (tf2jax's) while converting."""
+    notice = _OpSeedNotice()
+    absl_logger = logging.getLogger("absl")
+    absl_logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        absl_logger.removeFilter(notice)
 
 
 def _example(tensor: tf.Tensor) -> jax.ShapeDtypeStruct:
