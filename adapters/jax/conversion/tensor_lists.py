@@ -5,6 +5,8 @@ tf2jax 0.3.8 converts the TensorList family, but its `TensorListSetItem` and
 plain indexing unless the index is already a JAX array; in a loop body whose index tf2jax
 keeps as a NumPy constant that fails (`'numpy.ndarray' object has no attribute 'at'`).
 Here both ops work on JAX arrays whatever the index is; the rest of the family is tf2jax's.
+The loops themselves run through `loops` (reverse-mode differentiable where the step count
+is static).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import jax.numpy as jnp
 import tensorflow as tf
 
 from reusable_savedmodel.adapters.jax import compat
+from reusable_savedmodel.adapters.jax.conversion import loops
 
 
 def _element_dtype(proto: Any) -> Any:
@@ -48,6 +51,13 @@ def _get_item(proto: Any, original: Callable[[Any], Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def converting() -> Iterator[None]:
-    """While tf2jax converts: `TensorListSetItem` and `TensorListGetItem` as above."""
-    with compat.op_parsers({"TensorListSetItem": _set_item, "TensorListGetItem": _get_item}):
+    """While tf2jax converts: `TensorListSetItem` and `TensorListGetItem` as above, while
+    loops through `loops.parse`."""
+    parsers = {
+        "TensorListSetItem": _set_item,
+        "TensorListGetItem": _get_item,
+        "While": loops.parse,
+        "StatelessWhile": loops.parse,
+    }
+    with compat.op_parsers(parsers):
         yield
