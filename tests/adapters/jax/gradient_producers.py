@@ -226,3 +226,43 @@ spec = tf.TensorSpec([None, 8, 8, 3], tf.float32)
 root.__call__ = tf.function(lambda x: converted(root.params, x), autograph=False, input_signature=[spec])
 tf.saved_model.save(root, sys.argv[1], options=tf.saved_model.SaveOptions(experimental_custom_gradients=True))
 """
+
+#: A Flax linen convnet (conv, batch norm in inference, dense on 8x8x3) exported through
+#: jax2tf with a symbolic batch; `params` train, `batch_stats` do not.
+LINEN_JAX2TF_POLYMORPHIC = """
+import sys
+import jax
+import numpy as np
+import tensorflow as tf
+import flax.linen as nn
+from jax.experimental import jax2tf
+
+class Net(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+        y = nn.relu(nn.BatchNorm(use_running_average=True)(nn.Conv(4, (3, 3))(x)))
+        return nn.Dense(5)(y.reshape((y.shape[0], -1)))
+
+variables = Net().init(jax.random.PRNGKey(0), np.zeros((1, 8, 8, 3), np.float32))
+# Statistics a trained model would have (init leaves them at 0 and 1).
+variables["batch_stats"] = jax.tree_util.tree_map(
+    lambda s: s + np.linspace(0.2, 0.8, s.size, dtype=np.float32).reshape(s.shape), variables["batch_stats"]
+)
+params, treedef = jax.tree_util.tree_flatten(variables["params"])
+stats, stats_treedef = jax.tree_util.tree_flatten(variables["batch_stats"])
+
+def apply(params, stats, x):
+    return Net().apply(
+        {"params": jax.tree_util.tree_unflatten(treedef, params),
+         "batch_stats": jax.tree_util.tree_unflatten(stats_treedef, stats)}, x)
+
+converted = jax2tf.convert(apply, with_gradient=True, polymorphic_shapes=[None, None, "(b, ...)"])
+root = tf.train.Checkpoint()
+root.params = [tf.Variable(np.asarray(p)) for p in params]
+root.stats = [tf.Variable(np.asarray(s), trainable=False) for s in stats]
+root.variables = root.params + root.stats
+root.trainable_variables = list(root.params)
+spec = tf.TensorSpec([None, 8, 8, 3], tf.float32)
+root.__call__ = tf.function(lambda x: converted(root.params, root.stats, x), autograph=False, input_signature=[spec])
+tf.saved_model.save(root, sys.argv[1], options=tf.saved_model.SaveOptions(experimental_custom_gradients=True))
+"""

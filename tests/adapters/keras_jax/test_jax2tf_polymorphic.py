@@ -1,5 +1,5 @@
-"""`KerasLayer` on `KERAS_BACKEND=jax` over a jax2tf export with a symbolic batch: Keras's
-symbolic build on `keras.Input((8, 8, 3))` keeps the batch unknown, and predictions at two
+"""`KerasLayer` on `KERAS_BACKEND=jax` over jax2tf exports (Flax NNX and linen) with a
+symbolic batch: Keras's symbolic build on `keras.Input((8, 8, 3))` keeps the batch unknown, and predictions at two
 batch sizes match the raw `tf.saved_model.load` object."""
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ print(json.dumps(list(model.output_shape)))
 """
 
 
-def test_sequential_builds_on_a_symbolic_batch(tmp_path):
-    path = producers.produce(tmp_path, "nnx", producers.NNX_JAX2TF_POLYMORPHIC)
+@pytest.mark.parametrize(
+    "model, script",
+    [("nnx", producers.NNX_JAX2TF_POLYMORPHIC), ("linen", producers.LINEN_JAX2TF_POLYMORPHIC)],
+)
+def test_sequential_builds_on_a_symbolic_batch(tmp_path, model, script):
+    path = producers.produce(tmp_path, model, script)
     xs = {f"b{b}": np.random.RandomState(b).rand(b, 8, 8, 3).astype(np.float32) for b in (1, 3)}
     np.savez(tmp_path / "inputs.npz", **xs)
     result = subprocess.run(
