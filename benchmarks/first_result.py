@@ -18,6 +18,7 @@ BASELINE = "tf2jax by hand (load, convert, jax.jit)"
 
 _CHILD = """
 import json, sys, time
+from pathlib import Path
 import jax, numpy as np, tensorflow as tf, tf2jax
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.flax import FlaxModule
@@ -39,10 +40,11 @@ CONSUMERS = {
     "to_jax": lambda path, x: to_jax(path)(x),
     "FlaxModule": lambda path, x: FlaxModule(path)(x),
 }
-warm_up, path, warm_shape, shape = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+from benchmarks import models
+warm_up, path = sys.argv[1:3]
 for consumer in CONSUMERS.values():
-    np.asarray(consumer(warm_up, np.zeros(warm_shape, np.float32)))
-x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    np.asarray(consumer(warm_up, models.inputs(Path(warm_up).name, 1)))
+x = models.inputs(Path(path).name, 1)
 seconds = {}
 for name, consumer in CONSUMERS.items():
     start = time.perf_counter()
@@ -52,14 +54,13 @@ print(json.dumps(seconds))
 """
 
 
-def seconds_to_first_output(path: Path, warm_up: Path, shape: tuple[int, ...], warm_up_shape: tuple[int, ...]) -> dict[str, float]:
-    """Seconds from the path to the first output, per consumer (one fresh child process).
+def seconds_to_first_output(path: Path, warm_up: Path) -> dict[str, float]:
+    """Seconds from the path to the first output at batch 1, per consumer (one fresh child process).
 
     Args:
-      path: The SavedModel measured.
-      warm_up: A tiny SavedModel every consumer runs first.
-      shape: The input shape for `path` (batch included).
-      warm_up_shape: The input shape for `warm_up`.
+      path: The SavedModel measured, exported under its model's name (`benchmarks.models`
+        makes its input).
+      warm_up: A tiny SavedModel every consumer runs first, likewise named.
 
     Returns:
       Consumer -> seconds, `BASELINE` first.
@@ -68,8 +69,7 @@ def seconds_to_first_output(path: Path, warm_up: Path, shape: tuple[int, ...], w
       subprocess.CalledProcessError: if the child fails.
     """
     done = subprocess.run(
-        [sys.executable, "-c", f"BASELINE = {BASELINE!r}\n" + _CHILD, str(warm_up), str(path),
-         json.dumps(list(warm_up_shape)), json.dumps(list(shape))],
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-c", f"BASELINE = {BASELINE!r}\n" + _CHILD, str(warm_up), str(path)],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1],
     )
     return json.loads(done.stdout.strip().splitlines()[-1])

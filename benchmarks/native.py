@@ -128,19 +128,32 @@ def jax_step(forward: Callable[[Any, Any], Any], params: Any) -> Bind:
     return bind
 
 
-def nnx_step(module: Any) -> Bind:
-    """An `nnx.jit` SGD step of an nnx module (its trainable `nnx.Param`s)."""
+def nnx_step(
+    module: Any,
+    loss: Callable[[Any, Any, Any], Any] = lambda m, x, labels: cross_entropy(m(x), labels),
+    learning_rate: float = LEARNING_RATE,
+) -> Bind:
+    """An `nnx.jit` SGD step of an nnx module (its trainable `nnx.Param`s).
+
+    Args:
+      module: The module.
+      loss: (module, inputs, labels) -> scalar loss; default cross entropy of its logits.
+      learning_rate: SGD's.
+
+    Returns:
+      The binder.
+    """
     import jax.numpy as jnp
     import optax
     from flax import nnx
 
-    optimizer = nnx.Optimizer(module, optax.sgd(LEARNING_RATE), wrt=nnx.Param)
+    optimizer = nnx.Optimizer(module, optax.sgd(learning_rate), wrt=nnx.Param)
 
     @nnx.jit
     def step(module: Any, optimizer: Any, x: Any, labels: Any) -> Any:
-        loss, grads = nnx.value_and_grad(lambda m: cross_entropy(m(x), labels))(module)
+        value, grads = nnx.value_and_grad(lambda m: loss(m, x, labels))(module)
         optimizer.update(module, grads)
-        return loss
+        return value
 
     def bind(x: np.ndarray) -> Callable[[], Any]:
         xs, labels = jnp.asarray(x), jnp.asarray(labels_for(x))

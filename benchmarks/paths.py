@@ -6,13 +6,14 @@ the builders, so a missing one only drops its paths.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from benchmarks import models, native, tape_steps
+from benchmarks import jax_steps, models, native, tape_steps
 from benchmarks.binding import Bind, flax_module, jit_apply, jitted, nnx_jit
 from benchmarks.source import Source
 
@@ -58,8 +59,10 @@ def _keras_layer(source: Source) -> Any:
 def _keras_predict(source: Source) -> Bind:
     import keras
 
-    # Built on first predict, so one model serves every input shape.
-    return predict(keras.Sequential([_keras_layer(source)]))
+    layer = _keras_layer(source)
+    # A model per input, on a typed `keras.Input`: built from data, Keras 3 would take the
+    # BERT encoder's int32 token ids as float32.
+    return lambda x: predict(keras.Sequential([keras.Input(x.shape[1:], dtype=str(x.dtype)), layer]))(x)
 
 
 def _tfsm_layer(source: Source) -> Any:
@@ -105,16 +108,6 @@ def _tf2jax_by_hand(source: Source) -> Bind:
     return jitted(jax.jit(lambda p, x: fn(p, x)[0]), params)
 
 
-def _native_model_only(build: Callable[[Source], Bind]) -> Callable[[Source], Bind]:
-    # Native networks and training steps are written (and timed) for `keras_mlp` only.
-    def builder(source: Source) -> Bind:
-        if source.path.name != models.NATIVE_MODEL:
-            raise ValueError(f"timed on {models.NATIVE_MODEL} only")
-        return build(source)
-
-    return builder
-
-
 def _keras_layer_step(source: Source) -> Bind:
     import keras
 
@@ -157,8 +150,9 @@ def _native_jax_jit(source: Source) -> Bind:
     return jitted(jax.jit(native.jax_forward), native.jax_params(source.obj))
 
 
-#: Path name -> (builder, the module it needs), in report order.
-PATHS: dict[str, tuple[Callable[[Source], Bind], str]] = {
+Builders = dict[str, tuple[Callable[[Source], Bind], str]]
+
+_CALLS: Builders = {
     BASELINE: (lambda s: _eager(s.obj), "tensorflow"),
     "raw in tf.function": (lambda s: _in_function(s.obj), "tensorflow"),
     "Piece": (lambda s: _eager(s.piece), "tensorflow"),
@@ -177,23 +171,55 @@ PATHS: dict[str, tuple[Callable[[Source], Bind], str]] = {
     "FlaxModule nnx.jit": (lambda s: flax_module(s.jax_piece), "flax"),
     "jax2tf.call_tf + jax.jit": (_call_tf, "jax"),
     "tf2jax by hand + jax.jit": (_tf2jax_by_hand, "tf2jax"),
-    "native Keras eager": (_native_model_only(lambda s: _eager(native.keras_model(s.obj))), "keras"),
-    "native Keras tf.function": (_native_model_only(lambda s: _in_function(native.keras_model(s.obj))), "keras"),
-    "native Sonnet eager": (_native_model_only(lambda s: _eager(native.sonnet_mlp(s.obj))), "sonnet"),
-    "native Sonnet tf.function": (_native_model_only(lambda s: _in_function(native.sonnet_mlp(s.obj))), "sonnet"),
-    "native JAX jax.jit": (_native_model_only(_native_jax_jit), "jax"),
-    "native Flax nnx.jit": (_native_model_only(lambda s: nnx_jit(native.flax_model(s.obj))), "flax"),
-    "KerasLayer step": (_native_model_only(_keras_layer_step), "keras"),
-    "native Keras step": (_native_model_only(lambda s: native.keras_step(native.keras_model(s.obj))), "keras"),
-    "SonnetModule step": (_native_model_only(_sonnet_module_step), "sonnet"),
-    "native Sonnet step": (_native_model_only(_native_sonnet_step), "sonnet"),
-    "to_jax step": (_native_model_only(_to_jax_step), "jax"),
-    "native JAX step": (_native_model_only(lambda s: native.jax_step(native.jax_forward, native.jax_params(s.obj))), "jax"),
-    "FlaxModule step": (_native_model_only(_flax_module_step), "flax"),
-    "native Flax step": (_native_model_only(lambda s: native.nnx_step(native.flax_model(s.obj))), "flax"),
+}
+#: The native networks and their training steps, written for `models.NATIVE_MODEL` only.
+NATIVE_PATHS: Builders = {
+    "native Keras eager": (lambda s: _eager(native.keras_model(s.obj)), "keras"),
+    "native Keras tf.function": (lambda s: _in_function(native.keras_model(s.obj)), "keras"),
+    "native Sonnet eager": (lambda s: _eager(native.sonnet_mlp(s.obj)), "sonnet"),
+    "native Sonnet tf.function": (lambda s: _in_function(native.sonnet_mlp(s.obj)), "sonnet"),
+    "native JAX jax.jit": (_native_jax_jit, "jax"),
+    "native Flax nnx.jit": (lambda s: nnx_jit(native.flax_model(s.obj)), "flax"),
+    "KerasLayer step": (_keras_layer_step, "keras"),
+    "native Keras step": (lambda s: native.keras_step(native.keras_model(s.obj)), "keras"),
+    "SonnetModule step": (_sonnet_module_step, "sonnet"),
+    "native Sonnet step": (_native_sonnet_step, "sonnet"),
+    "to_jax step": (_to_jax_step, "jax"),
+    "native JAX step": (lambda s: native.jax_step(native.jax_forward, native.jax_params(s.obj)), "jax"),
+    "FlaxModule step": (_flax_module_step, "flax"),
+    "native Flax step": (lambda s: native.nnx_step(native.flax_model(s.obj)), "flax"),
+}
+_STEPS: Builders = {
     # Eager GradientTape steps on every model, against the anchors (see `tape_steps`).
     RAW_STEP: (tape_steps.raw_step, "tensorflow"),
     "KerasLayer step (tape)": (tape_steps.keras_layer_step, "keras"),
     "keras TFSMLayer step (tape)": (tape_steps.tfsm_layer_step, "keras"),
     "hub.KerasLayer step (tape)": (tape_steps.hub_layer_step, "tensorflow_hub"),
+    "Piece step (tape)": (tape_steps.piece_step, "tensorflow"),
+    "SonnetModule step (tape)": (tape_steps.sonnet_module_step, "sonnet"),
+    # The same step compiled in JAX on the converted model (see `jax_steps`).
+    "to_jax step (jax.grad)": (lambda s: jax_steps.to_jax_step(s.jax_piece), "jax"),
+    "FlaxModule step (nnx)": (lambda s: jax_steps.flax_module_step(s.jax_piece), "flax"),
 }
+#: Path name -> (builder, the module it needs), in report order.
+PATHS: Builders = {**_CALLS, **NATIVE_PATHS, **_STEPS}
+#: Left out on the real models: no adapter, no anchor the targets name, and a long compile.
+NOT_ON_REAL_MODELS = frozenset({"jax2tf.call_tf + jax.jit"})
+
+
+def for_model(model: str) -> dict[str, Callable[[Source], Bind]]:
+    """The paths timed on `model` whose framework is installed, in report order.
+
+    Args:
+      model: A key of `models.SHAPES`.
+
+    Returns:
+      Path name -> builder.
+    """
+    return {
+        name: builder
+        for name, (builder, module) in PATHS.items()
+        if importlib.util.find_spec(module)
+        and (name not in NATIVE_PATHS or model == models.NATIVE_MODEL)
+        and (name not in NOT_ON_REAL_MODELS or model not in models.REAL_MODELS)
+    }

@@ -36,8 +36,8 @@ def block(results: dict[str, Any], verdicts: list[check.Verdict]) -> str:
     Returns:
       Markdown.
     """
-    met = sum(v.met is True for v in verdicts)
-    other = [str(v) for v in verdicts if v.met is not True]
+    met = sum(v.outcome is check.Outcome.MET for v in verdicts)
+    other = [str(v) for v in verdicts if v.outcome is not check.Outcome.MET]
     return "\n".join([
         f"Latest run: {results['date']}, `{results['command']}` (`make bench`) in "
         f"{results['seconds'] / 60:.1f} min on {results['machine']['cpu']}, {results['machine']['cores']} cores "

@@ -15,16 +15,20 @@ def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}×"
 
 
+def _band(band: list[float] | None) -> str:
+    return "n/a" if band is None else f"{band[0]:.2f}–{band[1]:.2f}"
+
+
 def _timed_table(rows: list[dict[str, Any]], first: str, unit: str, scale: float) -> list[str]:
-    lines = [f"| {first} | median {unit} | p10–p90 {unit} | ratio | paired |", "|---|---:|---:|---:|---:|"]
+    lines = [f"| {first} | median {unit} | p10–p90 {unit} | ratio | paired | band (p25–p75) |", "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         s = r["stats"]
         if s is None:
-            lines.append(f"| {r['path']} | n/a | n/a | {r['error']} | |")
+            lines.append(f"| {r['path']} | n/a | n/a | {r['error']} | | |")
         else:
             lines.append(
                 f"| {r['path']} | {_time(s['median'], scale)} | {_time(s['p10'], scale)}–{_time(s['p90'], scale)} "
-                f"| {_ratio(r['ratio'])} | {_ratio(r['paired_ratio'])} |"
+                f"| {_ratio(r['ratio'])} | {_ratio(r['paired_ratio'])} | {_band(r.get('paired_band'))} |"
             )
     return lines
 
@@ -62,9 +66,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"Command: `{results['command']}` ({results['seconds']:.0f} s).",
         "",
         "Per-call time in µs: median and p10–p90 over timed blocks (a block repeats the call "
-        "to last about 20 ms), all paths interleaved in one process. *ratio*: median over "
-        "the baseline's median; *paired*: median over rounds of the per-round ratio, robust "
-        "to load that drifts during the run.",
+        "to last about 20 ms), all paths interleaved, each model in fresh processes that "
+        "alternate the path order. *ratio*: median over the baseline's median; *paired*: "
+        "median over rounds of the per-round ratio, robust to load that drifts during the "
+        "run; *band*: its interquartile range, by which `python -m benchmarks.check` decides "
+        "a target. Lower is better.",
     ]
     cases = list(dict.fromkeys((r["model"], r["batch"]) for r in results["call"]))
     for model, batch in cases:
@@ -85,8 +91,7 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [r for r in results["load"] if r["model"] == model]
         lines += ["", f"**Load time, {model}** in ms, each load afresh (ratios to `{rows[0]['baseline']}`)", ""]
         lines += _timed_table(rows, "loader", "ms", 1e3)
-    if results.get("first_result"):
-        first = results["first_result"]
+    for first in results.get("first_result", []):
         base = first["seconds"][first["baseline"]]
         lines += [
             "",
@@ -98,8 +103,7 @@ def markdown(results: dict[str, Any]) -> str:
             "|---|---:|---:|",
         ]
         lines += [f"| {k} | {v:,.2f} | {v / base:.2f}× |" for k, v in first["seconds"].items()]
-    if results.get("memory"):
-        mem = results["memory"]
+    for mem in results.get("memory", []):
         base = mem["added_mib"][mem["baseline"]]
         lines += [
             "",
@@ -110,10 +114,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"| scenario | MiB added at the peak | over `{mem['baseline']}` | MiB held after |",
             "|---|---:|---:|---:|",
         ]
-        steady = mem.get("steady_mib", {})
         lines += [
-            f"| {k} | {v:,.1f} | {v - base:+,.1f} | {steady[k]:,.1f} |" if k in steady else f"| {k} | {v:,.1f} | {v - base:+,.1f} | |"
-            for k, v in mem["added_mib"].items()
+            f"| {k} | {v:,.1f} | {v - base:+,.1f} | {mem['steady_mib'][k]:,.1f} |" for k, v in mem["added_mib"].items()
         ]
     return "\n".join(lines) + "\n"
 
@@ -135,7 +137,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
     rows = [r for r in results["call"] if r["ratio"] is not None]
     loads = [r for r in results.get("load", []) if r["stats"] is not None]
-    memory = (results.get("memory") or {}).get("added_mib", {})
+    memory = {f"{k} ({m['model']})": v for m in results.get("memory", []) for k, v in m["added_mib"].items()}
     names = list(dict.fromkeys(r["path"] for r in rows))
     cases = list(dict.fromkeys((r["model"], r["batch"]) for r in rows))
     heights = [0.22 * len(names) * max(1, len(cases)) + 1.2]
@@ -158,9 +160,8 @@ def chart(results: dict[str, Any], path: Path) -> None:
         ax = next(panels)
         ax.barh(list(memory), list(memory.values()))
         ax.invert_yaxis()
-        weights = results["memory"].get("weights_mib")
-        of_weights = f" ({weights:.1f} MiB of weights)" if weights else ""
-        ax.set_xlabel(f"MiB of RSS added at the peak{of_weights}")
+        weights = ", ".join(f"{m['model']} {m['weights_mib']:.1f}" for m in results["memory"])
+        ax.set_xlabel(f"MiB of RSS added at the peak (MiB of weights: {weights})")
         ax.set_title("Memory (lower is better)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

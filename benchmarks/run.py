@@ -1,9 +1,13 @@
 """The benchmark harness: `python -m benchmarks` (or `make bench`).
 
 On the CPU (`--device cpu`, the default) it exports the models, times every call path on
-every model and batch size in one process, interleaved (Keras on the JAX backend in a
-child process: `benchmarks.keras_jax`), times loading and wrapping, and measures the
-peak memory wrapping adds; it writes `results/latest.json`, `.md` and `.png`.
+every model and batch size interleaved, each model in fresh processes that alternate the
+path order (`benchmarks.passes`; Keras on the JAX backend in a child process of its own:
+`benchmarks.keras_jax`), times loading and wrapping, and measures the peak memory wrapping
+adds; it writes `results/latest.json`, `.md` and `.png`. The default run is the small
+models, where a call is mostly the wrapper's overhead; `--real` runs the real
+architectures (`models.REAL_MODELS`) against the anchors users would pick instead and
+writes `results/latest-real.*` (`make bench` runs both).
 
 On a GPU machine without TensorFlow (`--device gpu`) it times the JAX-side paths on
 models converted beforehand on a machine with TensorFlow
@@ -26,61 +30,83 @@ from typing import Any
 from benchmarks import cli, machine, models, report, suite, timing
 
 RESULTS = Path(__file__).parent / "results"
-#: The file stem each device's results are written under.
+#: The file stem each device's results are written under, and the real models' run's.
 STEMS = {"cpu": "latest", "gpu": "latest-gpu"}
+REAL_STEM = "latest-real"
 #: The model whose weights make copies plain in the memory figures, and the warm-up one.
 MEMORY_MODEL, WARM_UP_MODEL = "wide_mlp", "tiny_mlp"
 #: The model whose time to first output is measured.
 FIRST_RESULT_MODEL = "mobilenet_v2"
+SMALL_MODELS = ["keras_mlp", "tiny_mlp", "mlp"]
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=tuple(STEMS), default="cpu")
     parser.add_argument("--artifacts", type=Path, help="--device gpu: what benchmarks.gpu_artifacts wrote")
-    parser.add_argument("--models", nargs="+", default=["keras_mlp", "tiny_mlp", "mlp", models.REAL_MODEL], choices=list(models.SHAPES))
+    parser.add_argument("--models", nargs="+", default=SMALL_MODELS, choices=list(models.SHAPES))
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
-    parser.add_argument("--repeats", type=int, default=25, help="most timed blocks per path")
-    parser.add_argument("--min-repeats", type=int, default=5, help="fewest timed blocks per path")
+    parser.add_argument("--repeats", type=int, default=24, help="most timed blocks per path, all passes together")
+    parser.add_argument("--min-repeats", type=int, default=6, help="fewest timed blocks per path, all passes together")
     parser.add_argument("--number", type=int, default=50, help="most calls per block")
-    parser.add_argument("--budget", type=float, default=10.0, help="seconds of timed blocks per case")
-    parser.add_argument("--load-models", nargs="*", default=["mlp", models.REAL_MODEL], choices=list(models.SHAPES))
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds of timed blocks per case, all passes together")
+    parser.add_argument(
+        "--passes", type=int, default=2,
+        help="fresh processes per model's call timings, alternating the path order (see benchmarks.passes)",
+    )
+    parser.add_argument("--load-models", nargs="*", default=["mlp"], choices=list(models.SHAPES))
     parser.add_argument("--load-budget", type=float, default=20.0, help="seconds of timed loads per model")
+    parser.add_argument("--memory-models", nargs="*", default=[MEMORY_MODEL], choices=list(models.SHAPES))
+    parser.add_argument("--first-result-models", nargs="*", default=[FIRST_RESULT_MODEL], choices=list(models.SHAPES))
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--no-first-result", action="store_true", help="skip the time-to-first-output subprocess")
     parser.add_argument("--no-keras-jax", action="store_true", help="skip the Keras-on-JAX subprocess")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
+        "--real", action="store_true",
+        help=f"the real models ({', '.join(models.REAL_MODELS)}) at batch 1: calls, training steps, loads, "
+        f"first output and memory against the anchors; writes {REAL_STEM}.*",
+    )
+    parser.add_argument(
         "--quick", action="store_true",
-        help=f"a development subset: calls on keras_mlp and {models.REAL_MODEL} at batch 1, short budgets, no "
-        "loads (slow on the real model: add --load-models) and no subprocesses",
+        help=f"a development subset: calls on keras_mlp and {models.REAL_MODEL} at batch 1, one pass, short "
+        "budgets, no loads (slow on the real model: add --load-models) and no subprocesses",
     )
 
 
-#: What `--quick` sets (over the defaults, not over options given with it).
+#: What `--real` sets (over the defaults, not over options given with it).
+REAL = {
+    "models": list(models.REAL_MODELS), "batches": [1], "load_models": list(models.REAL_MODELS),
+    "load_budget": 10.0, "memory_models": list(models.REAL_MODELS), "first_result_models": list(models.REAL_MODELS),
+    "no_keras_jax": True,
+}
+#: What `--quick` sets (likewise; with `--real`, all but the models).
 QUICK = {
     "models": ["keras_mlp", models.REAL_MODEL], "batches": [1], "repeats": 8, "min_repeats": 3, "budget": 3.0,
-    "load_models": [], "load_budget": 5.0, "no_memory": True, "no_first_result": True,
+    "passes": 1, "load_models": [], "load_budget": 5.0, "no_memory": True, "no_first_result": True,
     "no_keras_jax": True,
 }
 
 
 def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
-    from benchmarks import first_result, keras_jax, loading, memory, paths
-    from benchmarks.source import Source
+    from benchmarks import first_result, keras_jax, loading, memory, passes, paths
 
-    builders = {name: builder for name, (builder, module) in paths.PATHS.items() if importlib.util.find_spec(module)}
     with tempfile.TemporaryDirectory(prefix="rsm-bench-") as tmp:
         workdir = Path(tmp)
-        with suite.Progress("export", len(args.models), "models") as bar:
-            for name in args.models:
+        needed = dict.fromkeys([*args.models, *args.load_models, *(() if args.no_memory else args.memory_models),
+                                *(() if args.no_first_result else [*args.first_result_models, WARM_UP_MODEL])])
+        with suite.Progress("export", len(needed), "models") as bar:
+            for name in needed:
                 bar.set_postfix_str(name)
                 models.export(name, workdir)
                 bar.advance(1)
         results: dict[str, Any] = {
-            "call": suite.call_overhead(
-                args.models, lambda m: Source(models.export(m, workdir)), builders, [paths.BASELINE],
-                args.batches, settings,
-            )
+            "call": [
+                row
+                for name in args.models
+                for row in passes.call_rows(
+                    name, workdir, list(paths.for_model(name)), [paths.BASELINE], args.batches, settings, args.passes
+                )
+            ]
         }
         on_jax = all(map(importlib.util.find_spec, ("keras", "jax")))
         if on_jax and not args.no_keras_jax and keras_jax.MODEL in args.models:
@@ -90,28 +116,29 @@ def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
             args.load_models, lambda m: models.export(m, workdir), loading.LOADERS, loading.BASELINE, load_settings
         )
         if not args.no_first_result:
-            with suite.Progress("first result", 1, "model") as bar:
-                results["first_result"] = {
-                    "model": FIRST_RESULT_MODEL,
-                    "batch": 1,
-                    "baseline": first_result.BASELINE,
-                    "seconds": first_result.seconds_to_first_output(
-                        models.export(FIRST_RESULT_MODEL, workdir), models.export(WARM_UP_MODEL, workdir),
-                        (1, *models.SHAPES[FIRST_RESULT_MODEL]), (1, *models.SHAPES[WARM_UP_MODEL]),
-                    ),
-                }
-                bar.advance(1)
+            warm_up = models.export(WARM_UP_MODEL, workdir)
+            results["first_result"] = []
+            with suite.Progress("first result", len(args.first_result_models), "models") as bar:
+                for name in args.first_result_models:
+                    bar.set_postfix_str(name)
+                    seconds = first_result.seconds_to_first_output(models.export(name, workdir), warm_up)
+                    results["first_result"].append({"model": name, "batch": 1, "baseline": first_result.BASELINE, "seconds": seconds})
+                    bar.advance(1)
         if not args.no_memory:
-            path, warm_up = models.export(MEMORY_MODEL, workdir), models.export(WARM_UP_MODEL, workdir)
-            with suite.Progress("memory", 1, "model") as bar:
-                added = memory.added_mib(path, warm_up, bar.advance)
-                results["memory"] = {
-                    "model": MEMORY_MODEL,
-                    "weights_mib": memory.weights_mib(path),
-                    "baseline": memory.BASELINE,
-                    "added_mib": {k: v["peak"] for k, v in added.items()},
-                    "steady_mib": {k: v["steady"] for k, v in added.items()},
-                }
+            warm_up = models.export(WARM_UP_MODEL, workdir)
+            results["memory"] = []
+            with suite.Progress("memory", len(args.memory_models), "models") as bar:
+                for name in args.memory_models:
+                    path = models.export(name, workdir)
+                    bar.set_postfix_str(name)
+                    added = memory.added_mib(path, warm_up, lambda share: bar.advance(share))
+                    results["memory"].append({
+                        "model": name,
+                        "weights_mib": memory.weights_mib(path),
+                        "baseline": memory.BASELINE,
+                        "added_mib": {k: v["peak"] for k, v in added.items()},
+                        "steady_mib": {k: v["steady"] for k, v in added.items()},
+                    })
     return results
 
 
@@ -151,19 +178,26 @@ def write(results: dict[str, Any], out: Path, stem: str) -> list[Path]:
     return files
 
 
-def _apply_quick(args: argparse.Namespace) -> None:
-    """Sets `QUICK`'s settings on `args`, except those given on the command line."""
+def apply_presets(args: argparse.Namespace) -> None:
+    """Sets `REAL`'s and then `QUICK`'s settings on `args` where asked, except options given.
+
+    Args:
+      args: Parsed arguments, with `argv` (the arguments as given).
+    """
     given = {a.split("=")[0] for a in args.argv if a.startswith("--")}
-    for name, value in QUICK.items():
-        if f"--{name.replace('_', '-')}" not in given:
-            setattr(args, name, value)
+    # `--real --quick`: the real models, briefly.
+    quick = {k: v for k, v in QUICK.items() if not (args.real and k == "models")}
+    for preset in [REAL] * args.real + [quick] * args.quick:
+        for name, value in preset.items():
+            if f"--{name.replace('_', '-')}" not in given:
+                setattr(args, name, value)
 
 
 def _execute(args: argparse.Namespace) -> int:
-    if args.quick:
-        _apply_quick(args)
+    apply_presets(args)
+    # One untimed call before calibration: some paths compile again on their second call.
     settings = timing.Settings(
-        repeats=args.repeats, min_repeats=args.min_repeats, max_number=args.number, budget_s=args.budget, warmup=0
+        repeats=args.repeats, min_repeats=args.min_repeats, max_number=args.number, budget_s=args.budget, warmup=1
     )
     started = datetime.datetime.now(datetime.timezone.utc)
     results: dict[str, Any] = {
@@ -176,7 +210,7 @@ def _execute(args: argparse.Namespace) -> int:
     }
     results.update((_gpu if args.device == "gpu" else _cpu)(args, settings))
     results["seconds"] = round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1)
-    files = write(results, args.out, STEMS[args.device])
+    files = write(results, args.out, REAL_STEM if args.real else STEMS[args.device])
     print(files[1].read_text())
     print("wrote", *files)
     return 0

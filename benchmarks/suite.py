@@ -57,6 +57,36 @@ def _first_call(bind: Bind, x: Any) -> Callable[[], Any]:
     return call
 
 
+def rows_of(
+    names: Sequence[str], stats: Mapping[str, timing.Stats], errors: Mapping[str, str], baselines: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One result row per path, its ratios taken to the first baseline measured.
+
+    Args:
+      names: The paths, in report order.
+      stats: Path -> its timings (paths timed together, so their samples pair by round).
+      errors: Path -> why it was not timed.
+      baselines: Candidate baselines, in preference order.
+
+    Returns:
+      Rows with `path`, `baseline`, `stats` (JSON form), `ratio` (of medians),
+      `paired_ratio` and `paired_band` (its p25 and p75; see `timing.paired_band`), `error`.
+    """
+    baseline = next((b for b in baselines if b in stats), None)
+    rows = []
+    for name in names:
+        row: dict[str, Any] = {"path": name, "baseline": baseline, "stats": None, "ratio": None,
+                               "paired_ratio": None, "paired_band": None, "error": errors.get(name)}
+        if name in stats:
+            row["stats"] = stats[name].to_json()
+            if baseline is not None:
+                row["ratio"] = stats[name].median / stats[baseline].median
+                row["paired_ratio"] = timing.paired_ratio(stats[name], stats[baseline])
+                row["paired_band"] = list(timing.paired_band(stats[name], stats[baseline]))
+        rows.append(row)
+    return rows
+
+
 def _rows(
     names: Sequence[str],
     calls: Mapping[str, Callable[[], Any]],
@@ -65,19 +95,7 @@ def _rows(
     settings: timing.Settings,
     progress: Callable[[float], None],
 ) -> list[dict[str, Any]]:
-    stats = timing.interleaved(calls, settings, progress) if calls else {}
-    baseline = next((b for b in baselines if b in stats), None)
-    rows = []
-    for name in names:
-        row: dict[str, Any] = {"path": name, "baseline": baseline, "stats": None, "ratio": None,
-                               "paired_ratio": None, "error": errors.get(name)}
-        if name in stats:
-            row["stats"] = stats[name].to_json()
-            if baseline is not None:
-                row["ratio"] = stats[name].median / stats[baseline].median
-                row["paired_ratio"] = timing.paired_ratio(stats[name], stats[baseline])
-        rows.append(row)
-    return rows
+    return rows_of(names, timing.interleaved(calls, settings, progress) if calls else {}, errors, baselines)
 
 
 def call_overhead(

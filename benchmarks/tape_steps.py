@@ -39,7 +39,10 @@ def _step(
                 loss = tf.add_n([tf.reduce_mean(tf.square(o)) for o in tf.nest.flatten(outputs)] + list(losses()))
             trainable = variables()
             for variable, gradient in zip(trainable, tape.gradient(loss, trainable), strict=True):
-                variable.assign_sub(LEARNING_RATE * gradient)
+                if isinstance(gradient, tf.IndexedSlices):  # an embedding's rows: updated in place, as optimizers do
+                    variable.scatter_sub(tf.IndexedSlices(LEARNING_RATE * gradient.values, gradient.indices))
+                else:
+                    variable.assign_sub(LEARNING_RATE * gradient)
             return loss
 
         return step
@@ -55,6 +58,26 @@ def raw_step(source: Source) -> Bind:
         lambda: obj.trainable_variables,
         lambda: [loss() for loss in getattr(obj, "regularization_losses", ())],
     )
+
+
+def piece_step(source: Source) -> Bind:
+    """`rsm.load(path)` called with `training=True`, plus `piece.regularization_losses`."""
+    from reusable_savedmodel import interface as rsm
+
+    piece = rsm.load(str(source.path))
+    return _step(
+        lambda x: piece(x, training=True), lambda: piece.trainable_variables,
+        lambda: [loss() for loss in piece.regularization_losses],
+    )
+
+
+def sonnet_module_step(source: Source) -> Bind:
+    """`SonnetModule` (trainable) called with `is_training=True`, plus its regularization loss."""
+    from reusable_savedmodel import interface as rsm
+    from reusable_savedmodel.adapters.sonnet import SonnetModule
+
+    module = SonnetModule(rsm.load(str(source.path)))
+    return _step(lambda x: module(x, is_training=True), lambda: module.trainable_variables, lambda: [module.regularization_loss()])
 
 
 def _underlying(keras_variables: Sequence[Any]) -> list[tf.Variable]:
