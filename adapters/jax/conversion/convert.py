@@ -181,6 +181,22 @@ def merge_ops(found: Sequence[Mapping[str, list[str]]]) -> dict[str, list[str]]:
     return merged
 
 
+def _random_ops_in_branches(flat_def: tf.compat.v1.GraphDef) -> dict[str, list[str]]:
+    """Random ops inside the control-flow bodies of an inlined trace, by where they sit.
+
+    Once calls are inlined, the library's functions are `If`/`While` bodies only, and tf2jax
+    feeds the `rng` key to top-level ops only: a dropout under `tf.cond(training, ...)` would
+    fail inside tf2jax with a bare TypeError.
+    """
+    found: dict[str, list[str]] = {}
+    for function in flat_def.library.function:
+        for node in function.node_def:
+            if node.op in RANDOM_OPS:
+                where = f"{function.signature.name}: {node.name}"
+                found.setdefault(f"{node.op} inside a control-flow branch", []).append(where)
+    return found
+
+
 def _graph_ops(graph_def: tf.compat.v1.GraphDef) -> set[str]:
     return {n.op for n in _node_defs(graph_def)}
 
@@ -256,7 +272,8 @@ class Converter:
                 flat_def, input_map=input_map, return_elements=outputs, name="flat"
             )
 
-        bad = unconvertible_ops(flat.get_concrete_function().graph)
+        flat_graph = flat.get_concrete_function().graph
+        bad = {**unconvertible_ops(flat_graph), **_random_ops_in_branches(flat_def)}
         if bad:
             raise self.unconvertible(what, bad)
         needs_rng = bool(RANDOM_OPS & _graph_ops(flat_def))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax import to_jax
+from reusable_savedmodel.adapters.jax import UnconvertibleError, to_jax
 
 RATE = 0.5
 
@@ -54,3 +54,20 @@ def test_other_absl_warnings_still_show(caplog):
         logging.getLogger("absl").warning("RandomUniform does not yet support non-zero seeds, found 1")
         logging.getLogger("absl").warning("something else")
     assert [r.getMessage() for r in caplog.records] == ["something else"]
+
+
+class DropoutUnderCond(tf.Module):
+    """Dropout chosen by a `training` *tensor*: the random op sits in an `If` branch."""
+
+    @tf.function(input_signature=[tf.TensorSpec([4, 64], tf.float32), tf.TensorSpec([], tf.bool)])
+    def __call__(self, x: tf.Tensor, training: tf.Tensor) -> tf.Tensor:
+        return tf.cond(training, lambda: tf.nn.dropout(x, RATE), lambda: x)
+
+
+def test_a_random_op_in_a_branch_is_a_typed_error(tmp_path):
+    tf.saved_model.save(DropoutUnderCond(), str(tmp_path / "cond"))
+    raw = tf.saved_model.load(str(tmp_path / "cond"))
+    x = np.ones([4, 64], np.float32)
+    np.testing.assert_array_equal(raw(x, tf.constant(False)).numpy(), x)  # the model itself runs
+    with pytest.raises(UnconvertibleError, match=r"RandomUniform inside a control-flow branch \(at .*cond"):
+        to_jax(str(tmp_path / "cond"), keep_tf=False)
