@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.interface.authoring import ReusableModule
+from reusable_savedmodel.interface import ReusableModule
 
 #: The model the demo and the CLI use when none is named.
 DEFAULT = "mlp"

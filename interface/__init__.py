@@ -4,12 +4,14 @@
 `rsm.check`, `rsm.save`, `rsm.ReusableModule`. Imports TensorFlow and nothing from Keras,
 Sonnet, JAX or Flax; TensorFlow itself is imported on first use of a name that needs it,
 so importing this package (or its errors) is cheap.
+
+The names below (`__all__`) are the core's public surface, and `kit` the one module
+adapters import besides; every other module here is internal and may move.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reusable_savedmodel.interface.errors import (
     CheckFailedError,
@@ -19,10 +21,12 @@ from reusable_savedmodel.interface.errors import (
     MissingExtraError,
     MissingOpError,
     NonConformingError,
+    ResolverPluginError,
     ReusableError,
     UnsafeModelError,
     UnsupportedError,
 )
+from reusable_savedmodel.interface.lazy import lazy_names
 
 if TYPE_CHECKING:
     from reusable_savedmodel.interface.authoring import ReusableModule
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
         Severity,
         check,
     )
-    from reusable_savedmodel.interface.handles.resolve import resolve
+    from reusable_savedmodel.interface.handles import resolve
     from reusable_savedmodel.interface.loading import as_piece, load
     from reusable_savedmodel.interface.piece import Piece
     from reusable_savedmodel.interface.protocol import (
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
         Structure,
     )
     from reusable_savedmodel.interface.saving import save
-    from reusable_savedmodel.interface.scanner.allowlist_scan import ScanFinding, ScanReport
+    from reusable_savedmodel.interface.scanner import ScanFinding, ScanReport
     from reusable_savedmodel.interface.scanning import scan
     from reusable_savedmodel.interface.spec import (
         CallSpec,
@@ -53,33 +57,33 @@ if TYPE_CHECKING:
         TraceSpec,
     )
 
-#: Public name -> the module (under this package) that defines it. No module may share a
-#: public name: importing a submodule binds its name on the package, hiding the lazy one.
-_LAZY = {
-    "ReusableModule": "authoring",
-    **dict.fromkeys(("RULES", "Finding", "Report", "Rule", "Severity", "check"), "conformance"),
-    "resolve": "handles.resolve",
-    **dict.fromkeys(("ScanFinding", "ScanReport"), "scanner.allowlist_scan"),
-    "scan": "scanning",
-    **dict.fromkeys(("as_piece", "load"), "loading"),
-    "Piece": "piece",
-    **dict.fromkeys(("ReusableCallable", "ReusableSavedModel", "Structure"), "protocol"),
-    "save": "saving",
-    **dict.fromkeys(("CallSpec", "KwargSpec", "PieceSpec", "SignatureSpec", "TraceSpec"), "spec"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+#: Public name -> the module that defines it (imported on first use of the name). No module
+#: of this package may share a public name: importing a submodule binds its name on the
+#: package, hiding the lazy one.
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "ReusableModule": "reusable_savedmodel.interface.authoring",
+        **dict.fromkeys(
+            ("RULES", "Finding", "Report", "Rule", "Severity", "check"),
+            "reusable_savedmodel.interface.conformance",
+        ),
+        "resolve": "reusable_savedmodel.interface.handles",
+        **dict.fromkeys(("ScanFinding", "ScanReport"), "reusable_savedmodel.interface.scanner"),
+        "scan": "reusable_savedmodel.interface.scanning",
+        **dict.fromkeys(("as_piece", "load"), "reusable_savedmodel.interface.loading"),
+        "Piece": "reusable_savedmodel.interface.piece",
+        **dict.fromkeys(
+            ("ReusableCallable", "ReusableSavedModel", "Structure"),
+            "reusable_savedmodel.interface.protocol",
+        ),
+        "save": "reusable_savedmodel.interface.saving",
+        **dict.fromkeys(
+            ("CallSpec", "KwargSpec", "PieceSpec", "SignatureSpec", "TraceSpec"),
+            "reusable_savedmodel.interface.spec",
+        ),
+    },
+)
 
 
 __all__ = [
@@ -97,6 +101,7 @@ __all__ = [
     "Piece",
     "PieceSpec",
     "Report",
+    "ResolverPluginError",
     "ReusableCallable",
     "ReusableError",
     "ReusableModule",

@@ -11,49 +11,117 @@ nothing else of the core. Everything here is documented and kept stable for adap
   (a signature called with a Tensor or dict, `output_key` selecting one output).
 - Traces: `TraceSpec` (one traced argument combination), `pristine_concrete_functions`,
   `argument_defaults`, `captured_variables`, `is_tf_function`, `call_zero_arg` (a
-  zero-argument `tf.function`, such as a regularization loss, at graph speed when eager).
-- Handles: `is_remote` (an http(s) handle), `Handle` (what counts as a handle).
+  zero-argument `tf.function`, such as a regularization loss, at graph speed when eager);
+  `variable_name` (a variable's TF name without the `:0` suffix).
+- Handles: `is_remote` (an http(s) handle), `Handle` (what counts as a handle); for the
+  commands above the adapters, `Cache` (the download cache) and `cache_name` (a handle's
+  cache entry); `TASKS` (the task names `check` knows).
 - The protocol's attribute names: `LIST_ATTRIBUTES`.
+- Packaging: `missing_extra` (the error an adapter raises when its framework is missing),
+  `lazy_names` (a package's names imported on first use, as here),
+  `private_symbol` (a framework's private API, resolved once, with a clear error when a
+  release moved it) and TensorFlow's own `function_def_to_graph_def`.
+- Messages: `counted` ("1 finding", "2 findings").
+
+Each name is imported on first use, so importing the kit imports no TensorFlow (the CLI's
+fast paths and the JAX adapter's TF-free half rely on it).
 """
 
 from __future__ import annotations
 
-from reusable_savedmodel.interface.dispatch import call_zero_arg
-from reusable_savedmodel.interface.entry_point import EntryPoint, choose_entry_point
-from reusable_savedmodel.interface.handles.resolve import Handle, is_remote
-from reusable_savedmodel.interface.piece import (
-    coerce,
-    describe_value,
-    nest_matches,
-    no_call_message,
-    validate_training,
-)
-from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
-from reusable_savedmodel.interface.signature_call import SignatureCall
-from reusable_savedmodel.interface.spec import TraceSpec
-from reusable_savedmodel.interface.tf_functions import (
-    argument_defaults,
-    captured_variables,
-    is_tf_function,
-    pristine_concrete_functions,
+from typing import TYPE_CHECKING
+
+from reusable_savedmodel.interface.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from reusable_savedmodel.interface.compat import function_def_to_graph_def, private_symbol
+    from reusable_savedmodel.interface.dispatch import call_zero_arg
+    from reusable_savedmodel.interface.entry_point import EntryPoint, choose_entry_point
+    from reusable_savedmodel.interface.extras import missing_extra
+    from reusable_savedmodel.interface.handles import Cache, Handle, cache_name, is_remote
+    from reusable_savedmodel.interface.lazy import lazy_names
+    from reusable_savedmodel.interface.piece import (
+        coerce,
+        describe_value,
+        nest_matches,
+        no_call_message,
+        validate_training,
+    )
+    from reusable_savedmodel.interface.plurals import counted
+    from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
+    from reusable_savedmodel.interface.signature_call import SignatureCall
+    from reusable_savedmodel.interface.spec import TraceSpec
+    from reusable_savedmodel.interface.tasks import TASKS
+    from reusable_savedmodel.interface.tf_functions import (
+        argument_defaults,
+        captured_variables,
+        is_tf_function,
+        pristine_concrete_functions,
+        variable_name,
+    )
+
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        **dict.fromkeys(
+            ("function_def_to_graph_def", "private_symbol"), "reusable_savedmodel.interface.compat"
+        ),
+        "call_zero_arg": "reusable_savedmodel.interface.dispatch",
+        **dict.fromkeys(
+            ("EntryPoint", "choose_entry_point"), "reusable_savedmodel.interface.entry_point"
+        ),
+        "missing_extra": "reusable_savedmodel.interface.extras",
+        "lazy_names": "reusable_savedmodel.interface.lazy",
+        **dict.fromkeys(
+            ("Cache", "Handle", "cache_name", "is_remote"), "reusable_savedmodel.interface.handles"
+        ),
+        **dict.fromkeys(
+            ("coerce", "describe_value", "nest_matches", "no_call_message", "validate_training"),
+            "reusable_savedmodel.interface.piece",
+        ),
+        "counted": "reusable_savedmodel.interface.plurals",
+        "LIST_ATTRIBUTES": "reusable_savedmodel.interface.protocol",
+        "SignatureCall": "reusable_savedmodel.interface.signature_call",
+        "TraceSpec": "reusable_savedmodel.interface.spec",
+        "TASKS": "reusable_savedmodel.interface.tasks",
+        **dict.fromkeys(
+            (
+                "argument_defaults",
+                "captured_variables",
+                "is_tf_function",
+                "pristine_concrete_functions",
+                "variable_name",
+            ),
+            "reusable_savedmodel.interface.tf_functions",
+        ),
+    },
 )
 
 __all__ = [
     "LIST_ATTRIBUTES",
+    "TASKS",
+    "Cache",
     "EntryPoint",
     "Handle",
     "SignatureCall",
     "TraceSpec",
     "argument_defaults",
+    "cache_name",
     "call_zero_arg",
     "captured_variables",
     "choose_entry_point",
     "coerce",
+    "counted",
     "describe_value",
+    "function_def_to_graph_def",
     "is_remote",
     "is_tf_function",
+    "lazy_names",
+    "missing_extra",
     "nest_matches",
     "no_call_message",
     "pristine_concrete_functions",
+    "private_symbol",
     "validate_training",
+    "variable_name",
 ]

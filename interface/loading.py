@@ -1,4 +1,4 @@
-"""Loading handles as Pieces (`load`, `as_piece`); handles resolve in `handles.resolve`."""
+"""Loading handles as Pieces (`load`, `as_piece`); handles resolve in `handles`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from reusable_savedmodel.interface.custom_ops import require_ops
-from reusable_savedmodel.interface.handles.resolve import Handle, is_tf1_hub_module, resolve
+from reusable_savedmodel.interface.handles import Handle, is_tf1_hub_module, resolve
 from reusable_savedmodel.interface.piece import Piece
-from reusable_savedmodel.interface.scanner import allowlist_scan, saved_model_files
+from reusable_savedmodel.interface.scanner import check_before_load, enforce
 
 
 def _has_untagged_graph(proto: saved_model_pb2.SavedModel) -> bool:
@@ -62,9 +62,9 @@ def load(
     # Before TensorFlow reads anything: no file linked from elsewhere, typed errors for bad
     # files, no asset outside assets/. `saved_model.pb` is parsed here, once: the scan, the
     # TF1 tag choice and the op check all read this one parse.
-    proto = saved_model_files.check_before_load(path, text)
+    proto = check_before_load(path, text)
     if scan is not None:
-        allowlist_scan.enforce(path, text, scan, proto)
+        enforce(path, text, scan, proto)
     tf1_hub_module = is_tf1_hub_module(path)
     if tf1_hub_module and tags is None and _has_untagged_graph(proto):
         tags = []  # TF Hub's TF1 modules keep their inference graph under no tags

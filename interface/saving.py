@@ -23,7 +23,7 @@ from reusable_savedmodel.interface.errors import (
 from reusable_savedmodel.interface.loading import as_piece
 from reusable_savedmodel.interface.piece import Piece
 from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
-from reusable_savedmodel.interface.scanner import contained_files
+from reusable_savedmodel.interface.scanner import require_contained, saved_model_dir
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
 _AT_FDCWD = -100
@@ -82,9 +82,9 @@ def _check_assets(root: Any, piece: Piece, target: Path) -> None:
             f"refusing to save {piece.name} to {target}: assets must lie inside the model, "
             f"found {', '.join(repr(e) for e in escaping)}, which would be copied into the export."
         )
-    models = {contained_files.saved_model_dir(Path(p)) for p in paths}
+    models = {saved_model_dir(Path(p)) for p in paths}
     for model in sorted(m for m in models if m is not None):
-        contained_files.require_contained(model, f"refusing to save {piece.name} to {target}")
+        require_contained(model, f"refusing to save {piece.name} to {target}")
 
 
 def _exchange(a: Path, b: Path) -> bool:

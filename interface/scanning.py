@@ -9,9 +9,9 @@ from typing import Any
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface.handles.resolve import resolve
+from reusable_savedmodel.interface.handles import resolve
 from reusable_savedmodel.interface.piece import Piece
-from reusable_savedmodel.interface.scanner.allowlist_scan import ScanReport, scan_directory
+from reusable_savedmodel.interface.scanner import ScanReport, scan_directory
 
 
 def scan(x: Any, **remote_options: Any) -> ScanReport:

@@ -1,4 +1,5 @@
-"""Reading `tf.function`s: their traces, argument names and defaults, the variables they capture.
+"""Reading `tf.function`s: their traces, argument names and defaults, the variables they capture
+(and a variable's name without TensorFlow's `:0` output suffix).
 
 TensorFlow exposes the list of traces of a restored function publicly
 (`concrete_functions`) but not of an in-process one; the one private call this
@@ -13,6 +14,11 @@ from typing import Any
 import tensorflow as tf
 
 from reusable_savedmodel.interface import compat
+
+
+def variable_name(variable: tf.Variable) -> str:
+    """A variable's TF name without the output suffix: `dense/kernel` (it may repeat)."""
+    return variable.name.removesuffix(":0")
 
 
 def is_tf_function(value: Any) -> bool:

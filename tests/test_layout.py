@@ -14,7 +14,16 @@ with a literal name. The rules (see docs/design.md, "Floors"):
   nothing of the adapter outside that half;
 - the scan's room (`interface.scanner`) judges a SavedModel directory and knows nothing of
   handles or pieces: of the core it imports only itself, `errors` and `compat`;
-- no import circles among the project's modules.
+- no import circles among the project's modules;
+- the public surface: nothing outside a package imports a module inside it, except the
+  designated public modules (`PUBLIC_MODULES`). A package's names are its `__init__`'s;
+  its other modules are internal (`is_internal`), importable only from inside the package
+  (its own folder or a folder below). The rule covers the package's modules, and every
+  Python snippet and `:::` reference of README.md and docs/; tests/ and benchmarks/
+  measure internals and are exempt.
+
+A string literal in the package that is exactly a project module's name (a lazy name's
+module, an entry point) counts as an import of it, unless it names the module's own package.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import ast
 import collections
 import dataclasses
 import importlib.metadata
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,11 +52,13 @@ FRAMEWORKS = frozenset(
     {"keras", "sonnet", "jax", "jaxlib", "flax", "tf_keras", "tensorflow_hub", "tf2jax", "optax", "orbax", "torch"}
 )
 FRAMEWORK_ADAPTERS = ("keras", "sonnet", "jax", "flax")
+#: The module of each direction every framework adapter has (docs/design.md, "Adding a framework").
+ADAPTER_DIRECTIONS = ("consume", "produce")
 #: Adapter -> the other adapters it may import: Flax is a JAX library.
 ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
 #: The scan's room, and the only parts of the core it may import besides itself.
 SCANNER = f"{INTERFACE}.scanner"
-SCANNER_MAY_IMPORT = (SCANNER, f"{INTERFACE}.errors", f"{INTERFACE}.compat")
+SCANNER_MAY_IMPORT = (SCANNER, f"{INTERFACE}.errors", f"{INTERFACE}.compat", f"{INTERFACE}.lazy")
 #: The JAX adapter's TF-free half, and what it must never import (TensorFlow and its kin).
 JAX_RUNTIME = (f"{ADAPTERS}.jax.runtime", f"{ADAPTERS}.jax.errors")
 TENSORFLOW_SIDE = frozenset({"tensorflow", "tf2jax", "tf_keras", "tensorflow_hub"})
@@ -95,6 +107,13 @@ def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:
     return f"{package}.{node.module}" if node.module else package
 
 
+def _names_module(module: str, text: str) -> bool:
+    """Whether a string literal of `module` names another project module (its own
+    packages' names, as in messages, are no import)."""
+    target = text.partition(":")[0]
+    return target in MODULES and not module.startswith(target + ".")
+
+
 def imports_of(module: str, path: Path) -> Iterator[Import]:
     """Every import in the module's source, wherever it is (functions included)."""
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -107,6 +126,9 @@ def imports_of(module: str, path: Path) -> Iterator[Import]:
                 # `from pkg import sub` imports the submodule `pkg.sub` when there is one.
                 candidate = f"{base}.{alias.name}"
                 yield Import(module, candidate if candidate in MODULES else base, node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_module(module, node.value):
+            # A lazy name's module, an entry point ("module:attr"): a dependency all the same.
+            yield Import(module, node.value.partition(":")[0], node.lineno)
         elif (
             isinstance(node, ast.Call)
             and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
@@ -173,6 +195,69 @@ def jax_runtime_violations(imports: list[Import]) -> list[Import]:
             or (_in(imp.target, (INTERFACE,)) and imp.target not in (INTERFACE, f"{INTERFACE}.errors"))
         )
     ]
+
+
+#: Modules outside their package's `__init__` that other packages may import: the one
+#: surface the adapters use, the bundled example models (the guides build on them) and
+#: the CLI's `python -m` entry.
+PUBLIC_MODULES = frozenset({f"{INTERFACE}.kit", f"{ADAPTERS}.examples", f"{ADAPTERS}.cli.__main__"})
+PACKAGE_NAMES = frozenset(name for name, path in MODULES.items() if path.name == "__init__.py")
+
+
+def is_internal(module: str) -> bool:
+    """Whether `module` is internal to its package: any module but a package and the public ones."""
+    return module not in PACKAGE_NAMES and module not in PUBLIC_MODULES
+
+
+def owner(target: str) -> str | None:
+    """The package whose internal `target` is (None when public): the parent of its first
+    internal prefix. Only modules inside that package may import `target`."""
+    parts = target.split(".")
+    for end in range(2, len(parts) + 1):
+        if is_internal(".".join(parts[:end])):
+            return ".".join(parts[: end - 1])
+    return None
+
+
+def surface_violations(imports: list[Import]) -> list[Import]:
+    """Imports of a project module's internals from outside the package that owns them."""
+    found = []
+    for imp in imports:
+        package = owner(imp.target) if imp.target in MODULES else None
+        if package is not None and not _in(imp.module, (package,)):
+            found.append(imp)
+    return found
+
+
+_FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+_REFERENCE = re.compile(r"^::: *([\w.]+)", re.M)
+
+
+def _project_module(dotted: str) -> str | None:
+    """The longest prefix of a dotted name that is a project module (`a.b.Name` -> `a.b`)."""
+    parts = dotted.split(".")
+    return next((m for end in range(len(parts), 0, -1) if (m := ".".join(parts[:end])) in MODULES), None)
+
+
+def documentation_imports() -> list[Import]:
+    """The project modules README.md and docs/ import in their Python snippets or name in
+    their mkdocstrings `:::` references, as imports by `<page snippet N>` (outside every package)."""
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text, name = page.read_text(), page.relative_to(ROOT).as_posix()
+        for n, code in enumerate(_FENCE.findall(text), start=1):
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Import):
+                    targets = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    targets = [f"{node.module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+                found += [Import(f"<{name} snippet {n}>", m, node.lineno) for t in targets if (m := _project_module(t))]
+        for match in _REFERENCE.finditer(text):
+            if module := _project_module(match.group(1)):
+                found.append(Import(f"<{name}>", module, text.count("\n", 0, match.start()) + 1))
+    return found
 
 
 def cycles(imports: list[Import]) -> list[list[str]]:
@@ -242,6 +327,28 @@ def test_the_jax_runtime_imports_no_tensorflow():
     assert not bad, "the JAX adapter's TF-free half imports TensorFlow's side:\n" + "\n".join(map(str, bad))
 
 
+def test_nothing_outside_a_package_imports_its_internals():
+    bad = surface_violations(IMPORTS)
+    assert not bad, "internal modules imported from outside their package:\n" + "\n".join(map(str, bad))
+
+
+def test_the_documentation_uses_only_the_public_surface():
+    found = documentation_imports()
+    assert any(imp.target == f"{ADAPTERS}.keras" for imp in found), "the snippets are read"
+    bad = surface_violations(found)
+    assert not bad, "README.md or docs/ show internal modules:\n" + "\n".join(map(str, bad))
+
+
+def test_every_framework_adapter_has_both_directions():
+    missing = [
+        f"{ADAPTERS}.{adapter}.{direction}"
+        for adapter in FRAMEWORK_ADAPTERS
+        for direction in ADAPTER_DIRECTIONS
+        if f"{ADAPTERS}.{adapter}.{direction}" not in MODULES
+    ]
+    assert not missing, f"framework adapters without a direction's module: {missing}"
+
+
 def test_no_import_circles():
     found = cycles(IMPORTS)
     assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)
@@ -254,7 +361,7 @@ def test_no_import_circles():
         ([Import(f"{INTERFACE}.handles.cache", "tensorflow_hub.resolver", 3)], interface_violations),
         ([Import(f"{INTERFACE}.check", f"{ADAPTERS}.crosscheck", 9)], interface_violations),
         ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.piece", 5)], scanner_violations),
-        ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.handles.resolve", 5)], scanner_violations),
+        ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.handles._resolve", 5)], scanner_violations),
         ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.sonnet", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.flax.consume", 5)], adapter_violations),
         ([Import(f"{ADAPTERS}.sonnet.produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
@@ -263,6 +370,10 @@ def test_no_import_circles():
         ([Import(f"{ADAPTERS}.jax.runtime.jax_piece", "tensorflow", 5)], jax_runtime_violations),
         ([Import(f"{ADAPTERS}.jax.runtime.loading", f"{ADAPTERS}.jax.conversion.convert", 5)], jax_runtime_violations),
         ([Import(f"{ADAPTERS}.jax.errors", f"{INTERFACE}.piece", 5)], jax_runtime_violations),
+        ([Import(f"{ADAPTERS}.cli", f"{INTERFACE}.errors", 5)], surface_violations),
+        ([Import(INTERFACE, f"{INTERFACE}.scanner.allowlist_scan", 5)], surface_violations),
+        ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.jax.runtime.wide", 5)], surface_violations),
+        ([Import("<README.md snippet 1>", f"{INTERFACE}.piece", 5)], surface_violations),
     ],
 )
 def test_each_rule_catches_its_violation(imports, rule):
@@ -293,6 +404,15 @@ def test_each_rule_allows_what_the_floors_allow():
         Import(f"{ADAPTERS}.jax.conversion.convert", "tensorflow", 1),
     ]
     assert jax_runtime_violations(runtime) == []
+    surface = [
+        Import(f"{ADAPTERS}.keras.consume", f"{INTERFACE}.kit", 1),  # a public module
+        Import(f"{ADAPTERS}.cli", f"{INTERFACE}.handles", 1),  # a package
+        Import(f"{ADAPTERS}.cli", f"{ADAPTERS}.cli.__main__", 1),
+        Import(f"{INTERFACE}.handles.cache", f"{INTERFACE}.errors", 1),  # inside `interface`
+        Import(f"{ADAPTERS}.jax.runtime.traces", f"{ADAPTERS}.jax.runtime.wide", 1),
+        Import("<README.md snippet 1>", "tensorflow", 1),  # not the project's
+    ]
+    assert surface_violations(surface) == []
 
 
 def test_the_keras_adapter_finds_its_jax_backend_through_the_installed_entry_point():

@@ -17,8 +17,8 @@ from reusable_savedmodel.adapters.cli import crosscheck as crosscheck_command
 from reusable_savedmodel.adapters.cli import remote as remote_commands
 from reusable_savedmodel.adapters.cli.errors import describe
 from reusable_savedmodel.adapters.cli.handles import HANDLE_HELP, frameworks_ready, handle_ready
-from reusable_savedmodel.interface.errors import ReusableError
-from reusable_savedmodel.interface.tasks import TASKS
+from reusable_savedmodel.interface import ReusableError
+from reusable_savedmodel.interface.kit import TASKS
 
 #: Exit statuses: 0 success, 1 a finding (failed check, unsafe scan, disagreeing crosscheck),
 #: 2 a usage error or a handle that cannot be used.

@@ -14,7 +14,7 @@ import ssl
 import urllib.parse
 from collections.abc import Iterator
 
-from reusable_savedmodel.interface.errors import DownloadError, ReusableError
+from reusable_savedmodel.interface import DownloadError, ReusableError
 
 #: A cause found in the exception chain (huggingface_hub keeps it) -> what failed.
 _CAUSES: tuple[tuple[type[BaseException], str], ...] = (

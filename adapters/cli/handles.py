@@ -44,7 +44,7 @@ def handle_ready(handle: str, *, verbose: bool) -> Path:
       HandleError: if the handle names no SavedModel.
       DownloadError: if a remote handle cannot be fetched.
     """
-    from reusable_savedmodel.interface.handles.resolve import resolve
+    from reusable_savedmodel.interface import resolve
 
     path = resolve(handle)
     frameworks_ready(verbose)

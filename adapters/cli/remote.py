@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 from reusable_savedmodel.adapters.cli.handles import HANDLE_HELP, handle_ready
-from reusable_savedmodel.interface.plurals import counted
+from reusable_savedmodel.interface.kit import counted
 
 
 def _scan(args: argparse.Namespace) -> int:
     handle_ready(args.handle, verbose=args.verbose)
-    from reusable_savedmodel.interface.scanning import scan
+    from reusable_savedmodel.interface import scan
 
     report = scan(args.handle)
     print(report.dumps() if args.json else report)
@@ -21,7 +21,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.handles.resolve import resolve  # no TensorFlow
+    from reusable_savedmodel.interface import resolve  # no TensorFlow
 
     options = {"sha256": args.sha256} if args.sha256 else {}
     print(resolve(args.handle, **options))
@@ -29,7 +29,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _cache_list(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.handles.cache import Cache
+    from reusable_savedmodel.interface.kit import Cache
 
     cache = Cache()
     entries = cache.entries()
@@ -47,8 +47,7 @@ def _cache_list(args: argparse.Namespace) -> int:
 
 
 def _cache_verify(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.handles.cache import Cache
-    from reusable_savedmodel.interface.handles.resolve import cache_name
+    from reusable_savedmodel.interface.kit import Cache, cache_name
 
     cache = Cache()
     checked = cache.verify(cache_name(args.handle) if args.handle else None)
@@ -61,8 +60,7 @@ def _cache_verify(args: argparse.Namespace) -> int:
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from reusable_savedmodel.interface.handles.cache import Cache
-    from reusable_savedmodel.interface.handles.resolve import cache_name
+    from reusable_savedmodel.interface.kit import Cache, cache_name
 
     cache = Cache()
     removed = cache.clear(cache_name(args.handle) if args.handle else None)

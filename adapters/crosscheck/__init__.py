@@ -7,29 +7,40 @@ models only) and reports, per consumer, whether outputs in both training modes, 
 state updates, regularization, frozen mode and named callables agree with the object
 `tf.saved_model.load` returns; `rsm crosscheck HANDLE` prints the same report. The
 conformance tests (tests/conformance) run these consumers and checks on every producer.
+
+The names below are this package's public surface (`rsm demo` uses its entry choice and
+example inputs); its modules are internal.
 """
 
 from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
 from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
+from reusable_savedmodel.adapters.crosscheck.entry import CALL as CALL_ENTRY
+from reusable_savedmodel.adapters.crosscheck.entry import Entry
+from reusable_savedmodel.adapters.crosscheck.entry import choose as choose_entry
 from reusable_savedmodel.adapters.crosscheck.errors import (
     ChildFailedError,
     KerasBackendError,
     SavedModelOnlyError,
     UnknownConsumerError,
 )
+from reusable_savedmodel.adapters.crosscheck.inputs import inputs_for
 from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
 from reusable_savedmodel.adapters.crosscheck.report import CrosscheckReport
 from reusable_savedmodel.adapters.crosscheck.run import crosscheck
 
 __all__ = [
+    "CALL_ENTRY",
     "CONSUMERS",
     "ChildConsumer",
     "ChildFailedError",
     "Consumer",
     "ConsumerResult",
     "CrosscheckReport",
+    "Entry",
     "KerasBackendError",
     "SavedModelOnlyError",
     "UnknownConsumerError",
+    "choose_entry",
     "crosscheck",
+    "inputs_for",
 ]

@@ -3,7 +3,7 @@ stand for failures, not refusals: `ChildError` and `ChildFailedError`."""
 
 from __future__ import annotations
 
-from reusable_savedmodel.interface.errors import ReusableError
+from reusable_savedmodel.interface import ReusableError
 
 
 class UnknownConsumerError(ReusableError, ValueError):

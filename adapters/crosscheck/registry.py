@@ -10,16 +10,13 @@ from typing import Any
 from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
 from reusable_savedmodel.adapters.crosscheck.installed import ALL_EXTRA, missing
 
-_PACKAGE = "reusable_savedmodel.adapters.crosscheck"
-
-
 @dataclasses.dataclass(frozen=True)
 class Consumer:
     """A way to use a model piece.
 
     Attributes:
       name: The consumer's name in reports.
-      module: The module under `crosscheck` defining the `Wrapped` class.
+      module: The module defining the `Wrapped` class (its absolute name).
       cls: That class's name; it is constructed as `cls(source, trainable=, callable=)`.
       requires: Top-level packages it needs.
       install: The command that installs them.
@@ -38,7 +35,7 @@ class Consumer:
     @property
     def wrap(self) -> Callable[..., Any]:
         """The `Wrapped` class."""
-        return getattr(importlib.import_module(f"{_PACKAGE}.{self.module}"), self.cls)
+        return getattr(importlib.import_module(self.module), self.cls)
 
     def missing(self) -> list[str]:
         """The packages it needs that are not installed."""
@@ -54,15 +51,17 @@ class Consumer:
         return None if running == self.keras_backend else running
 
 
+_TF = "reusable_savedmodel.adapters.crosscheck.consumers_tf"
+_JAX = "reusable_savedmodel.adapters.crosscheck.consumers_jax"
 CONSUMERS = (
-    Consumer("Piece", "consumers_tf", "PieceWrapped", (), "", freezes=False),
-    Consumer("KerasLayer", "consumers_tf", "KerasWrapped", ("keras",), ALL_EXTRA, freezes=True, keras_backend="tensorflow"),
-    Consumer("SonnetModule", "consumers_tf", "SonnetWrapped", ("sonnet",), ALL_EXTRA, freezes=True),
-    Consumer("to_jax", "consumers_jax", "JaxWrapped", ("jax", "flax", "tf2jax"), ALL_EXTRA, freezes=False),
-    Consumer("FlaxModule", "consumers_jax", "FlaxWrapped", ("jax", "flax", "tf2jax"), ALL_EXTRA, freezes=False),
+    Consumer("Piece", _TF, "PieceWrapped", (), "", freezes=False),
+    Consumer("KerasLayer", _TF, "KerasWrapped", ("keras",), ALL_EXTRA, freezes=True, keras_backend="tensorflow"),
+    Consumer("SonnetModule", _TF, "SonnetWrapped", ("sonnet",), ALL_EXTRA, freezes=True),
+    Consumer("to_jax", _JAX, "JaxWrapped", ("jax", "flax", "tf2jax"), ALL_EXTRA, freezes=False),
+    Consumer("FlaxModule", _JAX, "FlaxWrapped", ("jax", "flax", "tf2jax"), ALL_EXTRA, freezes=False),
     Consumer(
         "hub.KerasLayer",
-        "consumers_tf",
+        _TF,
         "HubWrapped",
         ("tensorflow_hub", "tf_keras"),
         "pip install tensorflow-hub tf-keras",
@@ -71,7 +70,7 @@ CONSUMERS = (
     # Keras fixes its backend at import: this one runs in a child interpreter.
     ChildConsumer(
         "KerasLayer[jax]",
-        f"{_PACKAGE}.keras_jax_child",
+        "reusable_savedmodel.adapters.crosscheck.keras_jax_child",
         ("keras", "jax", "tf2jax"),
         ALL_EXTRA,
         freezes=True,

@@ -13,7 +13,7 @@ from typing import Any
 from reusable_savedmodel.adapters.crosscheck import agreement
 from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
 from reusable_savedmodel.adapters.crosscheck.compare import FLOAT32, Tolerance
-from reusable_savedmodel.interface.plurals import counted
+from reusable_savedmodel.interface.kit import counted
 
 WIDTH = 100
 

@@ -11,8 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.crosscheck.entry import CALL, Entry, choose
-from reusable_savedmodel.adapters.crosscheck.inputs import inputs_for
+from reusable_savedmodel.adapters.crosscheck import CALL_ENTRY, Entry, choose_entry, inputs_for
 
 #: Prints one line (or block) of the demo's output.
 Say = Callable[[str], None]
@@ -56,7 +55,7 @@ class Model:
     label: str
     piece: rsm.Piece
     inputs: Any
-    entry: Entry = CALL
+    entry: Entry = CALL_ENTRY
 
     @classmethod
     def load(cls, handle: str, label: str) -> Model:
@@ -67,7 +66,7 @@ class Model:
             itself, or takes inputs the demo cannot build.
         """
         piece = rsm.load(handle)
-        entry = choose(piece)
+        entry = choose_entry(piece)
         return cls(handle, label, piece, inputs_for(entry.inputs_spec(piece), where=label), entry)
 
     @property

@@ -5,14 +5,15 @@
 `rsm.save(rsm_flax.from_flax(module, input_signature=...), path)` to publish one. Built on
 `reusable_savedmodel.adapters.jax`. `FlaxModule` over a saved `JaxPiece` needs no
 TensorFlow; `from_flax` (which does) loads on first use.
+
+The names below are this package's public surface; its modules are internal.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-from reusable_savedmodel.interface.extras import missing_extra
+from reusable_savedmodel.interface.kit import lazy_names, missing_extra
 
 try:
     import flax.nnx  # noqa: F401  (first: a missing extra is named, not failed on deep inside)
@@ -21,10 +22,10 @@ except ImportError as error:  # the extra is not installed
 
 from reusable_savedmodel.adapters.flax.consume import FlaxModule
 
+if TYPE_CHECKING:
+    from reusable_savedmodel.adapters.flax.produce import from_flax
+
+# `from_flax` needs TensorFlow: imported on first access.
+__getattr__, __dir__ = lazy_names(__name__, {"from_flax": "reusable_savedmodel.adapters.flax.produce"})
+
 __all__ = ["FlaxModule", "from_flax"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "from_flax":
-        return importlib.import_module("reusable_savedmodel.adapters.flax.produce").from_flax
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 from flax import nnx
 
-from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax import JaxPiece
 
 
 def _key(rngs: nnx.Rngs | None) -> jax.Array | None:
@@ -62,7 +62,7 @@ class FlaxModule(nnx.Module):
                 raise ValueError("`callable` selects a named callable to convert; a JaxPiece is converted already.")
             piece = handle_or_piece
         else:
-            from reusable_savedmodel.adapters.jax.consume import to_jax  # needs TensorFlow
+            from reusable_savedmodel.adapters.jax import to_jax  # needs TensorFlow
 
             piece = to_jax(handle_or_piece, callable=callable, signature=signature, output_key=output_key)
         self.piece = nnx.static(piece)

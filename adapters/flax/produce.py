@@ -8,7 +8,7 @@ from typing import Any
 import jax
 from flax import nnx
 
-from reusable_savedmodel.adapters.jax.produce import ApplyFn, from_jax
+from reusable_savedmodel.adapters.jax import ApplyFn, from_jax
 from reusable_savedmodel.interface import Piece
 
 

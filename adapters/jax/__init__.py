@@ -7,14 +7,15 @@ input_signature=...), path)` to publish a JAX model.
 Two halves: `runtime` (`JaxPiece`, `load_jax_piece`, `save_jax_piece`) and `errors`
 import no TensorFlow, for accelerator hosts without it; `conversion` (TF graphs to JAX and
 back, behind `to_jax` and `from_jax`) needs TensorFlow and loads on first use of those.
+
+The names below are this package's public surface; its modules are internal.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-from reusable_savedmodel.interface.extras import missing_extra
+from reusable_savedmodel.interface.kit import lazy_names, missing_extra
 
 try:
     import jax  # noqa: F401  (first: a missing extra is named, not failed on deep inside)
@@ -30,14 +31,21 @@ from reusable_savedmodel.adapters.jax.errors import (
 )
 from reusable_savedmodel.adapters.jax.runtime import JaxPiece, load_jax_piece, save_jax_piece
 
+if TYPE_CHECKING:
+    from reusable_savedmodel.adapters.jax.consume import to_jax
+    from reusable_savedmodel.adapters.jax.produce import ApplyFn, JaxExport, from_jax
+
 # Names that need TensorFlow, and the module each comes from (imported on first access).
-_LAZY = {
-    "to_jax": "reusable_savedmodel.adapters.jax.consume",
-    "from_jax": "reusable_savedmodel.adapters.jax.produce",
-    "JaxExport": "reusable_savedmodel.adapters.jax.produce",
-}
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "to_jax": "reusable_savedmodel.adapters.jax.consume",
+        **dict.fromkeys(("ApplyFn", "JaxExport", "from_jax"), "reusable_savedmodel.adapters.jax.produce"),
+    },
+)
 
 __all__ = [
+    "ApplyFn",
     "JaxExport",
     "JaxPiece",
     "MissingVariablesError",
@@ -50,9 +58,3 @@ __all__ = [
     "save_jax_piece",
     "to_jax",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Private TensorFlow and tf2jax APIs the JAX adapter needs, all in one place.
 
-Each is resolved at import through `interface.compat.private_symbol`, so a release that
+Each is resolved at import through `interface.kit.private_symbol`, so a release that
 moves one fails at once with an error naming it. `tests/adapters/jax/test_jax_compat.py`
 imports every symbol in `PRIVATE_SYMBOLS`.
 """
@@ -18,7 +18,7 @@ import jax.extend.mlir
 import tensorflow as tf
 import tf2jax
 
-from reusable_savedmodel.interface.compat import private_symbol
+from reusable_savedmodel.interface.kit import private_symbol
 
 #: (module, name) of every private symbol this adapter uses.
 PRIVATE_SYMBOLS = (

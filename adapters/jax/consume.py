@@ -10,21 +10,19 @@ import jax
 import jax.numpy as jnp
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.conversion import embedded
-from reusable_savedmodel.adapters.jax.conversion.convert import (
+from reusable_savedmodel.adapters.jax.conversion import (
     Converter,
     holds_arrays,
     merge_ops,
     outputs_wide,
+    read_exports,
     refuse_string_variables,
+    signature_to_jax,
     trace_key,
     unconvertible_ops,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.conversion.signature import signature_to_jax
-from reusable_savedmodel.adapters.jax.runtime import wide
-from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import JaxPiece, JaxTrace, TraceKey, any_wide, wide_scope
 from reusable_savedmodel.interface import Piece, ReusableError, as_piece, kit
 
 _NO_INPUTS = TraceKey(inputs=[], training=None, kwargs=())
@@ -84,7 +82,7 @@ def _jax_value(variable: tf.Variable) -> jax.Array:
 
 
 def _jax_values(variables: Sequence[tf.Variable]) -> list[jax.Array]:
-    with wide.scope(wide.any_wide(v.dtype.name for v in variables)):  # int64 stays int64
+    with wide_scope(any_wide(v.dtype.name for v in variables)):  # int64 stays int64
         return [_jax_value(v) for v in variables]
 
 
@@ -139,7 +137,7 @@ def to_jax(
         converted = signature_to_jax(root, entry.signature, entry.output_key, _jax_values)
         return converted if keep_tf else converted.detach()
     piece = entry.piece
-    found = embedded.read(piece)
+    found = read_exports(piece)
     if found is not None:
         return found if keep_tf else found.detach()
     defaults = kit.argument_defaults(piece.function)

@@ -6,7 +6,7 @@ without it, and the conversion errors are caught there by name.
 
 from __future__ import annotations
 
-from reusable_savedmodel.interface.errors import ReusableError
+from reusable_savedmodel.interface import ReusableError
 
 
 class NoTraceError(ReusableError, TypeError):

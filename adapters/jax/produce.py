@@ -19,9 +19,8 @@ import jax
 import numpy as np
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.jax.conversion import embedded, tf_bridge
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_name
-from reusable_savedmodel.adapters.jax.runtime.exported import dimension_names, raw_key
+from reusable_savedmodel.adapters.jax.conversion import attach_exports, jax_to_tf, variable_name
+from reusable_savedmodel.adapters.jax.runtime import dimension_names, raw_key
 from reusable_savedmodel.interface import Piece, ReusableModule, as_piece
 
 ApplyFn = Callable[..., Any]
@@ -112,7 +111,7 @@ class JaxExport(ReusableModule):
         # off here rather than on `call`, whose signature peers inspect for `training`.
         self._converted = {
             training: tf.autograph.experimental.do_not_convert(
-                tf_bridge.convert(
+                jax_to_tf(
                     self._jax_function(training), polymorphic_shapes=[None, None, polymorphic, None]
                 )
             )
@@ -183,7 +182,7 @@ class JaxExport(ReusableModule):
         trees, regularization_loss = self._jax_variables, self._jax_variables.regularization_loss
         if regularization_loss is None:
             return []
-        loss = tf_bridge.convert(lambda leaves: regularization_loss(trees.param_tree.unflatten(leaves)))
+        loss = jax_to_tf(lambda leaves: regularization_loss(trees.param_tree.unflatten(leaves)))
         return [tf.autograph.experimental.do_not_convert(lambda: loss([v.value() for v in self.params]))]
 
     def jax_apply(self, training: bool) -> Callable[..., Any]:
@@ -216,7 +215,7 @@ def _finalized(module: JaxExport, input_signature: Any) -> JaxExport:
     """Traces `module` and embeds its `jax.export` serializations (for `to_jax`)."""
     module.trace_in_jax()
     module.finalize_reusable()
-    embedded.attach(module, input_signature)
+    attach_exports(module, input_signature)
     return module
 
 

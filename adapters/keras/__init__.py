@@ -8,11 +8,15 @@ Runs on the TensorFlow backend (`KERAS_BACKEND=tensorflow`, Keras' default: this
 JAX, implemented by `reusable_savedmodel.adapters.keras_jax`, found through
 `backends.implementation`); the names below are the implementations for
 `keras.backend.backend()`. Other backends raise `UnsupportedBackendError`.
+
+The names below are this package's public surface; its modules are internal. Besides the
+user's names, a backend plug-in (such as `keras_jax`) builds on `TensorFlowKerasLayer` (the
+TensorFlow backend's layer, whatever the backend), the export helpers and `require_backend`.
 """
 
 from typing import Any
 
-from reusable_savedmodel.interface.extras import missing_extra
+from reusable_savedmodel.interface.kit import missing_extra
 
 try:
     import keras
@@ -20,14 +24,22 @@ except ImportError as error:  # the extra is not installed
     raise missing_extra(__name__, "Keras 3", "keras", error) from error
 
 from reusable_savedmodel.adapters.keras import backends
+from reusable_savedmodel.adapters.keras.backends import require_backend
+from reusable_savedmodel.adapters.keras.consume import KerasLayer as TensorFlowKerasLayer
 from reusable_savedmodel.adapters.keras.errors import UnsupportedBackendError
-from reusable_savedmodel.adapters.keras.produce import KerasExport
+from reusable_savedmodel.adapters.keras.produce import (
+    KerasCallable,
+    KerasExport,
+    callable_layer,
+    input_signature_of,
+    require_built_layer,
+)
 
 _BACKEND = keras.backend.backend()
 if _BACKEND != "tensorflow" and _BACKEND in backends.supported():
-    # Imported now, so that it registers its KerasLayer for `.keras` files. Its names are
-    # read on first use: when the plugin is imported first, it imports this package before
-    # it has defined them.
+    # Imported now (after the names it builds on, above), so that it registers its
+    # KerasLayer for `.keras` files. Its names are read on first use: when the plugin is
+    # imported first, it imports this package before it has defined them.
     backends.implementation(_BACKEND)
 
     def __getattr__(name: str) -> Any:
@@ -40,4 +52,15 @@ else:
     from reusable_savedmodel.adapters.keras.consume import KerasLayer
     from reusable_savedmodel.adapters.keras.produce import from_keras
 
-__all__ = ["KerasExport", "KerasLayer", "UnsupportedBackendError", "from_keras"]
+__all__ = [
+    "KerasCallable",
+    "KerasExport",
+    "KerasLayer",
+    "TensorFlowKerasLayer",
+    "UnsupportedBackendError",
+    "callable_layer",
+    "from_keras",
+    "input_signature_of",
+    "require_backend",
+    "require_built_layer",
+]

@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-from reusable_savedmodel.interface.compat import private_symbol
+from reusable_savedmodel.interface.kit import private_symbol
 
 #: (module, name) of every private Keras symbol the adapter uses.
 PRIVATE_SYMBOLS = (

@@ -8,7 +8,7 @@ the JAX adapter (`to_jax`, `from_jax`), so it sits on the floor above them, and 
 framework adapter imports the other.
 """
 
-from reusable_savedmodel.interface.extras import missing_extra
+from reusable_savedmodel.interface.kit import missing_extra
 
 try:
     import jax  # noqa: F401  (first: a missing extra is named, not failed on deep inside)

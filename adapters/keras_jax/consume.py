@@ -29,12 +29,12 @@ import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import JaxPiece, UnconvertibleError, X64RequiredError, to_jax
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
-from reusable_savedmodel.adapters.jax.runtime import wide
-from reusable_savedmodel.adapters.keras import consume
-from reusable_savedmodel.adapters.keras.signature import SignatureCall
+from reusable_savedmodel.adapters.jax.conversion import variable_paths
+from reusable_savedmodel.adapters.jax.runtime import HOW_TO_ENABLE, NARROWED, x64_enabled
+from reusable_savedmodel.adapters.keras import TensorFlowKerasLayer
 from reusable_savedmodel.adapters.keras_jax import synced
 from reusable_savedmodel.adapters.keras_jax.errors import StalePieceError
+from reusable_savedmodel.interface.kit import SignatureCall
 
 
 class _SignatureAsCall:
@@ -75,13 +75,13 @@ def _keras_variable(value: jax.Array, name: str, trainable: bool) -> keras.Varia
       X64RequiredError: for a 64-bit value that 32 bits cannot hold exactly.
     """
     copy = np.array(value)
-    if copy.dtype in wide.NARROWED and not wide.enabled():
-        narrow = copy.astype(wide.NARROWED[copy.dtype])
+    if copy.dtype in NARROWED and not x64_enabled():
+        narrow = copy.astype(NARROWED[copy.dtype])
         if not np.array_equal(narrow.astype(copy.dtype), copy, equal_nan=copy.dtype.kind in "fc"):
             raise X64RequiredError(
                 f"variable {name!r} is {copy.dtype.name} with values 32 bits cannot hold, and Keras "
                 f"on JAX keeps variables in 32 bits while JAX's 64-bit types are off. "
-                f"{wide.HOW_TO_ENABLE}"
+                f"{HOW_TO_ENABLE}"
             )
     return keras.Variable(copy, trainable=trainable, dtype=value.dtype.name, name=name.replace("/", "_"))
 
@@ -92,10 +92,10 @@ def _to_jax_value(value: Any) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="reusable_savedmodel")
-class KerasLayer(consume.KerasLayer):
+class KerasLayer(TensorFlowKerasLayer):
     """A Reusable SavedModel (or any `rsm.Piece`) as a Keras 3 layer, on the JAX backend.
 
-    The same layer as `reusable_savedmodel.adapters.keras.consume.KerasLayer` (arguments,
+    The same layer as `reusable_savedmodel.adapters.keras.TensorFlowKerasLayer` (arguments,
     config, `.keras` saving and safe mode alike; see there), running the piece converted
     to JAX (`reusable_savedmodel.adapters.jax.to_jax`). `reusable_savedmodel.adapters.keras`
     exports this class as `KerasLayer` when `keras.backend.backend()` is "jax"; a `.keras`
@@ -114,7 +114,7 @@ class KerasLayer(consume.KerasLayer):
       UnconvertibleError: if the piece (or signature) uses ops JAX cannot express.
       StalePieceError: if a converted variable matches none of the piece's (training
         could not be written back).
-      (and everything `consume.KerasLayer` raises)
+      (and everything `TensorFlowKerasLayer` raises)
     """
 
     _BACKEND = "jax"

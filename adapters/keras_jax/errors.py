@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reusable_savedmodel.interface.errors import ReusableError
+from reusable_savedmodel.interface import ReusableError
 
 
 class StalePieceError(ReusableError, RuntimeError):

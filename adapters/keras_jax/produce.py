@@ -20,11 +20,11 @@ import numpy as np
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import from_jax
-from reusable_savedmodel.adapters.keras import backends
-from reusable_savedmodel.adapters.keras.produce import (
+from reusable_savedmodel.adapters.keras import (
     KerasCallable,
     callable_layer,
     input_signature_of,
+    require_backend,
     require_built_layer,
 )
 
@@ -141,7 +141,7 @@ def from_keras(
         read from the model, or a callable's name is not admissible.
       UnsupportedBackendError: unless Keras runs on JAX.
     """
-    backends.require_backend("jax", "from_keras")
+    require_backend("jax", "from_keras")
     require_built_layer(layer_or_model, "layer_or_model")
     if input_signature is None:
         input_signature = input_signature_of(layer_or_model)

@@ -5,7 +5,7 @@
 `rsm.save(rsm_snt.from_sonnet(module, input_signature=...), path)` to publish one.
 """
 
-from reusable_savedmodel.interface.extras import missing_extra
+from reusable_savedmodel.interface.kit import missing_extra
 
 try:
     import sonnet  # noqa: F401  (first: a missing extra is named, not failed on deep inside)

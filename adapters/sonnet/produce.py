@@ -11,6 +11,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
+from reusable_savedmodel.interface.kit import variable_name
 
 #: A regularizer in Sonnet's form: variables in, scalar float loss out
 #: (`snt.regularizers.L1`, `L2`, `OrthogonalRegularizer`, or any such callable).
@@ -18,12 +19,6 @@ Regularizer = Callable[[Sequence[tf.Variable]], tf.Tensor]
 #: A named callable for `from_sonnet`: `(target, input_signature)` or `(target,
 #: input_signature, training_arg)`, the target a submodule or a method of a module.
 SonnetCallable = tuple[Callable[..., Any], Any] | tuple[Callable[..., Any], Any, str | None]
-
-
-def variable_name(variable: tf.Variable) -> str:
-    """A variable's name without the output suffix: `mlp/linear_0/w`."""
-    name = variable.name
-    return name[: -len(":0")] if name.endswith(":0") else name
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from reusable_savedmodel.interface.errors import UnsafeModelError
 
-_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+#: The file that makes a directory a SavedModel: binary, or as text (the first is preferred).
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 _ASSETS = "assets"
 #: Hugging Face's cache: snapshots/REV/... link to blobs/ beside snapshots/.
 _HF_SNAPSHOTS, _HF_BLOBS = "snapshots", "blobs"
@@ -123,6 +124,6 @@ def saved_model_dir(asset: Path) -> Path | None:
       asset lies in no SavedModel's `assets/` (an in-process asset anywhere else).
     """
     for parent in asset.parents:
-        if parent.name == _ASSETS and any((parent.parent / name).is_file() for name in _SAVED_MODEL_FILES):
+        if parent.name == _ASSETS and any((parent.parent / name).is_file() for name in SAVED_MODEL_FILES):
             return parent.parent
     return None

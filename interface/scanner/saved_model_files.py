@@ -44,7 +44,7 @@ def read_saved_model(path: Path, label: str) -> saved_model_pb2.SavedModel:
         truncated file parses as a model with nothing in it).
     """
     contained_files.require_contained(path, label)
-    pb, pbtxt = path / "saved_model.pb", path / "saved_model.pbtxt"
+    pb, pbtxt = (path / name for name in contained_files.SAVED_MODEL_FILES)
     if not (pb.is_file() or pbtxt.is_file()):
         raise HandleError(f"{label}: expected saved_model.pb in {path}, found none.")
     source = pb if pb.is_file() else pbtxt

@@ -27,15 +27,15 @@ from reusable_savedmodel.adapters.jax.errors import (
     UnsupportedGradientError,
     XlaCallModuleError,
 )
-from reusable_savedmodel.adapters.jax.runtime import wide
-from reusable_savedmodel.adapters.jax.runtime.traces import (
+from reusable_savedmodel.adapters.jax.runtime import (
     JaxTrace,
     LeafSpec,
     PythonValue,
     TraceKey,
+    any_wide,
 )
 from reusable_savedmodel.interface import NonConformingError
-from reusable_savedmodel.interface.kit import TraceSpec
+from reusable_savedmodel.interface.kit import TraceSpec, variable_name
 
 # TF ops that draw random numbers (tf2jax feeds them from the `rng` key).
 RANDOM_OPS = frozenset(
@@ -46,11 +46,6 @@ RANDOM_OPS = frozenset(
 _TABLE_OP_PREFIXES = ("LookupTable", "HashTable", "MutableHashTable", "InitializeTable")
 _PLUMBING = frozenset({"Placeholder", "Const", "Identity", "NoOp"})
 _UNSUPPORTED_PREFIX = "Unsupported operations in graph: "
-
-
-def variable_name(variable: tf.Variable) -> str:
-    """A variable's TF name without the output suffix: `dense/kernel` (it may repeat)."""
-    return variable.name.removesuffix(":0")
 
 
 def variable_paths(variables: Sequence[tf.Variable]) -> list[str]:
@@ -135,8 +130,8 @@ def unconvertible_ops(graph: tf.Graph) -> dict[str, list[str]]:
 
 
 def outputs_wide(concretes: Sequence[Any]) -> bool:
-    """Whether any trace returns a 64-bit tensor (JAX narrows those unless they are carried: `wide.py`)."""
-    return wide.any_wide(t.dtype.name for c in concretes for t in own_outputs(c))
+    """Whether any trace returns a 64-bit tensor (JAX narrows those unless they are carried: `runtime/wide.py`)."""
+    return any_wide(t.dtype.name for c in concretes for t in own_outputs(c))
 
 
 def own_outputs(concrete: Any) -> list[tf.Tensor]:

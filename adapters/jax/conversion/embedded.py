@@ -20,9 +20,14 @@ from reusable_savedmodel.adapters.jax.conversion.convert import (
     variable_name,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
-from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import (
+    VJP_ORDER,
+    JaxPiece,
+    JaxTrace,
+    TraceKey,
+    export_fn,
+    trace_from_exported,
+)
 from reusable_savedmodel.interface import NonConformingError, Piece
 from reusable_savedmodel.interface.kit import TraceSpec
 
@@ -46,13 +51,13 @@ def attach(module: Any, input_signature: Any) -> None:
     variables = {variable_name(v): v.numpy() for v in [*module.params, *module.state]}
     entries, blobs = [], []
     for training, key in _keys_for(input_signature).items():
-        exported = exported_lib.export_fn(module.jax_apply(training), key, variables, PLATFORMS)
-        blobs.append(bytes(exported.serialize(vjp_order=exported_lib.VJP_ORDER)))
+        exported = export_fn(module.jax_apply(training), key, variables, PLATFORMS)
+        blobs.append(bytes(exported.serialize(vjp_order=VJP_ORDER)))
         entries.append({"key": key.to_json(), "needs_rng": training and module.takes_rng})
     regularization = module.jax_regularization()
     if regularization is not None:
-        exported = exported_lib.export_fn(regularization, _NO_INPUTS, variables, PLATFORMS)
-        blobs.append(bytes(exported.serialize(vjp_order=exported_lib.VJP_ORDER)))
+        exported = export_fn(regularization, _NO_INPUTS, variables, PLATFORMS)
+        blobs.append(bytes(exported.serialize(vjp_order=VJP_ORDER)))
     manifest = {
         "format": FORMAT,
         "variables": list(variables),
@@ -89,14 +94,14 @@ def read(piece: Piece) -> JaxPiece | None:
 
     def build(index: int) -> JaxTrace:
         entry = entries[index]
-        return exported_lib.trace_from_exported(
+        return trace_from_exported(
             blobs[index], TraceKey.from_json(entry["key"]), exported_names, entry["needs_rng"]
         )
 
     def build_regularization() -> list[JaxTrace]:
         if not manifest["regularization"]:
             return []
-        return [exported_lib.trace_from_exported(blobs[-1], _NO_INPUTS, exported_names, False)]
+        return [trace_from_exported(blobs[-1], _NO_INPUTS, exported_names, False)]
 
     return JaxPiece(
         name=piece.name,

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import tensorflow as tf
 
-from reusable_savedmodel.interface import compat
+from reusable_savedmodel.interface.kit import function_def_to_graph_def
 
 # The one TF-internal helper used here: it rewrites a FunctionDef's nested tensor names
 # ("node:output_arg:index") into GraphDef names ("node:index"), which needs every op's
@@ -79,7 +79,7 @@ def _inline_call(
 ) -> tuple[list[tf.compat.v1.NodeDef], list[str], list[str]]:
     """Inlines one call node: returns its body nodes, output tensors and control outputs."""
     fdef = functions[call.attr["f"].func.name]
-    body_def, nested_to_flat = compat.function_def_to_graph_def(fdef)
+    body_def, nested_to_flat = function_def_to_graph_def(fdef)
     body = _inline_nodes(body_def.node, functions, gradient_captures)
     data_inputs = [r for r in call.input if not r.startswith("^")]
     call_controls = [r for r in call.input if r.startswith("^")]

@@ -24,8 +24,7 @@ from reusable_savedmodel.adapters.jax.conversion.convert import (
     unconvertible_ops,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime import JaxPiece, JaxTrace, TraceKey
 from reusable_savedmodel.interface import NonConformingError, Piece
 
 

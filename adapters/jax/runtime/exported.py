@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, LeafSpec, TraceKey
-from reusable_savedmodel.interface.errors import UnsupportedError
+from reusable_savedmodel.interface import UnsupportedError
 
 #: The raw key data an exported trace takes as `rng` (a legacy threefry key).
 RNG_SPEC = jax.ShapeDtypeStruct((2,), np.uint32)

@@ -20,7 +20,7 @@ from reusable_savedmodel.adapters.jax.runtime import saving
 from reusable_savedmodel.adapters.jax.runtime import traces as traces_lib
 from reusable_savedmodel.adapters.jax.runtime import wide as wide_lib
 from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
-from reusable_savedmodel.interface.errors import UnsupportedError
+from reusable_savedmodel.interface import UnsupportedError
 
 #: `build(index) -> JaxTrace`: makes the trace `index` (converting or deserializing it).
 TraceBuilder = Callable[[int], JaxTrace]

@@ -12,7 +12,7 @@ from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
 from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
 from reusable_savedmodel.adapters.jax.runtime.saving import FORMAT, MANIFEST, VARIABLES
 from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
-from reusable_savedmodel.interface.errors import HandleError
+from reusable_savedmodel.interface import HandleError
 
 
 def _trace(entry: dict, serialized: bytes) -> JaxTrace:

@@ -17,7 +17,7 @@ import numpy as np
 
 from reusable_savedmodel.adapters.jax.runtime import exported as exported_lib
 from reusable_savedmodel.adapters.jax.runtime.traces import JaxTrace, TraceKey
-from reusable_savedmodel.interface.errors import ReusableError, UnsupportedError
+from reusable_savedmodel.interface import ReusableError, UnsupportedError
 
 FORMAT = "reusable_savedmodel.jax_piece/1"
 DEFAULT_PLATFORMS = ("cpu", "cuda")

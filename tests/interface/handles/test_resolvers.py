@@ -17,7 +17,7 @@ import tensorflow as tf
 from fixtures.remote_server import ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.interface.errors import ResolverPluginError
-from reusable_savedmodel.interface.handles import resolve as resolve_lib
+from reusable_savedmodel.interface.handles import _resolve as resolve_lib
 from reusable_savedmodel.interface.handles import resolvers
 from reusable_savedmodel.interface.handles.parsed import ParsedHandle, parse_handle
 
@@ -61,7 +61,7 @@ def test_a_local_path_resolves_without_the_download_stack(zoo_path):
     # pay for requests, the cache's locks or TensorFlow (a fresh interpreter shows it).
     script = (
         "import sys\n"
-        "from reusable_savedmodel.interface.handles.resolve import resolve\n"
+        "from reusable_savedmodel.interface.handles import resolve\n"
         "print(resolve(sys.argv[1]))\n"
         "try:\n"
         "    resolve(sys.argv[1] + '-absent')\n"

@@ -3,8 +3,7 @@
 import os
 from pathlib import Path
 
-from reusable_savedmodel.interface.handles import remote, segments
-from reusable_savedmodel.interface.handles.parsed import ParsedHandle
+from reusable_savedmodel.interface.handles import ParsedHandle, require_plain, resolve_remote
 
 
 class CorpResolver:
@@ -13,8 +12,8 @@ class CorpResolver:
 
     def resolve(self, handle: ParsedHandle, **options) -> Path:
         parts = handle.rest.split("/")
-        segments.require_plain(handle.text, parts, "corp://NAME/VERSION")
+        require_plain(handle.text, parts, "corp://NAME/VERSION")
         url = f"{os.environ['CORP_HUB_URL']}/{'/'.join(parts)}.tar.gz"
         token = {"Authorization": f"Bearer {os.environ['CORP_HUB_TOKEN']}"}
         # Into this library's cache, checked and unpacked safely, under the handle's name.
-        return remote.resolve_remote(url, key=handle.text, headers=token, **options)
+        return resolve_remote(url, key=handle.text, headers=token, **options)

@@ -15,8 +15,8 @@ from reusable_savedmodel.interface.errors import HandleError
 from reusable_savedmodel.interface.handles import local, resolvers
 from reusable_savedmodel.interface.handles.file_urls import refused_paths
 from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
+from reusable_savedmodel.interface.scanner import SAVED_MODEL_FILES
 
-_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 _TF1_HUB_MODULE_FILE = "tfhub_module.pb"
 
 
@@ -57,7 +57,7 @@ def validate_saved_model_dir(path: Path, handle: ParsedHandle) -> Path:
                 f"{text!r}: expected a SavedModel directory or an archive of one (.tar.gz, "
                 f".tgz or .tar), got the file {path}."
             )
-        if not any((path / name).exists() for name in _SAVED_MODEL_FILES):
+        if not any((path / name).exists() for name in SAVED_MODEL_FILES):
             contents = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"
             raise HandleError(
                 f"{text!r}: {path} is not a SavedModel directory: expected saved_model.pb, "
