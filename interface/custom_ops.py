@@ -133,13 +133,14 @@ def require_ops(proto: saved_model_pb2.SavedModel, handle: str) -> None:
             f"TF Text ops {_describe(text)}: install TensorFlow Text for TensorFlow "
             f"{tf.__version__} with `{text_install_hint()}` (it is imported automatically)."
         )
-    for library, package in sorted({family for op in other if (family := op_family(op))}):
-        ops = {op: where for op, where in other.items() if op_family(op) == (library, package)}
+    families = {op: op_family(op) for op in other}
+    for library, package in sorted({family for family in families.values() if family}):
+        ops = {op: where for op, where in other.items() if families[op] == (library, package)}
         lines.append(
             f"{library} ops {_describe(ops)}: `pip install {package}` (a release built for "
             f"TensorFlow {tf.__version__}) and import it before loading."
         )
-    other = {op: where for op, where in other.items() if op_family(op) is None}
+    other = {op: where for op, where in other.items() if families[op] is None}
     if other:
         lines.append(
             f"custom ops {_describe(other)}: import the library that defines them before "

@@ -3,6 +3,7 @@ tests/fixtures/real_producers.py), each compared with the raw `tf.saved_model.lo
 
 import logging
 import os
+import re
 import shutil
 import sys
 
@@ -128,6 +129,15 @@ def test_missing_custom_op_is_named_with_where_it_is_used(zoo_path, tmp_path):
     path = _with_op_renamed(zoo_path("mul"), tmp_path / "m", "Mul", "MyCompanyOp")
     with pytest.raises(rsm.HandleError, match=r"custom ops MyCompanyOp \(in __inference___call___\d+\)"):
         rsm.load(path)
+
+
+def test_missing_ops_of_a_known_library_name_its_package_once(zoo_path, tmp_path):
+    path = _with_op_renamed(zoo_path("mul"), tmp_path / "m", "Mul", "Addons>MyOp")
+    with pytest.raises(rsm.HandleError) as raised:
+        rsm.load(path)
+    message = str(raised.value)
+    assert re.search(r"TensorFlow Addons ops Addons>MyOp \(in __inference___call___\d+\): `pip install tensorflow-addons`", message)
+    assert "custom ops" not in message  # a known library's op is not also an unknown one
 
 
 def test_installed_tensorflow_text_is_imported_before_loading(zoo_path, tmp_path, monkeypatch):
