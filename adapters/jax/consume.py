@@ -22,7 +22,13 @@ from reusable_savedmodel.adapters.jax.conversion import (
     unconvertible_ops,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.runtime import JaxPiece, JaxTrace, TraceKey, any_wide, wide_scope
+from reusable_savedmodel.adapters.jax.runtime import (
+    JaxPiece,
+    JaxTrace,
+    TraceKey,
+    any_wide,
+    wide_scope,
+)
 from reusable_savedmodel.interface import Piece, ReusableError, as_piece, kit
 
 _NO_INPUTS = TraceKey(inputs=[], training=None, kwargs=())
