@@ -45,6 +45,9 @@ RANDOM_OPS = frozenset(
 # variables. String-typed ops are found by their dtypes.
 _TABLE_OP_PREFIXES = ("LookupTable", "HashTable", "MutableHashTable", "InitializeTable")
 _PLUMBING = frozenset({"Placeholder", "Const", "Identity", "NoOp"})
+# Assertions (`tf.debugging.assert_*`, TFP's `validate_args=True`) carry string messages but
+# compute nothing: tf2jax drops them, logging "Assert has no effect." (docs/compatibility.md).
+_DROPPED = frozenset({"Assert"})
 _UNSUPPORTED_PREFIX = "Unsupported operations in graph: "
 
 
@@ -121,7 +124,7 @@ def unconvertible_ops(graph: tf.Graph) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for current in compat.function_graphs(graph):
         for op in current.get_operations():
-            if op.type in _PLUMBING or op.type in flatten.CALL_OPS:
+            if op.type in _PLUMBING or op.type in _DROPPED or op.type in flatten.CALL_OPS:
                 continue
             tensors = [*op.inputs, *op.outputs]
             if op.type.startswith(_TABLE_OP_PREFIXES) or any(t.dtype == tf.string for t in tensors):

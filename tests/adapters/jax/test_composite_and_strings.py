@@ -1,5 +1,6 @@
-"""Ragged and sparse inputs, and string variables: `to_jax` / `FlaxModule` refuse them with an
-`UnconvertibleError` naming the input or variable (the TF piece itself runs them)."""
+"""Ragged and sparse inputs, string variables and Keras 3 lookup layers: `to_jax` /
+`FlaxModule` refuse them with an `UnconvertibleError` naming the input, variable or op (the
+TF piece itself runs them); Keras 3's numeric preprocessing converts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import UnconvertibleError, to_jax
 
@@ -77,3 +79,33 @@ def test_string_variable_is_named(tmp_path):
     with pytest.raises(UnconvertibleError, match=r"reads variables identifiers:0 \(string\)"):
         to_jax(path, callable="ids")
     assert isinstance(UnconvertibleError("x"), rsm.ReusableError)
+
+
+def test_keras3_preprocessing_exports(tmp_path):
+    """Keras 3 `model.export()`: Normalization and Rescaling convert; StringLookup,
+    IntegerLookup and Hashing (lookup tables, string hashing) are refused, naming each op."""
+    import keras
+
+    norm = keras.layers.Normalization()
+    norm.adapt(np.random.RandomState(0).rand(20, 3).astype(np.float32) * 5)
+    numeric = keras.Sequential([keras.Input((3,)), norm, keras.layers.Rescaling(0.5, offset=1.0), keras.layers.Dense(2)])
+    numeric.export(str(tmp_path / "numeric"), verbose=False)
+    raw = tf.saved_model.load(str(tmp_path / "numeric"))
+    x = np.random.RandomState(1).rand(4, 3).astype(np.float32)
+    (key,) = raw.signatures["serve"].structured_outputs
+    assert_close(to_jax(str(tmp_path / "numeric"), signature="serve", output_key=key)(x), raw.serve(tf.constant(x)))
+
+    words = keras.Input((2,), dtype="string")
+    keras.Model(words, keras.layers.StringLookup(vocabulary=["a", "b"])(words)).export(
+        str(tmp_path / "strings"), verbose=False
+    )
+    with pytest.raises(UnconvertibleError, match=r"signature 'serve'.*LookupTableFindV2 \(at "):
+        to_jax(str(tmp_path / "strings"), signature="serve")
+
+    ids = keras.Input((2,), dtype="int64")
+    lookups = [keras.layers.IntegerLookup(vocabulary=[3_000_000_000, 7])(ids), keras.layers.Hashing(5)(ids)]
+    keras.Model(ids, lookups).export(str(tmp_path / "ids"), verbose=False)
+    raw_ids = tf.saved_model.load(str(tmp_path / "ids"))
+    assert raw_ids.serve(tf.constant([[3_000_000_000, 7]], tf.int64))[0].numpy().tolist() == [[1, 2]]
+    with pytest.raises(UnconvertibleError, match=r"AsString.*LookupTableFindV2.*StringToHashBucketFast"):
+        to_jax(str(tmp_path / "ids"), signature="serve")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import jax
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -87,3 +88,67 @@ def test_missing_decision_forests_op_names_its_package(model, tmp_path):
     (target / "saved_model.pb").write_bytes(proto.SerializeToString())
     with pytest.raises(rsm.MissingOpError, match=r"Decision Forests.*SimpleMLInferenceOpWithHandle.*pip install tensorflow_decision_forests"):
         to_jax(str(target))
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """A Keras 3 `ExportArchive` with three endpoints (each also a signature)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+    export = keras.export.ExportArchive()
+    export.track(model)
+    spec = [tf.TensorSpec([None, 3], tf.float32, name="x")]
+    export.add_endpoint("serve", model.call, input_signature=spec)
+    export.add_endpoint("hidden", lambda x: model.layers[0](x), input_signature=spec)
+    export.add_endpoint("doubled", lambda x: 2.0 * model(x), input_signature=spec)
+    path = str(tmp_path_factory.mktemp("archive") / "model")
+    export.write_out(path, verbose=False)
+    return path
+
+
+@pytest.mark.parametrize("endpoint", ["serve", "hidden", "doubled"])
+def test_export_archive_endpoints_take_a_plain_tensor(archive, endpoint):
+    raw = tf.saved_model.load(archive)
+    x = np.random.RandomState(1).rand(4, 3).astype(np.float32)
+    expected = raw.signatures[endpoint](x=tf.constant(x))
+    (key,) = expected
+    assert_close(to_jax(archive, signature=endpoint)(x), expected)
+    assert_close(to_jax(archive, signature=endpoint, output_key=key)(x), expected[key])
+    # The endpoint is also a bare tf.function at the root: a callable, with its variables.
+    jp = to_jax(archive, callable=endpoint)
+    assert_close(jp(x), getattr(raw, endpoint)(tf.constant(x)))
+
+
+class Checked(rsm.ReusableModule):
+    """`tf.debugging.assert_*` inside the trace, as TFP's `validate_args=True` adds them."""
+
+    def __init__(self):
+        super().__init__(tf.TensorSpec([None, 2], tf.float32))
+        self.w = tf.Variable([[1.0], [2.0]], name="w")
+
+    def call(self, x, training=False):
+        tf.debugging.assert_non_negative(x, message="x must be >= 0")
+        y = tf.matmul(x, self.w)
+        tf.debugging.assert_less(y, 100.0)
+        return tf.math.log1p(y)
+
+
+def test_assertions_are_dropped_with_a_log_line(tmp_path, caplog):
+    path = str(tmp_path / "checked")
+    rsm.save(Checked(), path)
+    raw = tf.saved_model.load(path)
+    x = np.array([[1.0, 2.0], [0.5, 0.0]], np.float32)
+    jp = to_jax(path)
+    with caplog.at_level("WARNING"):
+        assert_close(jp(x), raw(tf.constant(x)))  # converts the trace
+    assert "Assert has no effect" in caplog.text  # tf2jax says so for each one it drops
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(raw(tf.constant(x)))
+    (expected,) = tape.gradient(loss, raw.trainable_variables)
+    assert_close(jax.grad(lambda p: jp.apply(p, jp.state, x)[0].sum())(jp.params)["w"], expected)
+    # As documented: JAX does not check them (TF refuses this input; JAX computes log1p(-5)).
+    with pytest.raises(tf.errors.InvalidArgumentError, match="x must be >= 0"):
+        raw(tf.constant(-x))
+    assert np.isnan(np.asarray(jp(-x))).any()

@@ -90,3 +90,25 @@ def test_fine_tuned_piece_converts_with_its_new_values(tmp_path, build):
     moved = {names[id(v)]: v.numpy() for v in piece.variables if names[id(v)] in jp.state}
     assert any(not np.allclose(new_state[n], jp.state[n]) for n in moved)
     assert_close(new_state, moved, tolerance=STATISTICS)
+
+
+@pytest.mark.slow  # a child interpreter builds the export
+def test_fine_tuned_jax2tf_linen_export_converts_with_its_new_values(tmp_path):
+    import gradient_producers as producers
+
+    piece = rsm.load(producers.produce(tmp_path, "linen", producers.LINEN_JAX2TF_POLYMORPHIC))
+    x = np.random.RandomState(2).rand(3, 8, 8, 3).astype(np.float32)
+    before = piece(tf.constant(x)).numpy()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(piece(tf.constant(x)) ** 2)
+    for variable, gradient in zip(piece.trainable_variables, tape.gradient(loss, piece.trainable_variables)):
+        variable.assign_sub(0.1 * gradient)
+    jp = to_jax(piece)
+    names = dict(zip((id(v) for v in piece.variables), variable_paths(piece.variables)))
+    assert not np.allclose(jp(x), before)  # the step moved the outputs: old values would show
+    assert_close(jp(x), piece(tf.constant(x)))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(piece(tf.constant(x)) ** 2)
+    expected = tape.gradient(loss, piece.trainable_variables)
+    grads = jax.grad(lambda p: (jp.apply(p, jp.state, x)[0] ** 2).sum())(jp.params)
+    assert_close(grads, {names[id(v)]: g.numpy() for v, g in zip(piece.trainable_variables, expected)})
