@@ -6,12 +6,16 @@ sessions prove the lower bounds pyproject.toml declares, in virtualenvs of their
 - `oldest`: TensorFlow 2.17 with the keras, sonnet and hf extras (ci/oldest.in);
 - `oldest_jax`: every extra at its floor; the JAX extra needs TensorFlow 2.20 (ci/oldest-jax.in).
 
-Each installs its exact pins (ci/*.txt, compiled from the .in) first, then the project with
-its extras as a user would into an environment that already has them, fails if that moved
-any pinned version, and runs a representative subset of the suite.
+Each installs its exact pins (ci/*.txt, compiled from the .in) first, then the project's
+wheel (built from the checkout, not the editable tree) with its extras, as a user would into
+an environment that already has them; it fails if that moved any pinned version, and runs a
+representative subset of the suite against the installed wheel.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import nox
 
@@ -50,10 +54,19 @@ OLDEST_JAX = (
 )
 
 
+def _wheel(session: nox.Session) -> Path:
+    """Builds the project's wheel into the session's temporary folder."""
+    out = Path(session.create_tmp()) / "dist"
+    session.run(sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ".", silent=True, external=True)
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
 def _run_oldest(session: nox.Session, pins: str, extras: str, tests: tuple[str, ...]) -> None:
     session.install("-r", pins)
     # A user's environment already holds these versions: installing the package must keep them.
-    session.install("-e", f".[{extras}]")
+    # Same version number as a reused virtualenv may hold: reinstall, never keep a stale build.
+    session.install("--reinstall-package", "reusable-savedmodel", f"{_wheel(session)}[{extras}]")
     session.run("python", "ci/same_versions.py", pins)
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, *session.posargs)
 
