@@ -5,6 +5,9 @@
 `rsm.ReusableModule`, the errors...), and `rsm.__version__`. Names resolve on first use, so
 importing the package imports no TensorFlow. The framework adapters live under
 `reusable_savedmodel.adapters` (one module per framework, each optional).
+
+The names below are the library's public surface (with each sub-package's own); its
+modules are internal.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Arguments and handles are checked before any framework is imported: `rsm --help`
 `--version`, usage errors, path errors and `rsm cache ...` import no TensorFlow, and a
 command that needs it imports it only once its handle is resolved. Framework start-up logs
 stay out of the output unless `--verbose` is given.
+
+`main` (the `rsm` entry point; `python -m reusable_savedmodel.adapters.cli`) is this
+package's public surface; its modules are internal.
 """
 
 from __future__ import annotations
@@ -132,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rsm {args.command}: {message}", file=sys.stderr)
         return USAGE_ERROR
 
+
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,6 +10,7 @@ from typing import Any
 from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
 from reusable_savedmodel.adapters.crosscheck.installed import ALL_EXTRA, missing
 
+
 @dataclasses.dataclass(frozen=True)
 class Consumer:
     """A way to use a model piece.

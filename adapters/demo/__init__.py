@@ -4,6 +4,8 @@ The model is the bundled default example, or the user's own (`rsm demo HANDLE`):
 come from the model's own input spec, so any conforming model runs (dict and list inputs,
 integers, strings, unknown rank). A model that fails `check` stops the demo after the
 report, with exit status 1: the framework sections need a conforming model.
+
+`run` is this package's public surface; its modules are internal.
 """
 
 from __future__ import annotations
@@ -113,3 +115,6 @@ def _crosscheck_section(handle: str, label: str, say: Say) -> None:
 
     say(f"\n== crosscheck: {label} in every installed consumer against tf.saved_model.load")
     say(str(crosscheck(handle)))
+
+
+__all__ = ["run"]

@@ -6,6 +6,8 @@ plugin (entry-point group `reusable_savedmodel.keras_backends`, see
 `reusable_savedmodel.adapters.keras.backends`): it builds on both the Keras adapter and
 the JAX adapter (`to_jax`, `from_jax`), so it sits on the floor above them, and neither
 framework adapter imports the other.
+
+The names below are this package's public surface; its modules are internal.
 """
 
 from reusable_savedmodel.interface.kit import missing_extra

@@ -3,6 +3,8 @@
 `from reusable_savedmodel.adapters import sonnet as rsm_snt`, then
 `rsm_snt.SonnetModule(handle)` to use a Reusable SavedModel as an `snt.Module`, and
 `rsm.save(rsm_snt.from_sonnet(module, input_signature=...), path)` to publish one.
+
+The names below are this package's public surface; its modules are internal.
 """
 
 from reusable_savedmodel.interface.kit import missing_extra
