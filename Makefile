@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 # 2 workers: the CI machine has 2 cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-quick docs oldest release-check typecheck bench conformance lint clean
+.PHONY: demo test test-quick docs oldest release-check typecheck bench bench-real conformance lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +60,13 @@ typecheck: $(STAMP_DEV)
 	for f in toplevel/*.py toplevel/py.typed; do ln -sfn ../../../$$f build/typecheck/reusable_savedmodel/; done
 	$(BIN)/mypy
 
+# `make bench`: the small models (call overhead, memory, first output; about 5 min on 2 cores);
+# `make bench-real`: the real models against the anchors (python -m benchmarks --real).
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks
+
+bench-real: $(STAMP_DEV)
+	$(BIN)/python -m benchmarks --real
 
 # Rewrites the compatibility page's table (docs/compatibility.md) from a fresh run of the exchange matrix.
 conformance: $(STAMP_DEV)
