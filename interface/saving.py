@@ -50,9 +50,10 @@ def export_root(piece: Piece) -> Any:
     if _saves_lists_itself(piece.obj):
         return piece.obj
     root = tf.train.Checkpoint()
-    # The source object is kept as a private child so resources it owns are saved.
+    # The source object is kept as a private child so resources it owns are saved (`_source`
+    # is the child's name in saved models already written: kept).
     if isinstance(piece.obj, tf.__internal__.tracking.Trackable):
-        root._source = piece.obj
+        root._source = piece.obj  # noqa: SLF001
     root.__call__ = piece.function
     root.variables = list(piece.variables)
     root.trainable_variables = list(piece.trainable_variables)

@@ -208,10 +208,11 @@ class PieceSpec:
     def tree(self, name: str = "piece") -> str:
         """Returns the spec as an indented tree for people."""
         lines = [name]
-        lines.extend("  " + line for line in self._body_lines())
+        lines.extend("  " + line for line in self.body_lines())
         return "\n".join(lines)
 
-    def _body_lines(self) -> list[str]:
+    def body_lines(self) -> list[str]:
+        """The description's lines under its heading (the piece's tree indents them)."""
         lines: list[str] = []
         if self.call is None:
             lines.append(
@@ -229,7 +230,7 @@ class PieceSpec:
         lines.append(f"regularization_losses: {self.num_regularization_losses}")
         for cname, cspec in self.callables.items():
             lines.append(f"callable {cname}")
-            lines.extend("  " + line for line in cspec._body_lines())
+            lines.extend("  " + line for line in cspec.body_lines())
         for fname, fspec in self.functions.items():
             lines.append(f"tf.function {fname} (not a protocol callable)")
             lines.extend("  " + line for line in fspec.lines())
