@@ -21,7 +21,7 @@ import tensorflow as tf
 import tf2jax
 
 from reusable_savedmodel.adapters.jax import compat
-from reusable_savedmodel.adapters.jax.conversion import flatten, gradients, tensor_lists
+from reusable_savedmodel.adapters.jax.conversion import batch_norm, flatten, gradients, tensor_lists
 from reusable_savedmodel.adapters.jax.errors import (
     UnconvertibleError,
     UnsupportedGradientError,
@@ -285,15 +285,20 @@ class Converter:
             _op_seeds_unreported(),
             gradients.converting(custom),
             tensor_lists.converting(),
+            batch_norm.converting(),
         ):
             fn, _ = tf2jax.convert(flat, specs)
-            # tf2jax converts control-flow bodies on first use: build them all now.
-            jax.eval_shape(
-                lambda v, a, r: fn(v, a, rng=r),
-                {n: jax.ShapeDtypeStruct(proxies[r].shape, proxies[r].dtype.as_numpy_dtype) for n, r in zip(names, used)},
-                [_example(t) for t in arguments],
-                jax.random.PRNGKey(0) if needs_rng else None,
-            )
+            if flat_def.library.function:
+                # tf2jax converts control-flow bodies (the library's functions) on first
+                # use: build them all now, under the parsers above. A graph without them
+                # is converted already; tracing it here would double the first call's trace.
+                jax.eval_shape(
+                    lambda v, a, r: fn(v, a, rng=r),
+                    {n: jax.ShapeDtypeStruct(proxies[r].shape, proxies[r].dtype.as_numpy_dtype)
+                     for n, r in zip(names, used)},
+                    [_example(t) for t in arguments],
+                    jax.random.PRNGKey(0) if needs_rng else None,
+                )
 
         def run(variables: Mapping[str, Any], inputs: Any, tensor_kwargs: tuple, rng: Any):
             leaves = jax.tree_util.tree_leaves(inputs) + list(tensor_kwargs)
