@@ -47,3 +47,25 @@ def test_jax_values_do_not_follow_later_tf_writes(zoo_path):
         variable.assign_add(tf.ones_like(variable))
     for name, value in piece.params.items():
         np.testing.assert_array_equal(np.asarray(value), before[name])
+
+
+
+def _graphs_alive() -> int:
+    return sum(isinstance(o, tf.Graph) for o in gc.get_objects())
+
+
+def test_detaching_leaves_no_conversion_graph_behind(zoo_path):
+    """`to_jax(..., keep_tf=False)` returns with the conversion's TensorFlow graphs freed:
+    they sit in reference cycles, and automatic collection is off here, so only to_jax's
+    own collection can have freed them."""
+    path = zoo_path("mlp")
+    to_jax(path, keep_tf=False)  # first-use set-up (caches that outlive any one call)
+    gc.collect()
+    gc.disable()
+    try:
+        before = _graphs_alive()
+        piece = to_jax(path, keep_tf=False)
+        assert _graphs_alive() == before
+    finally:
+        gc.enable()
+    assert_close(np.asarray(piece(X)), tf.saved_model.load(path)(X))
