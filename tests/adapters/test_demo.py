@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures import bounded
 from fixtures.logs import framework_logs
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import demo
@@ -108,9 +108,9 @@ def test_a_model_failing_check_stops_with_status_1(tmp_path):
 def test_the_cli_demo_is_quiet_and_says_why_it_stops(tmp_path):
     handle = _inference_only(tmp_path / "inference_only")
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run(
+    done = bounded.run(
         [sys.executable, "-m", "reusable_savedmodel.adapters.cli", "demo", handle],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True, text=True, cpu_s=600, env=env,
     )
     assert done.returncode == 1, done.stderr[-3000:]
     assert "does not conform" in " ".join(done.stdout.split())
@@ -130,7 +130,7 @@ def test_help_and_usage_errors_import_no_tensorflow():
         "        print(argv[0], exit.code)\n"
         "print('tensorflow' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    done = bounded.run([sys.executable, "-c", probe], capture_output=True, text=True, cpu_s=240)
     assert done.stdout.split("\n")[-2] == "False", done.stdout + done.stderr
     assert ["--help 0", "check 0", "check 2", "nosuchcommand 2"] == [
         line for line in done.stdout.splitlines() if line.endswith((" 0", " 2"))

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[2] / "docs" / "compatibility.md"
 
 
-@pytest.mark.timeout(900)
 @pytest.mark.parametrize("producer", PRODUCERS, ids=[p.module for p in PRODUCERS])
 def test_row_passes_or_fails_as_documented_and_matches_the_readme(producer, tmp_path):
     cells = matrix.run_producer(producer, tmp_path)

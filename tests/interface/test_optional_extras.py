@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
+
+from fixtures import bounded
 
 _CHILD = r"""
 import importlib, importlib.machinery, json, sys
@@ -65,9 +66,9 @@ def test_without_extras_the_cli_works_and_adapters_name_their_extra(tmp_path, zo
     archive.write_bytes(mul_tgz)
     model = zoo_path("mlp")
     argvs = [["inspect", model], ["check", model], ["scan", model], ["fetch", str(archive)]]
-    done = subprocess.run(
+    done = bounded.run(
         [sys.executable, "-c", _CHILD, json.dumps(argvs)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, cpu_s=1200,
         env={**os.environ, "RSM_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -20,14 +20,15 @@ import multi_process_training as training
 import numpy as np
 import pytest
 
+from fixtures import bounded
 from fixtures.tolerances import assert_close
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
-#: Seconds a worker may take (importing TensorFlow on a busy 2-core machine included).
-TIMEOUT_S = 240
+#: CPU seconds a worker may use (`bounded`: its work, however busy the machine is).
+CPU_S = 480
 
 
 def free_ports(count: int) -> list[int]:
@@ -51,11 +52,11 @@ def worker_environment(**extra: str) -> dict[str, str]:
 def run_workers(commands: list[list[str]], environments: list[dict[str, str]]) -> None:
     """Starts every worker at once and waits for all; kills them all on a timeout or a failure."""
     processes = [
-        subprocess.Popen(c, cwd=HERE, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        bounded.popen(c, cpu_s=CPU_S, cwd=HERE, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for c, e in zip(commands, environments)
     ]
     try:
-        outputs = [p.communicate(timeout=TIMEOUT_S)[0] for p in processes]
+        outputs = [p.communicate(timeout=bounded.HANG_GUARD_S)[0] for p in processes]
     finally:
         for p in processes:
             if p.poll() is None:

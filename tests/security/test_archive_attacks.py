@@ -7,7 +7,6 @@ so a regression fails the test instead of filling the disk or hanging CI.
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 import tarfile
 import textwrap
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import bounded
 from reusable_savedmodel import interface as rsm
 
 _CHILD = textwrap.dedent(
@@ -56,9 +56,9 @@ _CHILD = textwrap.dedent(
 def _run_child(kind: str, work: Path, **env: str) -> str:
     import os
 
-    done = subprocess.run(
+    done = bounded.run(
         [sys.executable, "-c", _CHILD, kind, str(work)],
-        capture_output=True, text=True, timeout=240, env={**os.environ, **env},
+        capture_output=True, text=True, cpu_s=480, env={**os.environ, **env},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout

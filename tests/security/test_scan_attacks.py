@@ -8,7 +8,6 @@ really work without the scan is shown once, in a child process (`test_the_attack
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.framework import attr_value_pb2
 
+from fixtures import bounded
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.interface.scanner import allowlist_scan
@@ -204,7 +204,7 @@ def test_the_attacks_are_real(tmp_path):
         print(json.dumps(sorted(os.listdir({str(outside)!r}))))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    done = bounded.run([sys.executable, "-c", script], capture_output=True, text=True, cpu_s=600)
     assert done.returncode == 0, done.stderr[-2000:]
     written = json.loads(done.stdout.strip().splitlines()[-1])
     assert any(n.startswith("tf1") for n in written), written

@@ -6,11 +6,11 @@ import io
 import json
 import os
 import socket
-import subprocess
 import sys
 
 import pytest
 
+from fixtures import bounded
 from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.adapters.cli.crosscheck import CONSUMER_NAMES
 from reusable_savedmodel.adapters.cli.errors import describe
@@ -80,9 +80,9 @@ def test_usage_path_and_cache_answers_import_no_framework(tmp_path, mul_tgz):
         (["cache", "clear"], 0, "removed 1 entry"),
     ]
     env = {**os.environ, "RSM_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run(
+    done = bounded.run(
         [sys.executable, "-c", _FAST_PROBE, json.dumps([argv for argv, _, _ in cases])],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True, text=True, env=env, cpu_s=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     for (argv, status, text), (got, out, frameworks) in zip(cases, json.loads(done.stdout), strict=True):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from fixtures import models
+from fixtures import bounded, models
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.adapters.crosscheck import (
@@ -43,14 +42,13 @@ def _row(lines: list[str], consumer: str) -> str:
     return rows[0]
 
 
-@pytest.mark.timeout(900)
 def test_rsm_crosscheck_on_a_tf_keras_mlp_exits_0_with_one_row_per_consumer(tmp_path):
     """The classic TF Hub export (tf_keras, batch norm, dropout) agrees in every consumer."""
     path = models.export(models.TF_KERAS_MLP, tmp_path / "tf_keras_mlp")
-    done = subprocess.run(
+    done = bounded.run(
         [sys.executable, "-c", "import sys; from reusable_savedmodel.adapters.cli import main; sys.exit(main())",
          "crosscheck", str(path)],
-        capture_output=True, text=True, timeout=850,
+        capture_output=True, text=True, cpu_s=1700,
     )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     lines = done.stdout.splitlines()

@@ -7,26 +7,27 @@ producer's in-process state (registered gradients, traced functions) out of the 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from fixtures import bounded
+
 _QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 
-def produce(directory: Path, name: str, script: str, *, timeout: int = 600) -> str:
+def produce(directory: Path, name: str, script: str, *, cpu_s: int = 1200) -> str:
     """Runs `script` (which writes a SavedModel to `sys.argv[1]`) in a new interpreter.
 
     Returns:
       The SavedModel's path, `directory / name`.
     """
     path = directory / name
-    result = subprocess.run(
+    result = bounded.run(
         [sys.executable, "-c", textwrap.dedent(script), str(path)],
         capture_output=True,
         text=True,
-        timeout=timeout,
+        cpu_s=cpu_s,
         env={**os.environ, **_QUIET},
     )
     if result.returncode != 0:
@@ -34,7 +35,7 @@ def produce(directory: Path, name: str, script: str, *, timeout: int = 600) -> s
     return str(path)
 
 
-def produce_all(directory: Path, scripts: dict[str, str], *, timeout: int = 900) -> dict[str, str]:
+def produce_all(directory: Path, scripts: dict[str, str], *, cpu_s: int = 1800) -> dict[str, str]:
     """Runs several producer scripts in one new interpreter (one TensorFlow start-up).
 
     Each script sees its own output path as `sys.argv[1]`, as with `produce`.
@@ -52,7 +53,7 @@ def produce_all(directory: Path, scripts: dict[str, str], *, timeout: int = 900)
             ),
         ]
     )
-    produce(directory, "", driver, timeout=timeout)
+    produce(directory, "", driver, cpu_s=cpu_s)
     return {name: str(directory / name) for name in scripts}
 
 

@@ -2,12 +2,12 @@
 
 import json
 import math
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 from benchmarks import gpu_artifacts, jax_paths, models, native_flax
+from fixtures import bounded
 from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.jax import load_jax_piece
 
@@ -42,7 +42,7 @@ def test_the_gpu_side_runs_without_tensorflow_against_native_flax(tmp_path):
 
     argv = ["--device", "gpu", "--artifacts", str(tmp_path / "artifacts"), "--models", "tiny_mlp",
             "--batches", "2", "--repeats", "2", "--min-repeats", "2", "--budget", "0", "--out", str(tmp_path)]
-    done = subprocess.run([sys.executable, "-c", _WITHOUT_TF, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = bounded.run([sys.executable, "-c", _WITHOUT_TF, *argv], cwd=ROOT, capture_output=True, text=True, cpu_s=240)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "latest-gpu.json").read_text())
     assert (tmp_path / "latest-gpu.md").is_file() and (tmp_path / "latest-gpu.png").is_file()

@@ -9,14 +9,13 @@ computed here with TensorFlow.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 
 import numpy as np
 import tensorflow as tf
 
-from fixtures import models
+from fixtures import bounded, models
 from reusable_savedmodel.adapters.jax import to_jax
 from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
 
@@ -74,7 +73,7 @@ def test_a_saved_piece_loads_and_runs_with_tensorflow_blocked(zoo_path, tmp_path
     path_of = dict(zip(map(id, raw.variables), variable_paths(list(raw.variables))))  # as to_jax names them
     want_grads = dict(zip((path_of[id(v)] for v in trainable), tape.gradient(total, trainable)))
 
-    child = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    child = bounded.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True, cpu_s=600)
     assert child.returncode == 0 and child.stdout.strip().endswith("ok"), child.stderr[-3000:]
     with np.load(tmp_path / "got.npz") as got:
         np.testing.assert_allclose(got["outputs"], want.numpy(), rtol=1e-5, atol=1e-6)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fixtures import bounded
 from fixtures.tolerances import assert_close
 
 # Child interpreters: left out of the quick loop (pytest -m "not slow").
@@ -50,7 +50,7 @@ def test_sequential_builds_on_a_symbolic_batch(tmp_path, model, script):
     path = producers.produce(tmp_path, model, script)
     xs = {f"b{b}": np.random.RandomState(b).rand(b, 8, 8, 3).astype(np.float32) for b in (1, 3)}
     np.savez(tmp_path / "inputs.npz", **xs)
-    result = subprocess.run(
+    result = bounded.run(
         [
             sys.executable,
             "-c",
@@ -62,7 +62,7 @@ def test_sequential_builds_on_a_symbolic_batch(tmp_path, model, script):
         capture_output=True,
         text=True,
         env={**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=600,
+        cpu_s=1200,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stdout.strip().splitlines()[-1] == "[null, 5]"

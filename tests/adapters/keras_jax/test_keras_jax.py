@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,7 +20,7 @@ import pytest
 import tensorflow_hub as hub
 
 import reusable_savedmodel.adapters.keras as rsm_keras
-from fixtures import models
+from fixtures import bounded, models
 from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.keras import consume, produce
 from reusable_savedmodel.adapters.sonnet import SonnetModule
@@ -44,7 +43,7 @@ SCENARIOS = (
     "from_keras_export",
     "other_implementations_refuse",
 )
-TIMEOUT_S = 600
+CPU_S = 1200
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +56,12 @@ def jax_run(tmp_path_factory, zoo_path):
         "PYTHONPATH": os.pathsep.join([str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")]),
     }
     paths = [zoo_path(name) for name in ("mul", "mlp", "tf_keras_mlp")]
-    process = subprocess.run(
+    process = bounded.run(
         [sys.executable, str(SCRIPT), str(work), *paths, *SCENARIOS],
         env=env,
         capture_output=True,
         text=True,
-        timeout=TIMEOUT_S,
+        cpu_s=CPU_S,
     )
     results_file = work / "results.json"
     if process.returncode != 0 or not results_file.exists():
@@ -135,7 +134,7 @@ def test_the_jax_implementation_imports_first_or_second():
         "assert 'KerasLayer' in rsm_keras.__all__ and not hasattr(rsm_keras, 'missing')\n"
     )
     env = {**os.environ, "KERAS_BACKEND": "jax"}
-    process = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=TIMEOUT_S
+    process = bounded.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, cpu_s=CPU_S
     )
     assert process.returncode == 0, process.stderr[-3000:]
