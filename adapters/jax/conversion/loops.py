@@ -35,9 +35,13 @@ def _dependencies(fn: Callable[..., Any], args: Sequence[Any]) -> list[set[int]]
 
     Read from the jaxpr: an equation's outputs depend on all of its inputs (over-approximating
     nested calls and control flow), which can only make a loop look less static than it is.
+    A value `fn` closes over that is itself traced (not known now) counts as index -1.
     """
     closed = jax.make_jaxpr(fn)(*args)
-    depends: dict[Any, set[int]] = {v: {i} for i, v in enumerate(closed.jaxpr.invars)}
+    depends: dict[Any, set[int]] = {
+        v: {-1} if isinstance(c, jax.core.Tracer) else set() for v, c in zip(closed.jaxpr.constvars, closed.consts)
+    }
+    depends.update({v: {i} for i, v in enumerate(closed.jaxpr.invars)})
     for eqn in closed.jaxpr.eqns:
         found = set().union(
             *(depends.get(v, set()) for v in eqn.invars if not isinstance(v, jax.extend.core.Literal))
@@ -155,7 +159,7 @@ def _loop_op(base: type) -> type:
     tf2jax recognises ops with inner functions by their class, so this subclasses its own.
     """
 
-    class While(base):  # type: ignore[misc, valid-type]
+    class While(base):
         where = ""
 
         def __call__(self, *all_args: Any, cond_fun: Any, body_fun: Any, rng: Any = None) -> tuple[Any, ...]:
@@ -204,6 +208,6 @@ def _loop_op(base: type) -> type:
 def parse(proto: Any, original: Callable[[Any], Any]) -> Any:
     """tf2jax's parser for `While` / `StatelessWhile`, with the loop run by `run`."""
     parsed = original(proto)  # tf2jax's checks of the node's attributes
-    op = _loop_op(type(parsed))(parsed.inner_fn_names)
+    op = _loop_op(parsed.__class__)(parsed.inner_fn_names)
     op.where = f"{proto.name!r} (body {proto.attr['body'].func.name})"
     return op
