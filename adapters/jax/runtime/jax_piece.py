@@ -88,6 +88,8 @@ class JaxPiece:
         self._regularization: tuple[JaxTrace, ...] | None = None
         #: `jit_apply`'s compiled functions, by `training` and Python-valued kwargs.
         self._compiled: dict[tuple[Any, ...], Callable[..., tuple[Any, Params]]] = {}
+        #: `_wide_reads`'s answers, by trace index.
+        self._wide_reads_by_trace: dict[int, tuple[tuple[str, np.dtype], ...]] = {}
 
     @property
     def num_converted(self) -> int:
@@ -150,14 +152,24 @@ class JaxPiece:
         """
         index = self.select(inputs, training, **kwargs)
         if self.wide and not wide_lib.enabled():
-            own = {**self.state, **self.params}
-            given = {**state, **params}
             wide_lib.require_exact(
                 self.name,
-                ((f"variable {n!r}", given[n], own[n].dtype) for n in self.trace(index).variable_paths
-                 if n in given and n in own and n not in held_narrowed),
+                ((f"variable {n!r}", params[n] if n in params else state[n], dtype)
+                 for n, dtype in self._wide_reads(index)
+                 if (n in params or n in state) and n not in held_narrowed),
             )
         return index
+
+    def _wide_reads(self, index: int) -> tuple[tuple[str, np.dtype], ...]:
+        """The 64-bit variables trace `index` reads, with their dtypes: the only values JAX
+        can narrow. Found once per trace (a call checks these, not every variable)."""
+        if index not in self._wide_reads_by_trace:
+            own = {**self.state, **self.params}
+            self._wide_reads_by_trace[index] = tuple(
+                (n, own[n].dtype) for n in self.trace(index).variable_paths
+                if n in own and wide_lib.is_wide(own[n].dtype)
+            )
+        return self._wide_reads_by_trace[index]
 
     def apply(
         self,
@@ -256,11 +268,16 @@ class JaxPiece:
             static = dict(python)
 
             def run(params: Any, state: Any, inputs: Any, arrays: Any, rng: Any) -> tuple[Any, Params]:
-                return self.apply(params, state, inputs, training=training, rng=rng, **static, **arrays)
+                outputs, new_state = self.apply(params, state, inputs, training=training, rng=rng, **static, **arrays)
+                # Only the values the trace assigned leave the compiled function: handing
+                # the whole state back would add an output per state entry to every call
+                # (with MobileNetV2's 104 state arrays, about three times the dispatch time).
+                return outputs, {n: v for n, v in new_state.items() if v is not state[n]}
 
             compiled = self._compiled[key] = jax.jit(run)
         arrays = {k: v for k, v in kwargs.items() if hasattr(v, "shape")}
-        return compiled(params, state, inputs, arrays, rng)
+        outputs, assigned = compiled(params, state, inputs, arrays, rng)
+        return outputs, {**state, **assigned}
 
     def __call__(
         self, inputs: Any, *, training: bool = False, rng: jax.Array | None = None, jit: bool = True, **kwargs: Any

@@ -156,3 +156,16 @@ def test_a_trace_without_control_flow_is_traced_once_at_its_first_call(convnet, 
     for _ in range(3):
         assert_close(np.asarray(piece(x)), want)
     assert runs == [1]
+
+
+def test_inference_gradients_equal_the_raw_objects(convnet):
+    """Fine-tuning with frozen statistics differentiates through the folded batch norm."""
+    x = _inputs((BATCH, SIZE, SIZE, 3), seed=3)
+    piece, raw = to_jax(convnet), tf.saved_model.load(str(convnet))
+    grads = jax.grad(lambda p: piece.apply(p, piece.state, x)[0].sum())(piece.params)
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(raw(x, training=False))
+    want = dict(zip(variable_paths(raw.variables), tape.gradient(total, raw.variables)))
+    assert set(grads) == {n for n, g in want.items() if g is not None}
+    for name, grad in grads.items():
+        assert_close(np.asarray(grad), want[name], err_msg=name)

@@ -9,6 +9,7 @@ from fixtures import models
 from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.flax import FlaxModule
 from reusable_savedmodel.adapters.jax import NoTraceError, to_jax
+from reusable_savedmodel.adapters.jax.conversion import variable_paths
 from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
 
 X = models.example_inputs("mlp", batch=4)
@@ -71,3 +72,33 @@ def test_an_eager_flax_module_call_is_compiled(mlp, applies):
     for _ in range(3):
         assert_close(np.asarray(module(X)), raw(X))
     assert applies == [False]
+
+
+def _compiled_outputs(piece, training, **kwargs):
+    """How many arrays the compiled function of one `jit_apply` call hands back."""
+    jaxpr = jax.make_jaxpr(lambda p, s, x: piece.jit_apply(p, s, x, training=training, **kwargs))(
+        piece.params, piece.state, X
+    )
+    (call,) = [e for e in jaxpr.eqns if e.primitive.name in ("jit", "pjit")]
+    return len(call.outvars)
+
+
+def test_the_compiled_call_hands_back_only_the_state_its_trace_assigned(mlp):
+    """A state entry the trace does not assign never leaves the compiled function (each would
+    cost every call an output); jit_apply still returns the whole state, as apply does."""
+    piece, raw = to_jax(mlp), tf.saved_model.load(mlp)
+    paths = dict(zip((v.name for v in raw.variables), variable_paths(raw.variables)))
+    rng = jax.random.key(0)
+    assert len(piece.state) == 3  # the input scale and the batch norm's two statistics
+    assert _compiled_outputs(piece, False) == 1  # the logits alone
+    assert _compiled_outputs(piece, True, rng=rng, dropout_rate=0.0) == 1 + 2  # and the statistics
+
+    outputs, new_state = piece.jit_apply(piece.params, piece.state, X, training=False)
+    assert new_state.keys() == piece.state.keys()
+    assert all(new_state[n] is piece.state[n] for n in piece.state)
+    outputs, new_state = piece.jit_apply(piece.params, piece.state, X, training=True, rng=rng, dropout_rate=0.0)
+    assert_close(np.asarray(outputs), raw(X, training=True, dropout_rate=0.0))
+    assert new_state.keys() == piece.state.keys()
+    for variable in raw.variables:  # the raw call assigned its moving statistics
+        if paths[variable.name] in piece.state:
+            assert_close(np.asarray(new_state[paths[variable.name]]), variable, err_msg=variable.name)
