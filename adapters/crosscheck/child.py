@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,9 +32,14 @@ from reusable_savedmodel.adapters.crosscheck.errors import (
 from reusable_savedmodel.adapters.crosscheck.installed import missing
 from reusable_savedmodel.adapters.crosscheck.recorded import Recording, ways
 
-#: Seconds a child may run before it is stopped.
-TIMEOUT_S = 600.0
+#: CPU seconds a child may use before it is stopped. A bound on its work, not on the wall
+#: clock, which a machine busy with other work stretches without failing anything.
+CPU_LIMIT_S = 1800
+#: Wall-clock seconds after which a child is taken for hung (blocked, not slow).
+HANG_GUARD_S = 3600.0
 _REQUEST, _RESPONSE = "request", "response"
+#: How the parent tells the child its CPU limit (`serve` applies it).
+_CPU_LIMIT_VARIABLE = "RSM_CHILD_CPU_LIMIT_S"
 
 
 def run_module(
@@ -42,7 +49,7 @@ def run_module(
     directory: Path,
     *,
     env: Mapping[str, str],
-    timeout: float = TIMEOUT_S,
+    cpu_limit_s: int = CPU_LIMIT_S,
 ) -> Any:
     """Runs `python -m MODULE *ARGS DIRECTORY` on `request`; returns its response.
 
@@ -52,26 +59,29 @@ def run_module(
       request: What the child reads (a value `wire` carries).
       directory: Where the request and response are written (created if needed).
       env: Variables set for the child on top of this process's environment.
-      timeout: Seconds before the child is stopped.
+      cpu_limit_s: CPU seconds the child may use before it is stopped.
 
     Returns:
       The child's response.
 
     Raises:
-      ChildFailedError: if the child exits with an error or runs past `timeout`.
+      ChildFailedError: if the child exits with an error, uses more than `cpu_limit_s` of
+        CPU, or blocks past `HANG_GUARD_S`.
     """
     directory.mkdir(parents=True, exist_ok=True)
     wire.write(directory, _REQUEST, request)
     try:
         done = subprocess.run(
             [sys.executable, "-m", module, *args, os.fspath(directory)],
-            env={**os.environ, **env},
+            env={**os.environ, **env, _CPU_LIMIT_VARIABLE: str(cpu_limit_s)},
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=HANG_GUARD_S,
         )
     except subprocess.TimeoutExpired as error:
-        raise ChildFailedError(f"{module} ran past {timeout:g} s and was stopped") from error
+        raise ChildFailedError(f"{module} ran {HANG_GUARD_S:g} s without finishing, taken for hung") from error
+    if done.returncode == -signal.SIGXCPU:
+        raise ChildFailedError(f"{module} used more than {cpu_limit_s} s of CPU and was stopped")
     if done.returncode != 0:
         raise ChildFailedError(f"{module} failed (exit status {done.returncode}):\n{done.stderr[-6000:]}")
     return wire.read(directory, _RESPONSE)
@@ -84,6 +94,10 @@ def serve(directory: Path, answer: Callable[[Any], Any]) -> None:
       directory: The directory `run_module` passed.
       answer: Request -> response.
     """
+    limit = os.environ.get(_CPU_LIMIT_VARIABLE)
+    if limit is not None:
+        # The process's whole CPU time counts, start-up included.
+        resource.setrlimit(resource.RLIMIT_CPU, (int(limit), int(limit) + 10))
     wire.write(directory, _RESPONSE, answer(wire.read(directory, _REQUEST)))
 
 

@@ -1,0 +1,43 @@
+"""A crosscheck child is bounded by the CPU it uses, not by the wall clock."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from reusable_savedmodel.adapters.crosscheck.child import run_module
+from reusable_savedmodel.adapters.crosscheck.errors import ChildFailedError
+
+_CHILD = """
+import sys
+from pathlib import Path
+
+from reusable_savedmodel.adapters.crosscheck.child import serve
+
+
+def answer(request):
+    if request["spin"]:
+        while True:
+            pass
+    return {"twice": 2 * request["value"]}
+
+
+serve(Path(sys.argv[1]), answer)
+"""
+
+
+@pytest.fixture
+def child_module(tmp_path):
+    (tmp_path / "spinning_child.py").write_text(textwrap.dedent(_CHILD))
+    return {"PYTHONPATH": str(tmp_path)}
+
+
+def test_a_child_within_its_limit_answers(child_module, tmp_path):
+    response = run_module("spinning_child", (), {"spin": False, "value": 21}, tmp_path / "ok", env=child_module)
+    assert response == {"twice": 42}
+
+
+def test_a_runaway_child_is_stopped_by_its_cpu_limit(child_module, tmp_path):
+    with pytest.raises(ChildFailedError, match=r"spinning_child used more than 10 s of CPU and was stopped"):
+        run_module("spinning_child", (), {"spin": True, "value": 0}, tmp_path / "spin", env=child_module, cpu_limit_s=10)
