@@ -60,7 +60,7 @@ typecheck: $(STAMP_DEV)
 	for f in toplevel/*.py toplevel/py.typed; do ln -sfn ../../../$$f build/typecheck/reusable_savedmodel/; done
 	$(BIN)/mypy
 
-# `make bench`: the small models (call overhead, memory, first output; about 5 min on 2 cores);
+# `make bench`: the small models (call overhead, memory, first output; 6 min of CPU time);
 # `make bench-real`: the real models against the anchors (python -m benchmarks --real).
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks

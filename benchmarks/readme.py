@@ -95,7 +95,9 @@ def block(results: dict[str, Any], real: dict[str, Any] | None, verdicts: list[c
     other = [str(v) for v in verdicts if v.outcome is not check.Outcome.MET]
     runs = [results, *([real] if real else [])]
     measured = "; ".join(
-        f"`{r['command']}` in {r['seconds'] / 60:.1f} min" for r in runs
+        f"`{r['command']}` in {r['seconds'] / 60:.1f} min"
+        + (f" (load average {r['load_average']:.1f} at the start, {r['load_average_end']:.1f} at the end)" if "load_average" in r else "")
+        for r in runs
     )
     return "\n".join([
         f"Latest runs: {results['date']}, {measured}, on {results['machine']['cpu']}, "

@@ -22,6 +22,7 @@ import argparse
 import datetime
 import importlib.util
 import json
+import os
 import shlex
 import tempfile
 from pathlib import Path
@@ -207,8 +208,11 @@ def _execute(args: argparse.Namespace) -> int:
         "device": args.device,
         "machine": machine.describe(),
         "settings": {k: v for k, v in vars(args).items() if k not in ("out", "artifacts", "argv")},
+        # Other work on the machine shows here: the 1-minute load average at the start.
+        "load_average": os.getloadavg()[0],
     }
     results.update((_gpu if args.device == "gpu" else _cpu)(args, settings))
+    results["load_average_end"] = os.getloadavg()[0]
     results["seconds"] = round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1)
     files = write(results, args.out, REAL_STEM if args.real else STEMS[args.device])
     print(files[1].read_text())
