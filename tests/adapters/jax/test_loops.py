@@ -1,12 +1,15 @@
-"""`loops.static_steps`: a while loop's step count is computed only when values known while
-tracing fix it; anything that reads traced data leaves the loop a `lax.while_loop`."""
+"""`loops`: a while loop's step count is computed only when values known while tracing fix
+it (then it runs as `lax.scan`); anything that reads traced data leaves the loop a
+`lax.while_loop`, refused in reverse mode only where it is differentiated."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+from reusable_savedmodel.adapters.jax import UnconvertibleError
 from reusable_savedmodel.adapters.jax.conversion import loops
 
 
@@ -61,3 +64,16 @@ def test_run_matches_a_python_loop_and_differentiates_in_reverse_mode():
 
     np.testing.assert_allclose(converted(0.5), python_loop(0.5), rtol=1e-6)
     np.testing.assert_allclose(jax.grad(converted)(0.5), jax.grad(python_loop)(0.5), rtol=1e-6)
+
+
+def test_a_data_dependent_loop_refuses_reverse_mode_only_where_it_is_differentiated():
+    def f(x):
+        doubled = loops.run(lambda c, carry: carry[0] < 3.0, lambda c, carry: (carry[0] * 2.0,), [], (x,), "'w'")[0]
+        return x * 3.0, doubled
+
+    assert float(f(1.0)[1]) == 4.0  # forward: 1 -> 2 -> 4
+    # A loss that does not read the loop's result differentiates, eagerly and under jit.
+    assert float(jax.grad(lambda x: f(x)[0])(1.0)) == 3.0
+    assert float(jax.jit(jax.grad(lambda x: f(x)[0]))(1.0)) == 3.0
+    with pytest.raises(UnconvertibleError, match="while loop 'w'"):
+        jax.jit(jax.grad(lambda x: f(x)[1]))(1.0)
