@@ -1,6 +1,6 @@
 """`KerasLayer` on `KERAS_BACKEND=jax` over jax2tf exports (Flax NNX and linen) with a
-symbolic batch: Keras's symbolic build on `keras.Input((8, 8, 3))` keeps the batch unknown, and predictions at two
-batch sizes match the raw `tf.saved_model.load` object."""
+symbolic batch: Keras's symbolic build on `keras.Input((8, 8, 3))` keeps the batch unknown,
+and predictions at two batch sizes match the raw `tf.saved_model.load` object."""
 
 from __future__ import annotations
 
