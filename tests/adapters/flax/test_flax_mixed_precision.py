@@ -5,6 +5,7 @@ match the tape within float16 rounding."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tf_keras
 from flax import nnx
@@ -28,6 +29,7 @@ def _model(policy):
         tf_keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.slow  # a recurrent loop's conversion and gradient compile for a while
 def test_mixed_float16_lstm_is_as_close_to_float32_as_tf(tmp_path):
     tf.random.set_seed(0)
     mixed = _model("mixed_float16")

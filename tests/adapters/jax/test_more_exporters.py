@@ -72,6 +72,7 @@ class Quantized(snt.Module):
         return self.quantizer(self.norm(outputs[-1], is_training=is_training), is_training=is_training)["quantize"]
 
 
+@pytest.mark.slow  # two recurrent loops and their gradients compile for a while
 def test_sonnet_deep_rnn_with_batch_norm_and_vector_quantizer_ema(tmp_path):
     x = np.random.RandomState(0).rand(4, 5, 3).astype(np.float32)
     path = _save_sonnet(Quantized(), x, str(tmp_path / "quantized"))
