@@ -71,8 +71,10 @@ def static_steps(cond: Cond, body: Body, constants: Sequence[Any], carry: Sequen
     values = [*constants, *carry]
     count = len(constants)
     abstract = [jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x)) for x in values]
-    body_deps = _dependencies(lambda *xs: tuple(body(xs[:count], xs[count:])), abstract)
-    (cond_deps,) = _dependencies(lambda *xs: cond(xs[:count], xs[count:]), abstract)
+    # One trace for both: the condition's dependencies, then each updated carry value's.
+    cond_deps, *body_deps = _dependencies(
+        lambda *xs: (cond(xs[:count], xs[count:]), *body(xs[:count], xs[count:])), abstract
+    )
     known = {i for i, x in enumerate(values) if _known(x)}
     while True:  # a carried value stays known only if its update reads known values alone
         kept = {i for i in known if i < count or body_deps[i - count] <= known}
