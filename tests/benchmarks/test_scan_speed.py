@@ -18,7 +18,9 @@ def test_scan_target_is_seconds_per_mb():
         {"model": scan_speed.REAL_MODEL, "mb": 1.0, "seconds": 1.5, "s_per_mb": 1.5, "nodes": 4000},
     ]
     verdicts = check._scan_verdicts({"rows": rows})
-    assert [(v.case, v.met) for v in verdicts] == [(scan_speed.GENERATED, True), (scan_speed.REAL_MODEL, False)]
+    assert [(v.case, v.outcome) for v in verdicts] == [
+        (scan_speed.GENERATED, check.Outcome.MET), (scan_speed.REAL_MODEL, check.Outcome.MISSED)
+    ]
     assert verdicts[1].figures.startswith("1.500 s/MB")
     [missing] = check._scan_verdicts(None)
-    assert missing.met is None and "python -m benchmarks.scan_speed" in missing.figures
+    assert missing.outcome is check.Outcome.NOT_MEASURED and "python -m benchmarks.scan_speed" in missing.figures
