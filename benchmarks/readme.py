@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import check, cli, loading, models
+from benchmarks import check, cli, loading, models, timing
 from benchmarks.run import REAL_STEM, RESULTS
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
@@ -37,8 +37,8 @@ COLUMNS = {
     "**`to_jax`** + `jax.jit`": ("to_jax + jax.jit", "to_jax step (jax.grad)", None),
     "tf2jax by hand + `jax.jit`": ("tf2jax by hand + jax.jit", None, None),
 }
-#: KerasLayer's paths, whose ratio to the raw object's the summary's last column gives.
-OURS = COLUMNS["**`KerasLayer`**"]
+#: The summary's last column: KerasLayer's paired ratio to the raw object's, per kind.
+OURS, RAW = COLUMNS["**`KerasLayer`**"], COLUMNS["raw `tf.saved_model.load`"]
 #: How the models are named in the summary.
 TITLES = {models.REAL_MODEL: "MobileNetV2 0.35, 96²", models.BERT_MODEL: "BERT-small, seq 128",
           models.RESNET_MODEL: "ResNet-50 slice, 64²"}
@@ -72,9 +72,12 @@ def summary(real: dict[str, Any]) -> str:
         loads = {r["path"]: r for r in real.get("load", []) if r["model"] == model}
         for kind, index, table, scale, unit in (("call", 0, calls, 1e3, "ms"), ("training step", 1, calls, 1e3, "ms"),
                                                 ("load", 2, loads, 1.0, "s")):
-            ours = table.get(OURS[index])
-            band = ours.get("paired_band") if ours else None
-            ratio = f"{ours['paired_ratio']:.2f}× ({band[0]:.2f}–{band[1]:.2f})" if band else "–"
+            ours, raw = table.get(OURS[index]), table.get(RAW[index])
+            ratio = "–"
+            if ours and raw and ours["stats"] and raw["stats"]:
+                pair = timing.Stats.from_json(ours["stats"]), timing.Stats.from_json(raw["stats"])
+                low, high = timing.paired_band(*pair)
+                ratio = f"{timing.paired_ratio(*pair):.2f}× ({low:.2f}–{high:.2f})"
             cells = " | ".join(_cell(table, paths[index], scale) for paths in COLUMNS.values())
             lines.append(f"| {TITLES[model]}: {kind}, {unit} | {cells} | {ratio} |")
     return "\n".join(lines)
