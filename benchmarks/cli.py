@@ -42,7 +42,7 @@ def command(
         args = parser.parse_args(given)
         args.argv = given
         if uses_tensorflow is not None and not args.verbose and uses_tensorflow(args):
-            from reusable_savedmodel.adapters.cli.quiet import quiet_frameworks
+            from reusable_savedmodel.adapters.cli._quiet import quiet_frameworks
 
             quiet_frameworks()
         return execute(args)

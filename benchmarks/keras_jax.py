@@ -85,7 +85,7 @@ def _builders(make: Callable[[Source], Any]) -> tuple[Callable[[Source], Bind], 
 
 def _measure(path: Path, batches: list[int], settings: timing.Settings) -> list[dict[str, Any]]:
     """Times every pair on `path` (this process must run Keras on JAX)."""
-    from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend
+    from reusable_savedmodel.adapters.crosscheck._child import require_keras_backend
 
     require_keras_backend("jax")
     rows = []

@@ -112,7 +112,7 @@ def _pass(path: Path, names: list[str], baselines: list[str], batches: list[int]
 
 
 if __name__ == "__main__":
-    from reusable_savedmodel.adapters.cli.quiet import QUIET_ENVIRONMENT, quiet_frameworks
+    from reusable_savedmodel.adapters.cli._quiet import QUIET_ENVIRONMENT, quiet_frameworks
 
     if all(os.environ.get(k) == v for k, v in QUIET_ENVIRONMENT.items()):  # the parent is quiet (no --verbose)
         quiet_frameworks()

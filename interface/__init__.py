@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reusable_savedmodel.interface.errors import (
+from reusable_savedmodel.interface._errors import (
     CheckFailedError,
     DownloadError,
     HandleError,
@@ -26,11 +26,11 @@ from reusable_savedmodel.interface.errors import (
     UnsafeModelError,
     UnsupportedError,
 )
-from reusable_savedmodel.interface.lazy import lazy_names
+from reusable_savedmodel.interface._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from reusable_savedmodel.interface.authoring import ReusableModule
-    from reusable_savedmodel.interface.conformance import (
+    from reusable_savedmodel.interface._authoring import ReusableModule
+    from reusable_savedmodel.interface._conformance import (
         RULES,
         Finding,
         Report,
@@ -38,24 +38,24 @@ if TYPE_CHECKING:
         Severity,
         check,
     )
-    from reusable_savedmodel.interface.handles import resolve
-    from reusable_savedmodel.interface.loading import as_piece, load
-    from reusable_savedmodel.interface.piece import Piece
-    from reusable_savedmodel.interface.protocol import (
+    from reusable_savedmodel.interface._loading import as_piece, load
+    from reusable_savedmodel.interface._piece import Piece
+    from reusable_savedmodel.interface._protocol import (
         ReusableCallable,
         ReusableSavedModel,
         Structure,
     )
-    from reusable_savedmodel.interface.saving import save
-    from reusable_savedmodel.interface.scanner import ScanFinding, ScanReport
-    from reusable_savedmodel.interface.scanning import scan
-    from reusable_savedmodel.interface.spec import (
+    from reusable_savedmodel.interface._saving import save
+    from reusable_savedmodel.interface._scanning import scan
+    from reusable_savedmodel.interface._spec import (
         CallSpec,
         KwargSpec,
         PieceSpec,
         SignatureSpec,
         TraceSpec,
     )
+    from reusable_savedmodel.interface.handles import resolve
+    from reusable_savedmodel.interface.scanner import ScanFinding, ScanReport
 
 #: Public name -> the module that defines it (imported on first use of the name). No module
 #: of this package may share a public name: importing a submodule binds its name on the
@@ -63,24 +63,24 @@ if TYPE_CHECKING:
 __getattr__, __dir__ = lazy_names(
     __name__,
     {
-        "ReusableModule": "reusable_savedmodel.interface.authoring",
+        "ReusableModule": "reusable_savedmodel.interface._authoring",
         **dict.fromkeys(
             ("RULES", "Finding", "Report", "Rule", "Severity", "check"),
-            "reusable_savedmodel.interface.conformance",
+            "reusable_savedmodel.interface._conformance",
         ),
         "resolve": "reusable_savedmodel.interface.handles",
         **dict.fromkeys(("ScanFinding", "ScanReport"), "reusable_savedmodel.interface.scanner"),
-        "scan": "reusable_savedmodel.interface.scanning",
-        **dict.fromkeys(("as_piece", "load"), "reusable_savedmodel.interface.loading"),
-        "Piece": "reusable_savedmodel.interface.piece",
+        "scan": "reusable_savedmodel.interface._scanning",
+        **dict.fromkeys(("as_piece", "load"), "reusable_savedmodel.interface._loading"),
+        "Piece": "reusable_savedmodel.interface._piece",
         **dict.fromkeys(
             ("ReusableCallable", "ReusableSavedModel", "Structure"),
-            "reusable_savedmodel.interface.protocol",
+            "reusable_savedmodel.interface._protocol",
         ),
-        "save": "reusable_savedmodel.interface.saving",
+        "save": "reusable_savedmodel.interface._saving",
         **dict.fromkeys(
             ("CallSpec", "KwargSpec", "PieceSpec", "SignatureSpec", "TraceSpec"),
-            "reusable_savedmodel.interface.spec",
+            "reusable_savedmodel.interface._spec",
         ),
     },
 )

@@ -31,59 +31,59 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reusable_savedmodel.interface.lazy import lazy_names
+from reusable_savedmodel.interface._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from reusable_savedmodel.interface.compat import function_def_to_graph_def, private_symbol
-    from reusable_savedmodel.interface.dispatch import call_zero_arg
-    from reusable_savedmodel.interface.entry_point import EntryPoint, choose_entry_point
-    from reusable_savedmodel.interface.extras import missing_extra
-    from reusable_savedmodel.interface.handles import Cache, Handle, cache_name, is_remote
-    from reusable_savedmodel.interface.lazy import lazy_names
-    from reusable_savedmodel.interface.piece import (
+    from reusable_savedmodel.interface._compat import function_def_to_graph_def, private_symbol
+    from reusable_savedmodel.interface._dispatch import call_zero_arg
+    from reusable_savedmodel.interface._entry_point import EntryPoint, choose_entry_point
+    from reusable_savedmodel.interface._extras import missing_extra
+    from reusable_savedmodel.interface._lazy import lazy_names
+    from reusable_savedmodel.interface._piece import (
         coerce,
         describe_value,
         nest_matches,
         no_call_message,
         validate_training,
     )
-    from reusable_savedmodel.interface.plurals import counted
-    from reusable_savedmodel.interface.protocol import LIST_ATTRIBUTES
-    from reusable_savedmodel.interface.signature_call import SignatureCall
-    from reusable_savedmodel.interface.spec import TraceSpec
-    from reusable_savedmodel.interface.tasks import TASKS
-    from reusable_savedmodel.interface.tf_functions import (
+    from reusable_savedmodel.interface._plurals import counted
+    from reusable_savedmodel.interface._protocol import LIST_ATTRIBUTES
+    from reusable_savedmodel.interface._signature_call import SignatureCall
+    from reusable_savedmodel.interface._spec import TraceSpec
+    from reusable_savedmodel.interface._tasks import TASKS
+    from reusable_savedmodel.interface._tf_functions import (
         argument_defaults,
         captured_variables,
         is_tf_function,
         pristine_concrete_functions,
         variable_name,
     )
+    from reusable_savedmodel.interface.handles import Cache, Handle, cache_name, is_remote
 
 __getattr__, __dir__ = lazy_names(
     __name__,
     {
         **dict.fromkeys(
-            ("function_def_to_graph_def", "private_symbol"), "reusable_savedmodel.interface.compat"
+            ("function_def_to_graph_def", "private_symbol"), "reusable_savedmodel.interface._compat"
         ),
-        "call_zero_arg": "reusable_savedmodel.interface.dispatch",
+        "call_zero_arg": "reusable_savedmodel.interface._dispatch",
         **dict.fromkeys(
-            ("EntryPoint", "choose_entry_point"), "reusable_savedmodel.interface.entry_point"
+            ("EntryPoint", "choose_entry_point"), "reusable_savedmodel.interface._entry_point"
         ),
-        "missing_extra": "reusable_savedmodel.interface.extras",
-        "lazy_names": "reusable_savedmodel.interface.lazy",
+        "missing_extra": "reusable_savedmodel.interface._extras",
+        "lazy_names": "reusable_savedmodel.interface._lazy",
         **dict.fromkeys(
             ("Cache", "Handle", "cache_name", "is_remote"), "reusable_savedmodel.interface.handles"
         ),
         **dict.fromkeys(
             ("coerce", "describe_value", "nest_matches", "no_call_message", "validate_training"),
-            "reusable_savedmodel.interface.piece",
+            "reusable_savedmodel.interface._piece",
         ),
-        "counted": "reusable_savedmodel.interface.plurals",
-        "LIST_ATTRIBUTES": "reusable_savedmodel.interface.protocol",
-        "SignatureCall": "reusable_savedmodel.interface.signature_call",
-        "TraceSpec": "reusable_savedmodel.interface.spec",
-        "TASKS": "reusable_savedmodel.interface.tasks",
+        "counted": "reusable_savedmodel.interface._plurals",
+        "LIST_ATTRIBUTES": "reusable_savedmodel.interface._protocol",
+        "SignatureCall": "reusable_savedmodel.interface._signature_call",
+        "TraceSpec": "reusable_savedmodel.interface._spec",
+        "TASKS": "reusable_savedmodel.interface._tasks",
         **dict.fromkeys(
             (
                 "argument_defaults",
@@ -92,7 +92,7 @@ __getattr__, __dir__ = lazy_names(
                 "pristine_concrete_functions",
                 "variable_name",
             ),
-            "reusable_savedmodel.interface.tf_functions",
+            "reusable_savedmodel.interface._tf_functions",
         ),
     },
 )

@@ -53,14 +53,14 @@ FRAMEWORKS = frozenset(
 )
 FRAMEWORK_ADAPTERS = ("keras", "sonnet", "jax", "flax")
 #: The module of each direction every framework adapter has (docs/design.md, "Adding a framework").
-ADAPTER_DIRECTIONS = ("consume", "produce")
+ADAPTER_DIRECTIONS = ("_consume", "_produce")
 #: Adapter -> the other adapters it may import: Flax is a JAX library.
 ALLOWED_ADAPTER_IMPORTS = {"flax": {"jax"}}
 #: The scan's room, and the only parts of the core it may import besides itself.
 SCANNER = f"{INTERFACE}.scanner"
-SCANNER_MAY_IMPORT = (SCANNER, f"{INTERFACE}.errors", f"{INTERFACE}.compat", f"{INTERFACE}.lazy")
+SCANNER_MAY_IMPORT = (SCANNER, f"{INTERFACE}._errors", f"{INTERFACE}._compat", f"{INTERFACE}._lazy")
 #: The JAX adapter's TF-free half, and what it must never import (TensorFlow and its kin).
-JAX_RUNTIME = (f"{ADAPTERS}.jax.runtime", f"{ADAPTERS}.jax.errors")
+JAX_RUNTIME = (f"{ADAPTERS}.jax.runtime", f"{ADAPTERS}.jax._errors")
 TENSORFLOW_SIDE = frozenset({"tensorflow", "tf2jax", "tf_keras", "tensorflow_hub"})
 
 
@@ -77,7 +77,7 @@ class Import:
 
 
 def module_name(path: Path) -> str:
-    """`reusable_savedmodel.adapters.jax.consume` for `adapters/jax/consume.py`."""
+    """`reusable_savedmodel.adapters.jax._consume` for `adapters/jax/_consume.py`."""
     relative = path.relative_to(ROOT).with_suffix("")
     top, *rest = relative.parts
     if rest and rest[-1] == "__init__":
@@ -192,7 +192,7 @@ def jax_runtime_violations(imports: list[Import]) -> list[Import]:
         and (
             _top(imp.target) in TENSORFLOW_SIDE
             or (_in(imp.target, (f"{ADAPTERS}.jax",)) and not _in(imp.target, JAX_RUNTIME) and imp.target != f"{ADAPTERS}.jax")
-            or (_in(imp.target, (INTERFACE,)) and imp.target not in (INTERFACE, f"{INTERFACE}.errors"))
+            or (_in(imp.target, (INTERFACE,)) and imp.target not in (INTERFACE, f"{INTERFACE}._errors"))
         )
     ]
 
@@ -205,8 +205,10 @@ PACKAGE_NAMES = frozenset(name for name, path in MODULES.items() if path.name ==
 
 
 def is_internal(module: str) -> bool:
-    """Whether `module` is internal to its package: any module but a package and the public ones."""
-    return module not in PACKAGE_NAMES and module not in PUBLIC_MODULES
+    """Whether `module` is internal to its package: its name starts with `_` (a dunder name,
+    `__main__`, does not)."""
+    last = module.rpartition(".")[2]
+    return last.startswith("_") and not last.startswith("__")
 
 
 def owner(target: str) -> str | None:
@@ -287,8 +289,8 @@ def cycles(imports: list[Import]) -> list[list[str]]:
 
 def test_the_layout_is_read():
     """The scan sees the modules and the lazy imports it is meant to judge."""
-    assert f"{INTERFACE}.piece" in MODULES and f"{ADAPTERS}.jax.consume" in MODULES
-    lazy = [imp for imp in IMPORTS if imp.module == f"{ADAPTERS}.cli.crosscheck"]
+    assert f"{INTERFACE}._piece" in MODULES and f"{ADAPTERS}.jax._consume" in MODULES
+    lazy = [imp for imp in IMPORTS if imp.module == f"{ADAPTERS}.cli._crosscheck"]
     assert any(imp.target == f"{ADAPTERS}.crosscheck" for imp in lazy), lazy
 
 
@@ -331,6 +333,19 @@ def test_nothing_outside_a_package_imports_its_internals():
     bad = surface_violations(IMPORTS)
     assert not bad, "internal modules imported from outside their package:\n" + "\n".join(map(str, bad))
 
+def test_every_module_is_a_package_internal_or_public():
+    # What is public is read from the tree: a package's `__init__`, the designated public
+    # modules, and nothing else (every other module's name starts with `_`).
+    unmarked = [
+        name
+        for name in MODULES
+        if name not in PACKAGE_NAMES
+        and name not in PUBLIC_MODULES
+        and not is_internal(name)
+        and not name.endswith(".__main__")
+    ]
+    assert not unmarked, f"modules neither `_`-prefixed nor designated public: {unmarked}"
+
 
 def test_the_documentation_uses_only_the_public_surface():
     found = documentation_imports()
@@ -357,23 +372,23 @@ def test_no_import_circles():
 @pytest.mark.parametrize(
     ("imports", "rule"),
     [
-        ([Import(f"{INTERFACE}.piece", "keras", 3)], interface_violations),
-        ([Import(f"{INTERFACE}.handles.cache", "tensorflow_hub.resolver", 3)], interface_violations),
+        ([Import(f"{INTERFACE}._piece", "keras", 3)], interface_violations),
+        ([Import(f"{INTERFACE}.handles._cache", "tensorflow_hub.resolver", 3)], interface_violations),
         ([Import(f"{INTERFACE}.check", f"{ADAPTERS}.crosscheck", 9)], interface_violations),
-        ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.piece", 5)], scanner_violations),
-        ([Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.handles._resolve", 5)], scanner_violations),
-        ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.sonnet", 5)], adapter_violations),
-        ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.flax.consume", 5)], adapter_violations),
-        ([Import(f"{ADAPTERS}.sonnet.produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
-        ([Import(f"{ADAPTERS}.keras.consume", f"{ADAPTERS}.jax", 5)], adapter_violations),
-        ([Import(f"{ADAPTERS}.keras", f"{ADAPTERS}.keras_jax.consume", 5)], adapter_violations),
-        ([Import(f"{ADAPTERS}.jax.runtime.jax_piece", "tensorflow", 5)], jax_runtime_violations),
-        ([Import(f"{ADAPTERS}.jax.runtime.loading", f"{ADAPTERS}.jax.conversion.convert", 5)], jax_runtime_violations),
-        ([Import(f"{ADAPTERS}.jax.errors", f"{INTERFACE}.piece", 5)], jax_runtime_violations),
-        ([Import(f"{ADAPTERS}.cli", f"{INTERFACE}.errors", 5)], surface_violations),
-        ([Import(INTERFACE, f"{INTERFACE}.scanner.allowlist_scan", 5)], surface_violations),
-        ([Import(f"{ADAPTERS}.jax.consume", f"{ADAPTERS}.jax.runtime.wide", 5)], surface_violations),
-        ([Import("<README.md snippet 1>", f"{INTERFACE}.piece", 5)], surface_violations),
+        ([Import(f"{SCANNER}._allowlist_scan", f"{INTERFACE}._piece", 5)], scanner_violations),
+        ([Import(f"{SCANNER}._allowlist_scan", f"{INTERFACE}.handles._resolve", 5)], scanner_violations),
+        ([Import(f"{ADAPTERS}.keras._consume", f"{ADAPTERS}.sonnet", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.jax._consume", f"{ADAPTERS}.flax._consume", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.sonnet._produce", f"{ADAPTERS}.examples", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.keras._consume", f"{ADAPTERS}.jax", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.keras", f"{ADAPTERS}.keras_jax._consume", 5)], adapter_violations),
+        ([Import(f"{ADAPTERS}.jax.runtime._jax_piece", "tensorflow", 5)], jax_runtime_violations),
+        ([Import(f"{ADAPTERS}.jax.runtime._loading", f"{ADAPTERS}.jax.conversion._convert", 5)], jax_runtime_violations),
+        ([Import(f"{ADAPTERS}.jax._errors", f"{INTERFACE}._piece", 5)], jax_runtime_violations),
+        ([Import(f"{ADAPTERS}.cli", f"{INTERFACE}._errors", 5)], surface_violations),
+        ([Import(INTERFACE, f"{INTERFACE}.scanner._allowlist_scan", 5)], surface_violations),
+        ([Import(f"{ADAPTERS}.jax._consume", f"{ADAPTERS}.jax.runtime._wide", 5)], surface_violations),
+        ([Import("<README.md snippet 1>", f"{INTERFACE}._piece", 5)], surface_violations),
     ],
 )
 def test_each_rule_catches_its_violation(imports, rule):
@@ -382,34 +397,34 @@ def test_each_rule_catches_its_violation(imports, rule):
 
 def test_each_rule_allows_what_the_floors_allow():
     allowed = [
-        Import(f"{INTERFACE}.piece", "tensorflow", 1),
-        Import(f"{ADAPTERS}.flax.consume", f"{ADAPTERS}.jax.runtime.jax_piece", 1),
-        Import(f"{ADAPTERS}.crosscheck.consumers_jax", f"{ADAPTERS}.flax", 1),
-        Import(f"{ADAPTERS}.keras_jax.consume", f"{ADAPTERS}.jax", 1),
-        Import(f"{ADAPTERS}.keras_jax.produce", f"{ADAPTERS}.keras.produce", 1),
-        Import(f"{ADAPTERS}.keras.consume", f"{INTERFACE}.kit", 1),
+        Import(f"{INTERFACE}._piece", "tensorflow", 1),
+        Import(f"{ADAPTERS}.flax._consume", f"{ADAPTERS}.jax.runtime._jax_piece", 1),
+        Import(f"{ADAPTERS}.crosscheck._consumers_jax", f"{ADAPTERS}.flax", 1),
+        Import(f"{ADAPTERS}.keras_jax._consume", f"{ADAPTERS}.jax", 1),
+        Import(f"{ADAPTERS}.keras_jax._produce", f"{ADAPTERS}.keras._produce", 1),
+        Import(f"{ADAPTERS}.keras._consume", f"{INTERFACE}.kit", 1),
     ]
     assert interface_violations(allowed) == [] and adapter_violations(allowed) == []
     scanner = [
-        Import(f"{SCANNER}.allowlist_scan", f"{SCANNER}.graph_walk", 1),
-        Import(f"{SCANNER}.allowlist_scan", f"{INTERFACE}.compat", 1),
-        Import(f"{SCANNER}.contained_files", f"{INTERFACE}.errors", 1),
-        Import(f"{INTERFACE}.scanning", f"{INTERFACE}.piece", 1),
+        Import(f"{SCANNER}._allowlist_scan", f"{SCANNER}._graph_walk", 1),
+        Import(f"{SCANNER}._allowlist_scan", f"{INTERFACE}._compat", 1),
+        Import(f"{SCANNER}._contained_files", f"{INTERFACE}._errors", 1),
+        Import(f"{INTERFACE}._scanning", f"{INTERFACE}._piece", 1),
     ]
     assert scanner_violations(scanner) == []
     runtime = [
-        Import(f"{ADAPTERS}.jax.runtime.jax_piece", "jax", 1),
-        Import(f"{ADAPTERS}.jax.runtime.jax_piece", f"{ADAPTERS}.jax.errors", 1),
-        Import(f"{ADAPTERS}.jax.errors", f"{INTERFACE}.errors", 1),
-        Import(f"{ADAPTERS}.jax.conversion.convert", "tensorflow", 1),
+        Import(f"{ADAPTERS}.jax.runtime._jax_piece", "jax", 1),
+        Import(f"{ADAPTERS}.jax.runtime._jax_piece", f"{ADAPTERS}.jax._errors", 1),
+        Import(f"{ADAPTERS}.jax._errors", f"{INTERFACE}._errors", 1),
+        Import(f"{ADAPTERS}.jax.conversion._convert", "tensorflow", 1),
     ]
     assert jax_runtime_violations(runtime) == []
     surface = [
-        Import(f"{ADAPTERS}.keras.consume", f"{INTERFACE}.kit", 1),  # a public module
+        Import(f"{ADAPTERS}.keras._consume", f"{INTERFACE}.kit", 1),  # a public module
         Import(f"{ADAPTERS}.cli", f"{INTERFACE}.handles", 1),  # a package
         Import(f"{ADAPTERS}.cli", f"{ADAPTERS}.cli.__main__", 1),
-        Import(f"{INTERFACE}.handles.cache", f"{INTERFACE}.errors", 1),  # inside `interface`
-        Import(f"{ADAPTERS}.jax.runtime.traces", f"{ADAPTERS}.jax.runtime.wide", 1),
+        Import(f"{INTERFACE}.handles._cache", f"{INTERFACE}._errors", 1),  # inside `interface`
+        Import(f"{ADAPTERS}.jax.runtime._traces", f"{ADAPTERS}.jax.runtime._wide", 1),
         Import("<README.md snippet 1>", "tensorflow", 1),  # not the project's
     ]
     assert surface_violations(surface) == []
@@ -424,7 +439,7 @@ def test_the_keras_adapter_finds_its_jax_backend_through_the_installed_entry_poi
 
 
 def test_a_lazy_circle_is_found():
-    a, b = f"{ADAPTERS}.jax.runtime.jax_piece", f"{ADAPTERS}.jax.runtime.saving"
+    a, b = f"{ADAPTERS}.jax.runtime._jax_piece", f"{ADAPTERS}.jax.runtime._saving"
     found = cycles([Import(a, b, 1), Import(b, a, 40)])
     assert found == [[a, b, a]] or found == [[b, a, b]]
 

@@ -1,7 +1,7 @@
-"""Other libraries' private APIs are reached from `compat.py` modules only.
+"""Other libraries' private APIs are reached from `_compat.py` modules only.
 
 Version differences between TensorFlow, Keras, JAX, Flax, Sonnet and tf2jax releases land
-where the private APIs are: one `compat.py` per package, each with tests naming the versions
+where the private APIs are: one `_compat.py` per package, each with tests naming the versions
 it covers. Elsewhere a private module import or another object's private member is a defect.
 """
 
@@ -56,13 +56,13 @@ def test_private_framework_modules_are_imported_in_compat_modules_only():
     offenders = {
         str(path.relative_to(ROOT)): found
         for path in _package_files()
-        if path.name != "compat.py" and (found := private_imports(path.read_text()))
+        if path.name != "_compat.py" and (found := private_imports(path.read_text()))
     }
-    assert offenders == {}, f"move these imports into the package's compat.py: {offenders}"
+    assert offenders == {}, f"move these imports into the package's _compat.py: {offenders}"
 
 
 def test_private_members_are_used_in_compat_modules_only():
-    # ruff's SLF001 (pyproject.toml: every file but compat.py, tests and benchmarks).
+    # ruff's SLF001 (pyproject.toml: every file but _compat.py, tests and benchmarks).
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--select", "SLF001", "--output-format", "concise", *PACKAGE_DIRS],
         cwd=ROOT, capture_output=True, text=True, check=False,

@@ -26,7 +26,7 @@ PACKAGE = sorted(
     if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts
 )
 METADATA = ["reusable_savedmodel-1.0.dist-info/METADATA", "reusable_savedmodel-1.0.dist-info/RECORD"]
-SDIST = ["pyproject.toml", "README.md", "LICENSE", "PKG-INFO", "interface/piece.py"]
+SDIST = ["pyproject.toml", "README.md", "LICENSE", "PKG-INFO", "interface/_piece.py"]
 
 
 def _write(dist: Path, wheel: list[str], sdist: list[str]) -> Path:

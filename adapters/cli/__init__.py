@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from reusable_savedmodel._version import __version__
-from reusable_savedmodel.adapters.cli import crosscheck as crosscheck_command
-from reusable_savedmodel.adapters.cli import remote as remote_commands
-from reusable_savedmodel.adapters.cli.errors import describe
-from reusable_savedmodel.adapters.cli.handles import HANDLE_HELP, frameworks_ready, handle_ready
+from reusable_savedmodel.adapters.cli import _crosscheck as crosscheck_command
+from reusable_savedmodel.adapters.cli import _remote as remote_commands
+from reusable_savedmodel.adapters.cli._errors import describe
+from reusable_savedmodel.adapters.cli._handles import HANDLE_HELP, frameworks_ready, handle_ready
 from reusable_savedmodel.interface import ReusableError
 from reusable_savedmodel.interface.kit import TASKS
 

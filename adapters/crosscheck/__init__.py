@@ -12,21 +12,21 @@ The names below are this package's public surface (`rsm demo` uses its entry cho
 example inputs); its modules are internal.
 """
 
-from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
-from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
-from reusable_savedmodel.adapters.crosscheck.entry import CALL as CALL_ENTRY
-from reusable_savedmodel.adapters.crosscheck.entry import Entry
-from reusable_savedmodel.adapters.crosscheck.entry import choose as choose_entry
-from reusable_savedmodel.adapters.crosscheck.errors import (
+from reusable_savedmodel.adapters.crosscheck._agreement import ConsumerResult
+from reusable_savedmodel.adapters.crosscheck._child import ChildConsumer
+from reusable_savedmodel.adapters.crosscheck._entry import CALL as CALL_ENTRY
+from reusable_savedmodel.adapters.crosscheck._entry import Entry
+from reusable_savedmodel.adapters.crosscheck._entry import choose as choose_entry
+from reusable_savedmodel.adapters.crosscheck._errors import (
     ChildFailedError,
     KerasBackendError,
     SavedModelOnlyError,
     UnknownConsumerError,
 )
-from reusable_savedmodel.adapters.crosscheck.inputs import inputs_for
-from reusable_savedmodel.adapters.crosscheck.registry import CONSUMERS, Consumer
-from reusable_savedmodel.adapters.crosscheck.report import CrosscheckReport
-from reusable_savedmodel.adapters.crosscheck.run import crosscheck
+from reusable_savedmodel.adapters.crosscheck._inputs import inputs_for
+from reusable_savedmodel.adapters.crosscheck._registry import CONSUMERS, Consumer
+from reusable_savedmodel.adapters.crosscheck._report import CrosscheckReport
+from reusable_savedmodel.adapters.crosscheck._run import crosscheck
 
 __all__ = [
     "CALL_ENTRY",

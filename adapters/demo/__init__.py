@@ -20,15 +20,15 @@ from pathlib import Path
 import tensorflow as tf
 
 from reusable_savedmodel.adapters import examples
-from reusable_savedmodel.adapters.demo.model import Model, Say
+from reusable_savedmodel.adapters.demo._model import Model, Say
 from reusable_savedmodel.interface import ReusableError
 
 #: Framework sections in order: (title, framework package it needs, module).
 SECTIONS = (
-    ("Keras 3", "keras", "reusable_savedmodel.adapters.demo.keras_section"),
-    ("Sonnet 2", "sonnet", "reusable_savedmodel.adapters.demo.sonnet_section"),
-    ("JAX", "jax", "reusable_savedmodel.adapters.demo.jax_section"),
-    ("Flax", "flax", "reusable_savedmodel.adapters.demo.flax_section"),
+    ("Keras 3", "keras", "reusable_savedmodel.adapters.demo._keras_section"),
+    ("Sonnet 2", "sonnet", "reusable_savedmodel.adapters.demo._sonnet_section"),
+    ("JAX", "jax", "reusable_savedmodel.adapters.demo._jax_section"),
+    ("Flax", "flax", "reusable_savedmodel.adapters.demo._flax_section"),
 )
 
 #: What to install for the sections and crosscheck consumers a plain install lacks.

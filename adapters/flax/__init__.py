@@ -20,12 +20,12 @@ try:
 except ImportError as error:  # the extra is not installed
     raise missing_extra(__name__, "Flax (with JAX)", "jax", error) from error
 
-from reusable_savedmodel.adapters.flax.consume import FlaxModule
+from reusable_savedmodel.adapters.flax._consume import FlaxModule
 
 if TYPE_CHECKING:
-    from reusable_savedmodel.adapters.flax.produce import from_flax
+    from reusable_savedmodel.adapters.flax._produce import from_flax
 
 # `from_flax` needs TensorFlow: imported on first access.
-__getattr__, __dir__ = lazy_names(__name__, {"from_flax": "reusable_savedmodel.adapters.flax.produce"})
+__getattr__, __dir__ = lazy_names(__name__, {"from_flax": "reusable_savedmodel.adapters.flax._produce"})
 
 __all__ = ["FlaxModule", "from_flax"]

@@ -22,7 +22,7 @@ try:
 except ImportError as error:  # the extra is not installed
     raise missing_extra(__name__, "JAX", "jax", error) from error
 
-from reusable_savedmodel.adapters.jax.errors import (
+from reusable_savedmodel.adapters.jax._errors import (
     MissingVariablesError,
     NoTraceError,
     RngRequiredError,
@@ -32,15 +32,15 @@ from reusable_savedmodel.adapters.jax.errors import (
 from reusable_savedmodel.adapters.jax.runtime import JaxPiece, load_jax_piece, save_jax_piece
 
 if TYPE_CHECKING:
-    from reusable_savedmodel.adapters.jax.consume import to_jax
-    from reusable_savedmodel.adapters.jax.produce import ApplyFn, JaxExport, from_jax
+    from reusable_savedmodel.adapters.jax._consume import to_jax
+    from reusable_savedmodel.adapters.jax._produce import ApplyFn, JaxExport, from_jax
 
 # Names that need TensorFlow, and the module each comes from (imported on first access).
 __getattr__, __dir__ = lazy_names(
     __name__,
     {
-        "to_jax": "reusable_savedmodel.adapters.jax.consume",
-        **dict.fromkeys(("ApplyFn", "JaxExport", "from_jax"), "reusable_savedmodel.adapters.jax.produce"),
+        "to_jax": "reusable_savedmodel.adapters.jax._consume",
+        **dict.fromkeys(("ApplyFn", "JaxExport", "from_jax"), "reusable_savedmodel.adapters.jax._produce"),
     },
 )
 

@@ -23,11 +23,11 @@ try:
 except ImportError as error:  # the extra is not installed
     raise missing_extra(__name__, "Keras 3", "keras", error) from error
 
-from reusable_savedmodel.adapters.keras import backends
-from reusable_savedmodel.adapters.keras.backends import require_backend
-from reusable_savedmodel.adapters.keras.consume import KerasLayer as TensorFlowKerasLayer
-from reusable_savedmodel.adapters.keras.errors import UnsupportedBackendError
-from reusable_savedmodel.adapters.keras.produce import (
+from reusable_savedmodel.adapters.keras import _backends as backends
+from reusable_savedmodel.adapters.keras._backends import require_backend
+from reusable_savedmodel.adapters.keras._consume import KerasLayer as TensorFlowKerasLayer
+from reusable_savedmodel.adapters.keras._errors import UnsupportedBackendError
+from reusable_savedmodel.adapters.keras._produce import (
     KerasCallable,
     KerasExport,
     callable_layer,
@@ -49,8 +49,8 @@ if _BACKEND != "tensorflow" and _BACKEND in backends.supported():
 
 else:
     # TensorFlow's; on a backend without an implementation, using them raises the error.
-    from reusable_savedmodel.adapters.keras.consume import KerasLayer
-    from reusable_savedmodel.adapters.keras.produce import from_keras
+    from reusable_savedmodel.adapters.keras._consume import KerasLayer
+    from reusable_savedmodel.adapters.keras._produce import from_keras
 
 __all__ = [
     "KerasCallable",

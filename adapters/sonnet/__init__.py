@@ -14,7 +14,7 @@ try:
 except ImportError as error:  # the extra is not installed
     raise missing_extra(__name__, "Sonnet 2 (dm-sonnet)", "sonnet", error) from error
 
-from reusable_savedmodel.adapters.sonnet.consume import SonnetModule
-from reusable_savedmodel.adapters.sonnet.produce import Regularizer, SonnetExport, from_sonnet
+from reusable_savedmodel.adapters.sonnet._consume import SonnetModule
+from reusable_savedmodel.adapters.sonnet._produce import Regularizer, SonnetExport, from_sonnet
 
 __all__ = ["Regularizer", "SonnetExport", "SonnetModule", "from_sonnet"]

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reusable_savedmodel.interface.lazy import lazy_names
+from reusable_savedmodel.interface._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from reusable_savedmodel.interface.handles._cache import Cache
+    from reusable_savedmodel.interface.handles._parsed import ParsedHandle
+    from reusable_savedmodel.interface.handles._remote import resolve_remote
     from reusable_savedmodel.interface.handles._resolve import (
         Handle,
         cache_name,
@@ -21,11 +24,8 @@ if TYPE_CHECKING:
         is_tf1_hub_module,
         resolve,
     )
-    from reusable_savedmodel.interface.handles.cache import Cache
-    from reusable_savedmodel.interface.handles.parsed import ParsedHandle
-    from reusable_savedmodel.interface.handles.remote import resolve_remote
-    from reusable_savedmodel.interface.handles.resolvers import Resolver
-    from reusable_savedmodel.interface.handles.segments import require_plain
+    from reusable_savedmodel.interface.handles._resolvers import Resolver
+    from reusable_savedmodel.interface.handles._segments import require_plain
 
 __getattr__, __dir__ = lazy_names(
     __name__,
@@ -34,11 +34,11 @@ __getattr__, __dir__ = lazy_names(
             ("Handle", "cache_name", "is_remote", "is_tf1_hub_module", "resolve"),
             "reusable_savedmodel.interface.handles._resolve",
         ),
-        "Cache": "reusable_savedmodel.interface.handles.cache",
-        "ParsedHandle": "reusable_savedmodel.interface.handles.parsed",
-        "resolve_remote": "reusable_savedmodel.interface.handles.remote",
-        "Resolver": "reusable_savedmodel.interface.handles.resolvers",
-        "require_plain": "reusable_savedmodel.interface.handles.segments",
+        "Cache": "reusable_savedmodel.interface.handles._cache",
+        "ParsedHandle": "reusable_savedmodel.interface.handles._parsed",
+        "resolve_remote": "reusable_savedmodel.interface.handles._remote",
+        "Resolver": "reusable_savedmodel.interface.handles._resolvers",
+        "require_plain": "reusable_savedmodel.interface.handles._segments",
     },
 )
 

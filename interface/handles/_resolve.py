@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reusable_savedmodel.interface.errors import HandleError
-from reusable_savedmodel.interface.handles import local, resolvers
-from reusable_savedmodel.interface.handles.file_urls import refused_paths
-from reusable_savedmodel.interface.handles.parsed import Handle, ParsedHandle, parse_handle
+from reusable_savedmodel.interface._errors import HandleError
+from reusable_savedmodel.interface.handles import _local as local
+from reusable_savedmodel.interface.handles import _resolvers as resolvers
+from reusable_savedmodel.interface.handles._file_urls import refused_paths
+from reusable_savedmodel.interface.handles._parsed import Handle, ParsedHandle, parse_handle
 from reusable_savedmodel.interface.scanner import SAVED_MODEL_FILES
 
 _TF1_HUB_MODULE_FILE = "tfhub_module.pb"

@@ -1,4 +1,4 @@
-"""Every error an adapter raises on purpose lives in its package's `errors.py`, is an
+"""Every error an adapter raises on purpose lives in its package's `_errors.py`, is an
 `rsm.ReusableError` (beside the builtin base it always had), and is public."""
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ ADAPTERS = Path(__file__).resolve().parents[2] / "adapters"
 
 def _errors_module(package: str) -> ModuleType:
     if package != PLUGIN:
-        return importlib.import_module(f"{package}.errors")
-    spec = importlib.util.spec_from_file_location(f"{package}.errors", ADAPTERS / "keras_jax" / "errors.py")
+        return importlib.import_module(f"{package}._errors")
+    spec = importlib.util.spec_from_file_location(f"{package}._errors", ADAPTERS / "keras_jax" / "_errors.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -76,22 +76,22 @@ def test_public_errors_are_exported_by_the_package(package):
     public = set(ERRORS[package]) - INTERNAL.get(package, set())
     if package == PLUGIN:  # read from the source: see PLUGIN
         tree = ast.parse((ADAPTERS / "keras_jax" / "__init__.py").read_text())
-        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == f"{package}.errors" for a in n.names}
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == f"{package}._errors" for a in n.names}
         (exported,) = [ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "__all__"]
         assert public <= imported and public <= set(exported)
         return
     module = importlib.import_module(package)
-    errors = importlib.import_module(f"{package}.errors")
+    errors = importlib.import_module(f"{package}._errors")
     for name in public:
         assert name in module.__all__ and getattr(module, name) is getattr(errors, name), name
 
 
 def test_no_error_class_is_defined_outside_errors_py():
     # Read from the source (no adapter imported): a class deriving from an error anywhere
-    # but a package's errors.py would be a second home for errors.
+    # but a package's _errors.py would be a second home for errors.
     found = []
     for path in sorted(ADAPTERS.rglob("*.py")):
-        if path.name == "errors.py":
+        if path.name == "_errors.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             bases = [ast.unparse(base) for base in getattr(node, "bases", ())]

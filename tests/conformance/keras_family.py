@@ -6,8 +6,8 @@ from types import ModuleType
 from typing import Any
 
 from conformance import architecture as arch
-from reusable_savedmodel.adapters.crosscheck.compare import Truth
-from reusable_savedmodel.adapters.crosscheck.truth import tf_truth
+from reusable_savedmodel.adapters.crosscheck._compare import Truth
+from reusable_savedmodel.adapters.crosscheck._truth import tf_truth
 
 
 def build_model(keras_api: ModuleType, kind: str) -> tuple[Any, Any]:

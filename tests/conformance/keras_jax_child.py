@@ -21,8 +21,8 @@ from conformance import architecture as arch
 from conformance.keras_family import build_model
 from conformance.produce_jax import jax_truth
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend, serve
-from reusable_savedmodel.adapters.crosscheck.compare import Truth
+from reusable_savedmodel.adapters.crosscheck._child import require_keras_backend, serve
+from reusable_savedmodel.adapters.crosscheck._compare import Truth
 from reusable_savedmodel.adapters.keras import from_keras
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from conformance.cells import Cell
 from conformance.producers import CONSUMERS, PRODUCERS, ROUTES, Producer
 from reusable_savedmodel.adapters.crosscheck import Consumer
-from reusable_savedmodel.adapters.crosscheck.agreement import run_checks
-from reusable_savedmodel.adapters.crosscheck.child import ChildConsumer
-from reusable_savedmodel.adapters.crosscheck.installed import missing
-from reusable_savedmodel.interface.errors import NonConformingError
+from reusable_savedmodel.adapters.crosscheck._agreement import run_checks
+from reusable_savedmodel.adapters.crosscheck._child import ChildConsumer
+from reusable_savedmodel.adapters.crosscheck._installed import missing
+from reusable_savedmodel.interface._errors import NonConformingError
 
 
 @dataclasses.dataclass(frozen=True)

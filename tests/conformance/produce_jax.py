@@ -12,7 +12,7 @@ import tensorflow as tf
 from conformance import architecture as arch
 from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth, cotangent, leaves
+from reusable_savedmodel.adapters.crosscheck._compare import CallableTruth, Truth, cotangent, leaves
 from reusable_savedmodel.adapters.jax import from_jax
 
 _FEATURES = tf.TensorSpec([None, arch.FEATURES], tf.float32)

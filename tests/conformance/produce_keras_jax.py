@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conformance import architecture as arch
 from conformance.produced import Produced
-from reusable_savedmodel.adapters.crosscheck.child import run_module
+from reusable_savedmodel.adapters.crosscheck._child import run_module
 
 #: The directory holding the `conformance` package, put on the child's PYTHONPATH.
 _TESTS = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import tensorflow as tf
 from conformance import architecture as arch
 from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.crosscheck.truth import tf_truth
+from reusable_savedmodel.adapters.crosscheck._truth import tf_truth
 from reusable_savedmodel.adapters.sonnet import from_sonnet
 
 _FEATURES = tf.TensorSpec([None, arch.FEATURES], tf.float32)

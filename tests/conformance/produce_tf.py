@@ -11,7 +11,7 @@ from conformance import architecture as arch
 from conformance.produced import Produced
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import examples
-from reusable_savedmodel.adapters.crosscheck.truth import tf_truth
+from reusable_savedmodel.adapters.crosscheck._truth import tf_truth
 
 
 class _Encoder(rsm.ReusableModule):

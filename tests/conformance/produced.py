@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reusable_savedmodel.adapters.crosscheck.compare import Truth
+from reusable_savedmodel.adapters.crosscheck._compare import Truth
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from conformance import matrix, table
 from conformance.cells import Cell
 from conformance.producers import CONSUMERS, PRODUCERS
-from reusable_savedmodel.adapters.crosscheck.agreement import run_checks
+from reusable_savedmodel.adapters.crosscheck._agreement import run_checks
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow

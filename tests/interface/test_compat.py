@@ -1,4 +1,4 @@
-"""TensorFlow's private APIs (interface/compat.py) still exist, and a missing one is named.
+"""TensorFlow's private APIs (interface/_compat.py) still exist, and a missing one is named.
 
 Also: no project module outside the compat modules reaches a private framework API
 (`keras.src`, `tensorflow.python`, or a private attribute a compat module uses).
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from reusable_savedmodel.interface import compat
+from reusable_savedmodel.interface import _compat as compat
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPAT_MODULES = sorted(p for top in ("interface", "adapters") for p in (ROOT / top).rglob("compat.py"))
+COMPAT_MODULES = sorted(p for top in ("interface", "adapters") for p in (ROOT / top).rglob("_compat.py"))
 PRIVATE_PATHS = re.compile(r"\bkeras\.src\b|\btensorflow\.python\b")
 
 
@@ -110,15 +110,15 @@ def private_uses(path: Path) -> list[str]:
 
 def test_the_compat_modules_list_what_they_use():
     assert {p.relative_to(ROOT).as_posix() for p in COMPAT_MODULES} >= {
-        "interface/compat.py",
-        "adapters/keras/compat.py",
-        "adapters/sonnet/compat.py",
+        "interface/_compat.py",
+        "adapters/keras/_compat.py",
+        "adapters/sonnet/_compat.py",
     }
     assert {"_list_all_concrete_functions", "_call_flat", "_get_own_losses", "_TF_MODULE_IGNORED_PROPERTIES"} <= PRIVATE_NAMES
 
 
 def test_no_module_outside_compat_uses_a_private_api():
-    modules = [p for top in ("interface", "adapters") for p in (ROOT / top).rglob("*.py") if p.name != "compat.py"]
+    modules = [p for top in ("interface", "adapters") for p in (ROOT / top).rglob("*.py") if p.name != "_compat.py"]
     found = [use for path in modules for use in private_uses(path)]
     assert not found, "private framework APIs outside the compat modules:\n" + "\n".join(found)
 

@@ -7,7 +7,8 @@ import tensorflow as tf
 from fixtures import models
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import compat, dispatch
+from reusable_savedmodel.interface import _compat as compat
+from reusable_savedmodel.interface import _dispatch as dispatch
 
 
 @pytest.fixture

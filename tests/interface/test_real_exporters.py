@@ -16,8 +16,8 @@ from fixtures import bert_standins, real_exporters
 from fixtures.real_exporters import X2, X3, loss_gradients
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import custom_ops
-from reusable_savedmodel.interface.scanner import saved_model_files
+from reusable_savedmodel.interface import _custom_ops as custom_ops
+from reusable_savedmodel.interface.scanner import _saved_model_files as saved_model_files
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow
@@ -162,7 +162,7 @@ def test_text_vectorization_model_none_variable_is_flagged_and_ignored(real_mode
     assert any(v is None for v in raw.variables)  # the exporter's own output
     report = rsm.check(path)
     assert not report.ok and "RSM125" in report.codes()
-    with caplog.at_level(logging.WARNING, logger="reusable_savedmodel.interface.piece"):
+    with caplog.at_level(logging.WARNING, logger="reusable_savedmodel.interface._piece"):
         piece = rsm.load(path)
         assert len(piece.variables) == len(raw.variables) - 1
         assert piece.variables == piece.variables  # read twice, logged once

@@ -15,8 +15,9 @@ import pytest
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import download, remote
+from reusable_savedmodel.interface.handles import _cache as cache_lib
+from reusable_savedmodel.interface.handles import _download as download
+from reusable_savedmodel.interface.handles import _remote as remote
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

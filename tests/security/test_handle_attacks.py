@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import huggingface, kaggle
+from reusable_savedmodel.interface.handles import _huggingface as huggingface
+from reusable_savedmodel.interface.handles import _kaggle as kaggle
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface import saving
+from reusable_savedmodel.interface import _saving as saving
 
 
 class Interrupted(BaseException):

@@ -20,7 +20,7 @@ from tensorflow.core.framework import attr_value_pb2
 from fixtures import bounded
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.interface.scanner import allowlist_scan
+from reusable_savedmodel.interface.scanner import _allowlist_scan as allowlist_scan
 
 
 def _refused(model: Path) -> allowlist_scan.ScanReport:

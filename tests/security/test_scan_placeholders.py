@@ -18,7 +18,8 @@ import tensorflow as tf
 from google.protobuf import descriptor_pb2
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.scanner import allowlist_scan, call_graph
+from reusable_savedmodel.interface.scanner import _allowlist_scan as allowlist_scan
+from reusable_savedmodel.interface.scanner import _call_graph as call_graph
 
 _MODULES = {
     "call": hostile.Printer,

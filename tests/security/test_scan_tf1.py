@@ -11,7 +11,7 @@ import scan_attack_models as hostile
 import tensorflow as tf
 
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.scanner import allowlist_scan
+from reusable_savedmodel.interface.scanner import _allowlist_scan as allowlist_scan
 
 
 def test_the_local_variable_attack_is_real(tmp_path):

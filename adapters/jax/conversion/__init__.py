@@ -9,7 +9,7 @@ The names below are this package's public surface (what `to_jax`, `from_jax` and
 JAX use); its modules are internal.
 """
 
-from reusable_savedmodel.adapters.jax.conversion.convert import (
+from reusable_savedmodel.adapters.jax.conversion._convert import (
     Converter,
     holds_arrays,
     merge_ops,
@@ -20,10 +20,10 @@ from reusable_savedmodel.adapters.jax.conversion.convert import (
     variable_name,
     variable_paths,
 )
-from reusable_savedmodel.adapters.jax.conversion.embedded import attach as attach_exports
-from reusable_savedmodel.adapters.jax.conversion.embedded import read as read_exports
-from reusable_savedmodel.adapters.jax.conversion.signature import signature_to_jax
-from reusable_savedmodel.adapters.jax.conversion.tf_bridge import convert as jax_to_tf
+from reusable_savedmodel.adapters.jax.conversion._embedded import attach as attach_exports
+from reusable_savedmodel.adapters.jax.conversion._embedded import read as read_exports
+from reusable_savedmodel.adapters.jax.conversion._signature import signature_to_jax
+from reusable_savedmodel.adapters.jax.conversion._tf_bridge import convert as jax_to_tf
 
 __all__ = [
     "Converter",

@@ -11,25 +11,25 @@ The names below are this package's public surface (the converter builds on the t
 64-bit handling and `jax.export` helpers); its modules are internal.
 """
 
-from reusable_savedmodel.adapters.jax.runtime.exported import (
+from reusable_savedmodel.adapters.jax.runtime._exported import (
     VJP_ORDER,
     dimension_names,
     export_fn,
     raw_key,
     trace_from_exported,
 )
-from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
-from reusable_savedmodel.adapters.jax.runtime.loading import load_jax_piece
-from reusable_savedmodel.adapters.jax.runtime.saving import save_jax_piece
-from reusable_savedmodel.adapters.jax.runtime.traces import (
+from reusable_savedmodel.adapters.jax.runtime._jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime._loading import load_jax_piece
+from reusable_savedmodel.adapters.jax.runtime._saving import save_jax_piece
+from reusable_savedmodel.adapters.jax.runtime._traces import (
     JaxTrace,
     LeafSpec,
     PythonValue,
     TraceKey,
 )
-from reusable_savedmodel.adapters.jax.runtime.wide import HOW_TO_ENABLE, NARROWED, any_wide
-from reusable_savedmodel.adapters.jax.runtime.wide import enabled as x64_enabled
-from reusable_savedmodel.adapters.jax.runtime.wide import scope as wide_scope
+from reusable_savedmodel.adapters.jax.runtime._wide import HOW_TO_ENABLE, NARROWED, any_wide
+from reusable_savedmodel.adapters.jax.runtime._wide import enabled as x64_enabled
+from reusable_savedmodel.adapters.jax.runtime._wide import scope as wide_scope
 
 __all__ = [
     "HOW_TO_ENABLE",

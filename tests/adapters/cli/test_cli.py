@@ -12,10 +12,10 @@ import pytest
 
 from fixtures import bounded
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.adapters.cli.crosscheck import CONSUMER_NAMES
-from reusable_savedmodel.adapters.cli.errors import describe
+from reusable_savedmodel.adapters.cli._crosscheck import CONSUMER_NAMES
+from reusable_savedmodel.adapters.cli._errors import describe
 from reusable_savedmodel.adapters.crosscheck import CONSUMERS
-from reusable_savedmodel.interface.errors import DownloadError, HandleError
+from reusable_savedmodel.interface._errors import DownloadError, HandleError
 
 
 def test_inspect_prints_the_tree(zoo_path, capsys):

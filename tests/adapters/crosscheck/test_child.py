@@ -7,13 +7,13 @@ import collections
 import numpy as np
 import pytest
 
-from reusable_savedmodel.adapters.crosscheck import wire
-from reusable_savedmodel.adapters.crosscheck.child import require_keras_backend
-from reusable_savedmodel.adapters.crosscheck.compare import CallableTruth, Truth
-from reusable_savedmodel.adapters.crosscheck.consumer import Wrapped
-from reusable_savedmodel.adapters.crosscheck.errors import ChildError, KerasBackendError
-from reusable_savedmodel.adapters.crosscheck.recorded import Recording, record
-from reusable_savedmodel.interface.errors import NonConformingError
+from reusable_savedmodel.adapters.crosscheck import _wire as wire
+from reusable_savedmodel.adapters.crosscheck._child import require_keras_backend
+from reusable_savedmodel.adapters.crosscheck._compare import CallableTruth, Truth
+from reusable_savedmodel.adapters.crosscheck._consumer import Wrapped
+from reusable_savedmodel.adapters.crosscheck._errors import ChildError, KerasBackendError
+from reusable_savedmodel.adapters.crosscheck._recorded import Recording, record
+from reusable_savedmodel.interface._errors import NonConformingError
 
 
 def test_wire_round_trips_arrays_strings_nests_and_truths(tmp_path):

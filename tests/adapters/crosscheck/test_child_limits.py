@@ -6,14 +6,14 @@ import textwrap
 
 import pytest
 
-from reusable_savedmodel.adapters.crosscheck.child import run_module
-from reusable_savedmodel.adapters.crosscheck.errors import ChildFailedError
+from reusable_savedmodel.adapters.crosscheck._child import run_module
+from reusable_savedmodel.adapters.crosscheck._errors import ChildFailedError
 
 _CHILD = """
 import sys
 from pathlib import Path
 
-from reusable_savedmodel.adapters.crosscheck.child import serve
+from reusable_savedmodel.adapters.crosscheck._child import serve
 
 
 def answer(request):

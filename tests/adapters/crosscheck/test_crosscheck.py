@@ -16,12 +16,14 @@ from reusable_savedmodel.adapters import cli
 from reusable_savedmodel.adapters.crosscheck import (
     CONSUMERS,
     UnknownConsumerError,
-    consumers_tf,
     crosscheck,
 )
-from reusable_savedmodel.adapters.crosscheck import run as run_lib
-from reusable_savedmodel.adapters.crosscheck.inputs import example_inputs
-from reusable_savedmodel.adapters.crosscheck.report import WIDTH
+from reusable_savedmodel.adapters.crosscheck import (
+    _consumers_tf as consumers_tf,
+)
+from reusable_savedmodel.adapters.crosscheck import _run as run_lib
+from reusable_savedmodel.adapters.crosscheck._inputs import example_inputs
+from reusable_savedmodel.adapters.crosscheck._report import WIDTH
 from reusable_savedmodel.interface import CallSpec, NonConformingError
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
@@ -331,7 +333,7 @@ def test_mixed_precision_is_compared_at_its_compute_dtype(tmp_path):
 
 
 def test_a_float32_model_keeps_float32_tolerance(zoo_path):
-    from reusable_savedmodel.adapters.crosscheck.precision import compute_dtype
+    from reusable_savedmodel.adapters.crosscheck._precision import compute_dtype
 
     piece = rsm.load(zoo_path("mlp"))
     assert compute_dtype(piece.function.concrete_functions) == "float32"
@@ -341,7 +343,7 @@ def test_a_float32_model_keeps_float32_tolerance(zoo_path):
 
 def test_the_table_is_aligned_ordered_and_free_of_escape_codes_and_keras_boilerplate():
     from reusable_savedmodel.adapters.crosscheck import CrosscheckReport
-    from reusable_savedmodel.adapters.crosscheck.agreement import ConsumerResult
+    from reusable_savedmodel.adapters.crosscheck._agreement import ConsumerResult
 
     keras_error = rsm.InputMismatchError(
         "Exception encountered when calling KerasLayer.call().\n\n\x1b[1mthe inputs match no trace\x1b[0m\n\n"

@@ -12,7 +12,7 @@ from flax import nnx
 
 from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.flax import FlaxModule
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 
 X = np.random.RandomState(0).rand(3, 6, 4).astype(np.float32)
 # float16 has an 11-bit significand: a few ulps of 2**-11 after a short recurrence.

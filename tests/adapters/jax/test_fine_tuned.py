@@ -16,7 +16,7 @@ import tf_keras
 from fixtures.tolerances import STATISTICS, assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import to_jax
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 from reusable_savedmodel.adapters.keras import from_keras
 from reusable_savedmodel.adapters.sonnet import from_sonnet
 

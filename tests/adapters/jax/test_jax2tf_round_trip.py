@@ -15,7 +15,7 @@ from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.flax import FlaxModule
 from reusable_savedmodel.adapters.jax import load_jax_piece, to_jax
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 
 # A child interpreter builds the models.
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from reusable_savedmodel.adapters.jax import compat
+from reusable_savedmodel.adapters.jax import _compat as compat
 
 
 @pytest.mark.parametrize("module, name", compat.PRIVATE_SYMBOLS)

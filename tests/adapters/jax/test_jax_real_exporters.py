@@ -16,7 +16,7 @@ import tensorflow as tf
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import NoTraceError, UnconvertibleError, to_jax
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from fixtures.tolerances import assert_close
 from reusable_savedmodel.adapters.flax import FlaxModule
 from reusable_savedmodel.adapters.jax import NoTraceError, to_jax
 from reusable_savedmodel.adapters.jax.conversion import variable_paths
-from reusable_savedmodel.adapters.jax.runtime.jax_piece import JaxPiece
+from reusable_savedmodel.adapters.jax.runtime._jax_piece import JaxPiece
 
 X = models.example_inputs("mlp", batch=4)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from reusable_savedmodel.adapters.jax import UnconvertibleError
-from reusable_savedmodel.adapters.jax.conversion import loops
+from reusable_savedmodel.adapters.jax.conversion import _loops as loops
 
 
 def _counting(constants, carry):

@@ -15,7 +15,7 @@ import tf_keras
 from fixtures.tolerances import STATISTICS, assert_close
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters.jax import UnconvertibleError, to_jax
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 from reusable_savedmodel.adapters.sonnet import from_sonnet
 
 

@@ -48,7 +48,7 @@ def test_seed_notice_is_dropped_and_the_key_decides(seeded_model, caplog):
 
 
 def test_other_absl_warnings_still_show(caplog):
-    from reusable_savedmodel.adapters.jax.conversion import convert
+    from reusable_savedmodel.adapters.jax.conversion import _convert as convert
 
     with caplog.at_level(logging.WARNING, logger="absl"), convert._op_seeds_unreported():
         logging.getLogger("absl").warning("RandomUniform does not yet support non-zero seeds, found 1")

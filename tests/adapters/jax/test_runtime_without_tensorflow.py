@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from fixtures import bounded, models
 from reusable_savedmodel.adapters.jax import to_jax
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 
 CHILD = textwrap.dedent(
     """
@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
     from reusable_savedmodel.adapters.jax import runtime
     for module in pkgutil.iter_modules(runtime.__path__):
         importlib.import_module(f"{runtime.__name__}.{module.name}")
-    from reusable_savedmodel.adapters.jax.errors import NoTraceError
+    from reusable_savedmodel.adapters.jax._errors import NoTraceError
     from reusable_savedmodel.adapters.jax.runtime import load_jax_piece
 
     work = sys.argv[1]

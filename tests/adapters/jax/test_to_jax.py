@@ -16,7 +16,7 @@ from reusable_savedmodel.adapters.jax import (
     UnconvertibleError,
     to_jax,
 )
-from reusable_savedmodel.adapters.jax.conversion.convert import variable_paths
+from reusable_savedmodel.adapters.jax.conversion._convert import variable_paths
 
 X = models.example_inputs("mlp", batch=8)
 

@@ -1,12 +1,12 @@
-"""Keras's private APIs (adapters/keras/compat.py) still exist, and a missing one is named."""
+"""Keras's private APIs (adapters/keras/_compat.py) still exist, and a missing one is named."""
 
 from __future__ import annotations
 
 import keras
 import pytest
 
-from reusable_savedmodel.adapters.keras import compat
-from reusable_savedmodel.interface.compat import private_symbol
+from reusable_savedmodel.adapters.keras import _compat as compat
+from reusable_savedmodel.interface._compat import private_symbol
 
 
 @pytest.mark.parametrize(("module", "name"), compat.PRIVATE_SYMBOLS, ids=".".join)

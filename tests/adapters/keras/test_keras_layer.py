@@ -9,7 +9,8 @@ import tensorflow_hub as hub
 from fixtures import models
 from fixtures.tolerances import assert_close
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.adapters.keras import KerasLayer, fast_path
+from reusable_savedmodel.adapters.keras import KerasLayer
+from reusable_savedmodel.adapters.keras import _fast_path as fast_path
 
 X = models.example_inputs("mlp", batch=8)
 

@@ -34,7 +34,7 @@ from reusable_savedmodel.adapters.keras import (  # noqa: E402
     UnsupportedBackendError,
     from_keras,
 )
-from reusable_savedmodel.adapters.keras_jax import consume as jax_consume  # noqa: E402
+from reusable_savedmodel.adapters.keras_jax import _consume as jax_consume  # noqa: E402
 
 X = models.example_inputs("tf_keras_mlp", batch=8)
 #: What `from_keras_export` leaves for the TF-backend consumers in the parent test.
@@ -339,7 +339,8 @@ def from_keras_export(paths) -> None:
 
 def other_implementations_refuse(paths) -> None:
     """The TF-backend classes say which one to use on JAX."""
-    from reusable_savedmodel.adapters.keras import consume, produce
+    from reusable_savedmodel.adapters.keras import _consume as consume
+    from reusable_savedmodel.adapters.keras import _produce as produce
 
     for build in (
         lambda: consume.KerasLayer(paths["mul"]),

@@ -22,7 +22,8 @@ import tensorflow_hub as hub
 import reusable_savedmodel.adapters.keras as rsm_keras
 from fixtures import bounded, models
 from fixtures.tolerances import assert_close
-from reusable_savedmodel.adapters.keras import consume, produce
+from reusable_savedmodel.adapters.keras import _consume as consume
+from reusable_savedmodel.adapters.keras import _produce as produce
 from reusable_savedmodel.adapters.sonnet import SonnetModule
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
@@ -116,7 +117,7 @@ def test_backends_outside_tensorflow_and_jax_are_refused(monkeypatch, zoo_path):
 
 
 def test_export_names_variables_by_keras_path_and_numbers_shared_paths():
-    from reusable_savedmodel.adapters.keras_jax.produce import _variable_paths  # no Keras classes
+    from reusable_savedmodel.adapters.keras_jax._produce import _variable_paths  # no Keras classes
 
     variables = [SimpleNamespace(path=p) for p in ("a/kernel", "b/kernel", "a/kernel")]
     assert _variable_paths(variables) == ["a/kernel_0", "b/kernel", "a/kernel_2"]
@@ -128,7 +129,7 @@ def test_the_jax_implementation_imports_first_or_second():
     script = (
         "from reusable_savedmodel.adapters.keras_jax import KerasLayer\n"
         "import reusable_savedmodel.adapters.keras as rsm_keras\n"
-        "import reusable_savedmodel.adapters.keras_jax.produce as produce\n"
+        "import reusable_savedmodel.adapters.keras_jax._produce as produce\n"
         "assert rsm_keras.KerasLayer is KerasLayer, rsm_keras.KerasLayer\n"
         "assert rsm_keras.from_keras is produce.from_keras, rsm_keras.from_keras\n"
         "assert 'KerasLayer' in rsm_keras.__all__ and not hasattr(rsm_keras, 'missing')\n"

@@ -1,11 +1,11 @@
-"""Sonnet's (tf.Module's) private API (adapters/sonnet/compat.py) still exists and works."""
+"""Sonnet's (tf.Module's) private API (adapters/sonnet/_compat.py) still exists and works."""
 
 from __future__ import annotations
 
 import sonnet as snt
 import tensorflow as tf
 
-from reusable_savedmodel.adapters.sonnet import compat
+from reusable_savedmodel.adapters.sonnet import _compat as compat
 
 
 def test_ignored_properties_attribute_exists():

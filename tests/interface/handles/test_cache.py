@@ -14,7 +14,7 @@ import pytest
 from fixtures.remote_server import Step, leftovers, ok
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.interface.handles import cache as cache_lib
+from reusable_savedmodel.interface.handles import _cache as cache_lib
 
 # Child interpreters or large models: left out of the quick loop (pytest -m "not slow").
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 
 from fixtures.remote_server import leftovers
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import extract
+from reusable_savedmodel.interface.handles import _extract as extract
 
 
 def _archive(path, *members):

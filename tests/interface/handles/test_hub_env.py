@@ -7,8 +7,8 @@ import pytest
 
 from fixtures.remote_server import ok
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import remote
+from reusable_savedmodel.interface.handles import _cache as cache_lib
+from reusable_savedmodel.interface.handles import _remote as remote
 
 
 def test_tfhub_cache_dir_holds_downloads_when_rsm_cache_dir_is_unset(server, tmp_path, monkeypatch, mul_tgz):

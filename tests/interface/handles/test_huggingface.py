@@ -12,7 +12,7 @@ import tensorflow as tf
 from fixtures.hf_server import HfServer
 from fixtures.remote_server import Server, ok
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import huggingface
+from reusable_savedmodel.interface.handles import _huggingface as huggingface
 
 pytest.importorskip("huggingface_hub")
 

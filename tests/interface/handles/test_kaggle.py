@@ -12,8 +12,8 @@ import tensorflow as tf
 
 from fixtures.remote_server import Step, ok
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import kaggle
+from reusable_savedmodel.interface.handles import _cache as cache_lib
+from reusable_savedmodel.interface.handles import _kaggle as kaggle
 
 # The path Kaggle serves the archive at: the long form's, framework in lower case.
 ARCHIVE = "/models/acme/mul/frameworks/tensorflow2/variations/small/versions/3?tf-hub-format=compressed"

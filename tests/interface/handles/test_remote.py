@@ -14,8 +14,8 @@ import pytest
 
 from fixtures.remote_server import Step, leftovers, ok, tar_bytes
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.handles import cache as cache_lib
-from reusable_savedmodel.interface.handles import remote
+from reusable_savedmodel.interface.handles import _cache as cache_lib
+from reusable_savedmodel.interface.handles import _remote as remote
 
 
 def _sha(data: bytes) -> str:

@@ -16,10 +16,10 @@ import tensorflow as tf
 
 from fixtures.remote_server import ok
 from reusable_savedmodel import interface as rsm
-from reusable_savedmodel.interface.errors import ResolverPluginError
+from reusable_savedmodel.interface._errors import ResolverPluginError
 from reusable_savedmodel.interface.handles import _resolve as resolve_lib
-from reusable_savedmodel.interface.handles import resolvers
-from reusable_savedmodel.interface.handles.parsed import ParsedHandle, parse_handle
+from reusable_savedmodel.interface.handles import _resolvers as resolvers
+from reusable_savedmodel.interface.handles._parsed import ParsedHandle, parse_handle
 
 PLUGIN = Path(__file__).parent / "resolver_plugin" / "corp_hub.py"
 REGISTRATION = 'corp = "corp_hub:CorpResolver"'

@@ -11,7 +11,9 @@ from tensorflow.python.framework import op_def_registry
 
 from reusable_savedmodel import interface as rsm
 from reusable_savedmodel.adapters import cli
-from reusable_savedmodel.interface.scanner import allowlist_scan, op_allowlist, op_dangerous
+from reusable_savedmodel.interface.scanner import _allowlist_scan as allowlist_scan
+from reusable_savedmodel.interface.scanner import _op_allowlist as op_allowlist
+from reusable_savedmodel.interface.scanner import _op_dangerous as op_dangerous
 
 
 class Risky(tf.Module):
