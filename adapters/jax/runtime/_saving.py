@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import jax
 import numpy as np
 
 from reusable_savedmodel.adapters.jax.runtime import _exported as exported_lib
-from reusable_savedmodel.adapters.jax.runtime._traces import JaxTrace, TraceKey
+from reusable_savedmodel.adapters.jax.runtime._traces import JaxTrace, LeafSpec, TraceKey
 from reusable_savedmodel.interface import ReusableError, UnsupportedError
 
 FORMAT = "reusable_savedmodel.jax_piece/1"
@@ -74,6 +75,24 @@ def _export(
             f"{where} cannot be exported for platforms {tuple(platforms)}: {error} "
             f"(pass `platforms=` with the platforms it supports)."
         ) from error
+    except Exception as error:
+        if not _has_unknown_dimensions(trace.key):
+            raise
+        # tf2jax converts some ops (TensorList reserves, fills sized by a tensor) for
+        # concrete shapes only; under jax.export's symbolic ones they fail in many ways.
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        raise UnsupportedError(
+            f"{where} cannot be exported with symbolic dimensions ({trace.key.describe()}): "
+            f"an op of the converted trace needs them known ({reason}). Keep the model as a "
+            f"SavedModel (`rsm.save`), or export it with fixed input shapes."
+        ) from error
+
+
+def _has_unknown_dimensions(key: TraceKey) -> bool:
+    """Whether any input of the trace has a dimension that is exported as a symbol."""
+    specs = jax.tree_util.tree_leaves(key.inputs, is_leaf=lambda s: isinstance(s, LeafSpec))
+    specs += [spec for spec in dict(key.kwargs).values() if isinstance(spec, LeafSpec)]
+    return any(spec.shape is not None and None in spec.shape for spec in specs)
 
 
 def save_jax_piece(
