@@ -9,6 +9,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import tensorflow as tf
 
 from reusable_savedmodel.adapters.jax.conversion import (
@@ -84,7 +85,11 @@ def _jax_value(variable: tf.Variable) -> jax.Array:
     if value.dtype in _SHARED_DTYPES and value.device.endswith("CPU:0"):
         # Shares the buffer of the value read (no copy of the weights): TensorFlow copies
         # on write when the variable is assigned later, so the JAX array never changes.
-        return jax.dlpack.from_dlpack(value)
+        # `device_put` of its NumPy view keeps sharing it and leaves the array uncommitted,
+        # as `jnp.asarray` does: `from_dlpack`'s committed arrays make a jitted step's
+        # outputs committed, so any uncommitted array fed back (an optimizer's step count,
+        # an `nnx.Rngs` counter) changes the step's argument shardings and compiles it again.
+        return jax.device_put(np.asarray(jax.dlpack.from_dlpack(value)))
     return jnp.asarray(value.numpy())
 
 
