@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import pytest
+
 from benchmarks import models, passes, paths, timing
 
 
@@ -34,6 +36,7 @@ def test_pooled_rounds_stay_paired_and_a_path_failing_in_any_pass_is_reported_fa
     assert by["flaky"]["stats"] is None and by["flaky"]["error"] == "RuntimeError: boom"
 
 
+@pytest.mark.slow  # starts two TensorFlow interpreters
 def test_a_model_runs_end_to_end_in_two_fresh_processes(tmp_path):
     models.export("tiny_mlp", tmp_path)
     names = [paths.BASELINE, "Piece"]
