@@ -44,10 +44,10 @@ def test_the_harness_times_every_path_and_loader_and_writes_its_files(tmp_path):
                   check.SCAN_TARGET}  # scan speed is its own run (benchmarks.scan_speed)
     measured = {*check.CALL_TARGETS, *check.KERAS_JAX_TARGETS, *check.LOAD_TARGETS}
     assert {v.target for v in verdicts} == {*measured, *unmeasured}
-    assert all(v.met is None for v in verdicts if v.target in unmeasured)
-    assert all(v.met in (True, False) for v in verdicts if v.target not in unmeasured)
+    assert all(v.outcome is check.Outcome.NOT_MEASURED for v in verdicts if v.target in unmeasured)
+    assert all(v.outcome is not check.Outcome.NOT_MEASURED for v in verdicts if v.target not in unmeasured)
 
-    block = readme.block(results, verdicts)
+    block = readme.block(results, None, verdicts)
     text = readme.replace_block(f"a\n{readme.START}\nold\n{readme.END}\nb\n", block)
     assert text.startswith(f"a\n{readme.START}\n") and text.endswith(f"{readme.END}\nb\n")
     assert "old" not in text and "![" in text and ("MET" in text or "MISSED" in text)
