@@ -83,8 +83,26 @@ def run_module(
     if done.returncode == -signal.SIGXCPU:
         raise ChildFailedError(f"{module} used more than {cpu_limit_s} s of CPU and was stopped")
     if done.returncode != 0:
-        raise ChildFailedError(f"{module} failed (exit status {done.returncode}):\n{done.stderr[-6000:]}")
+        raise ChildFailedError(
+            f"{module} failed (exit status {done.returncode}): {exception_line(done.stderr)}"
+        )
     return wire.read(directory, _RESPONSE)
+
+
+def exception_line(stderr: str) -> str:
+    """What a failed child raised ("Type: message"), out of its stderr.
+
+    The stderr also holds the frameworks' start-up log lines, so its start says nothing: the
+    exception is the first unindented line after the last traceback header.
+    """
+    header = "Traceback (most recent call last):"
+    if header in stderr:
+        after = stderr.rsplit(header, 1)[1].splitlines()
+        raised = next((line for line in after if line.strip() and not line[0].isspace()), None)
+        if raised is not None:
+            return raised.strip()
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 def serve(directory: Path, answer: Callable[[Any], Any]) -> None:

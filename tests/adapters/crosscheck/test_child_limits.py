@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from reusable_savedmodel.adapters.crosscheck._child import run_module
+from reusable_savedmodel.adapters.crosscheck._child import exception_line, run_module
 from reusable_savedmodel.adapters.crosscheck._errors import ChildFailedError
 
 _CHILD = """
@@ -41,3 +41,18 @@ def test_a_child_within_its_limit_answers(child_module, tmp_path):
 def test_a_runaway_child_is_stopped_by_its_cpu_limit(child_module, tmp_path):
     with pytest.raises(ChildFailedError, match=r"spinning_child used more than 10 s of CPU and was stopped"):
         run_module("spinning_child", (), {"spin": True, "value": 0}, tmp_path / "spin", env=child_module, cpu_limit_s=10)
+
+
+def test_a_failed_child_is_reported_by_its_exception_not_its_log_lines(child_module, tmp_path):
+    (tmp_path / "failing_child.py").write_text(
+        "import sys\n"
+        "print('I0000 00:00 cudart_stub.cc:31] Could not find cuda drivers', file=sys.stderr)\n"
+        "raise KeyError('no such variable: dense/kernel')\n"
+    )
+    with pytest.raises(ChildFailedError, match=r"failing_child failed \(exit status 1\): KeyError: 'no such variable: dense/kernel'$"):
+        run_module("failing_child", (), {}, tmp_path / "fail", env=child_module)
+
+
+def test_the_exception_line_is_found_without_a_traceback_too():
+    assert exception_line("W0000 log line\nKilled\n") == "Killed"
+    assert exception_line("") == "(no output)"
