@@ -105,6 +105,17 @@ def exception_line(stderr: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
+def _limit_cpu(seconds: int) -> None:
+    """Stops this process once it has used `seconds` of CPU (start-up included).
+
+    A limit the process already has (set by whoever started the parent) is kept where it is
+    lower: a process may lower its limits, never raise them.
+    """
+    _, hard_now = resource.getrlimit(resource.RLIMIT_CPU)
+    hard = seconds + 10 if hard_now == resource.RLIM_INFINITY else min(seconds + 10, hard_now)
+    resource.setrlimit(resource.RLIMIT_CPU, (min(seconds, hard), hard))
+
+
 def serve(directory: Path, answer: Callable[[Any], Any]) -> None:
     """The child's side of `run_module`: answers the request in `directory`.
 
@@ -114,8 +125,7 @@ def serve(directory: Path, answer: Callable[[Any], Any]) -> None:
     """
     limit = os.environ.get(_CPU_LIMIT_VARIABLE)
     if limit is not None:
-        # The process's whole CPU time counts, start-up included.
-        resource.setrlimit(resource.RLIMIT_CPU, (int(limit), int(limit) + 10))
+        _limit_cpu(int(limit))
     wire.write(directory, _RESPONSE, answer(wire.read(directory, _REQUEST)))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -56,3 +59,19 @@ def test_a_failed_child_is_reported_by_its_exception_not_its_log_lines(child_mod
 def test_the_exception_line_is_found_without_a_traceback_too():
     assert exception_line("W0000 log line\nKilled\n") == "Killed"
     assert exception_line("") == "(no output)"
+
+
+def test_a_lower_limit_inherited_from_the_parent_is_kept(child_module, tmp_path):
+    # The parent itself runs under a CPU limit lower than the child's default (as in CI's
+    # bounded test processes): the child keeps the lower one instead of failing to raise it.
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from reusable_savedmodel.adapters.crosscheck._child import run_module\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (300, 300))\n"
+        "print(run_module('spinning_child', (), {'spin': False, 'value': 4}, Path(sys.argv[1]), env={}))\n"
+    )
+    env = {**os.environ, **child_module}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "inherit")], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("{'twice': 8}")
