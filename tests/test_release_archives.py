@@ -57,7 +57,7 @@ def test_tests_benchmarks_and_caches_are_named(tmp_path):
 
 
 def test_a_module_missing_from_the_wheel_is_named(tmp_path):
-    missing = "reusable_savedmodel/interface/piece.py"
+    missing = "reusable_savedmodel/interface/_piece.py"
     dist = _write(tmp_path / "dist", [n for n in PACKAGE if n != missing] + METADATA, SDIST)
     assert archive_members.problems(dist, ROOT) == [
         f"reusable_savedmodel-1.0-py3-none-any.whl: lacks {missing}"

@@ -24,7 +24,7 @@ _CHILD = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
     import io, os, tarfile
     from pathlib import Path
-    from reusable_savedmodel.interface.handles import extract
+    from reusable_savedmodel.interface.handles import _extract as extract
 
     class Zeros(io.RawIOBase):
         def readable(self):
