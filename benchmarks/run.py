@@ -196,7 +196,7 @@ def apply_presets(args: argparse.Namespace) -> None:
 
 def _execute(args: argparse.Namespace) -> int:
     apply_presets(args)
-    # One untimed call before calibration: some paths compile again on their second call.
+    # One untimed call before calibration: what is timed are steady calls, not compilation.
     settings = timing.Settings(
         repeats=args.repeats, min_repeats=args.min_repeats, max_number=args.number, budget_s=args.budget, warmup=1
     )
