@@ -15,6 +15,7 @@ representative subset of the suite against the installed wheel.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -55,8 +56,12 @@ OLDEST_JAX = (
 
 
 def _wheel(session: nox.Session) -> Path:
-    """Builds the project's wheel into the session's temporary folder."""
-    out = Path(session.create_tmp()) / "dist"
+    """Builds the project's wheel into a fresh temporary folder.
+
+    Not `session.create_tmp()`: it points the session's TMPDIR into the checkout, where the
+    tests' own temporary files would then sit.
+    """
+    out = Path(tempfile.mkdtemp(prefix="rsm-wheel-"))
     session.run(sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ".", silent=True, external=True)
     (wheel,) = out.glob("*.whl")
     return wheel
