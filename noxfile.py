@@ -56,13 +56,15 @@ OLDEST_JAX = (
 
 
 def _wheel(session: nox.Session) -> Path:
-    """Builds the project's wheel into a fresh temporary folder.
+    """Builds the project's wheel into a fresh temporary folder, by way of its sdist.
 
-    Not `session.create_tmp()`: it points the session's TMPDIR into the checkout, where the
+    Through the sdist, as `make release-check` does: a wheel built straight from the checkout
+    packs whatever a stale `build/lib` holds (modules renamed or deleted since). Not
+    `session.create_tmp()`: it points the session's TMPDIR into the checkout, where the
     tests' own temporary files would then sit.
     """
     out = Path(tempfile.mkdtemp(prefix="rsm-wheel-"))
-    session.run(sys.executable, "-m", "build", "--wheel", "--outdir", str(out), ".", silent=True, external=True)
+    session.run(sys.executable, "-m", "build", "--outdir", str(out), ".", silent=True, external=True)
     (wheel,) = out.glob("*.whl")
     return wheel
 

@@ -64,6 +64,16 @@ def test_a_module_missing_from_the_wheel_is_named(tmp_path):
     ]
 
 
+def test_a_module_the_source_tree_lacks_is_named(tmp_path):
+    # What a wheel built straight from a checkout packs from a stale build/lib: a module renamed since.
+    stale = "reusable_savedmodel/adapters/jax/compat.py"
+    assert stale not in PACKAGE
+    dist = _write(tmp_path / "dist", PACKAGE + METADATA + [stale], SDIST)
+    assert archive_members.problems(dist, ROOT) == [
+        f"reusable_savedmodel-1.0-py3-none-any.whl: ships {stale}, not in the source tree"
+    ]
+
+
 def test_two_wheels_are_refused(tmp_path):
     dist = _write(tmp_path / "dist", PACKAGE, SDIST)
     (dist / "other-1.0-py3-none-any.whl").write_bytes((dist / "reusable_savedmodel-1.0-py3-none-any.whl").read_bytes())
