@@ -7,7 +7,7 @@ path order (`benchmarks.passes`; Keras on the JAX backend in a child process of 
 adds; it writes `results/latest.json`, `.md` and `.png`. The default run is the small
 models, where a call is mostly the wrapper's overhead; `--real` runs the real
 architectures (`models.REAL_MODELS`) against the anchors users would pick instead and
-writes `results/latest-real.*` (`make bench` runs both).
+writes `results/latest-real.*` (`make bench-real`).
 
 On a GPU machine without TensorFlow (`--device gpu`) it times the JAX-side paths on
 models converted beforehand on a machine with TensorFlow

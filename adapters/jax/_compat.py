@@ -29,6 +29,7 @@ PRIVATE_SYMBOLS = (
     ("jax._src.lib.mlir.dialects", "func"),
     ("jax._src.lib.mlir.dialects", "hlo"),
     ("jax._src.export._export", "_module_to_bytecode"),
+    ("tf2jax._src.ops", "_StatelessWhile"),
 )
 
 # Custom gradients (`tf.custom_gradient`, and the gradients a SavedModel restores) are
@@ -43,6 +44,10 @@ _func = private_symbol(*PRIVATE_SYMBOLS[4], framework="JAX", version=jax.__versi
 _stablehlo = private_symbol(*PRIVATE_SYMBOLS[5], framework="JAX", version=jax.__version__)
 # What `jax.export` serializes its modules with (a StableHLO portable artifact).
 _module_to_bytecode = private_symbol(*PRIVATE_SYMBOLS[6], framework="JAX", version=jax.__version__)
+#: tf2jax's op class for `While` and `StatelessWhile`. tf2jax recognises ops with inner
+#: functions (cond, body) by their class, so a loop op of our own must subclass it; it is
+#: built with the parsed op's `inner_fn_names` and called with `cond_fun`, `body_fun`, `rng`.
+WhileOp: type = private_symbol(*PRIVATE_SYMBOLS[7], framework="tf2jax", version=tf2jax.__version__)
 
 
 def registered_gradient(op_type: bytes | str) -> Callable[..., Any] | None:

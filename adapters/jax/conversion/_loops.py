@@ -22,6 +22,7 @@ import jax.extend.core
 import jax.numpy as jnp
 import numpy as np
 
+from reusable_savedmodel.adapters.jax import _compat as compat
 from reusable_savedmodel.adapters.jax._errors import UnconvertibleError
 
 
@@ -154,62 +155,55 @@ def _data_dependent(cond: Callable[..., Any], body: Callable[..., Any], where: s
     return loop
 
 
-@functools.cache
-def _loop_op(base: type) -> type:
-    """tf2jax's while-loop op class (`base`), running its loop through `run`.
+class _While(compat.WhileOp):
+    """tf2jax's while-loop op, running its loop through `run`."""
 
-    tf2jax recognises ops with inner functions by their class, so this subclasses its own.
-    """
+    where = ""
 
-    class While(base):
-        where = ""
+    def __call__(self, *all_args: Any, cond_fun: Any, body_fun: Any, rng: Any = None) -> tuple[Any, ...]:
+        # As tf2jax does: loop variables the body passes through unchanged are constants.
+        passed = body_fun.output_is_input
+        looped = [i for i, p in enumerate(passed) if not p]
+        fixed = [i for i, p in enumerate(passed) if p]
+        # The carry is the looped variables, then the random key when there is one.
+        keyed = rng is not None
 
-        def __call__(self, *all_args: Any, cond_fun: Any, body_fun: Any, rng: Any = None) -> tuple[Any, ...]:
-            # As tf2jax does: loop variables the body passes through unchanged are constants.
-            passed = body_fun.output_is_input
-            looped = [i for i, p in enumerate(passed) if not p]
-            fixed = [i for i, p in enumerate(passed) if p]
-            # The carry is the looped variables, then the random key when there is one.
-            keyed = rng is not None
+        def merge(constants: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+            merged: list[Any] = [None] * len(all_args)
+            for i, value in [*zip(fixed, constants), *zip(looped, values)]:
+                merged[i] = value
+            return merged
 
-            def merge(constants: Sequence[Any], values: Sequence[Any]) -> list[Any]:
-                merged: list[Any] = [None] * len(all_args)
-                for i, value in [*zip(fixed, constants), *zip(looped, values)]:
-                    merged[i] = value
-                return merged
+        def split(carry: Sequence[Any]) -> tuple[list[Any], Any]:
+            return (list(carry[:-1]), carry[-1]) if keyed else (list(carry), None)
 
-            def split(carry: Sequence[Any]) -> tuple[list[Any], Any]:
-                return (list(carry[:-1]), carry[-1]) if keyed else (list(carry), None)
+        def cond(constants: Sequence[Any], carry: Sequence[Any]) -> Any:
+            values, key = split(carry)
+            cond_key = None if key is None else jax.random.split(key, 3)[1]
+            (outputs,) = cond_fun(*merge(constants, values), rng=cond_key)
+            return outputs
 
-            def cond(constants: Sequence[Any], carry: Sequence[Any]) -> Any:
-                values, key = split(carry)
-                cond_key = None if key is None else jax.random.split(key, 3)[1]
-                (outputs,) = cond_fun(*merge(constants, values), rng=cond_key)
-                return outputs
+        def body(constants: Sequence[Any], carry: Sequence[Any]) -> tuple[Any, ...]:
+            values, key = split(carry)
+            key, _, body_key = [None] * 3 if key is None else jax.random.split(key, 3)
+            outputs = body_fun(*merge(constants, values), rng=body_key)
+            return (*(outputs[i] for i in looped), *([key] if keyed else []))
 
-            def body(constants: Sequence[Any], carry: Sequence[Any]) -> tuple[Any, ...]:
-                values, key = split(carry)
-                key, _, body_key = [None] * 3 if key is None else jax.random.split(key, 3)
-                outputs = body_fun(*merge(constants, values), rng=body_key)
-                return (*(outputs[i] for i in looped), *([key] if keyed else []))
-
-            constants = [all_args[i] for i in fixed]
-            initial = [all_args[i] for i in looped] + ([rng] if keyed else [])
-            # A TensorList reserved without an element shape starts empty: give it the body's shape.
-            specs = jax.eval_shape(functools.partial(body, constants), tuple(initial))
-            initial = [
-                jnp.zeros(s.shape, s.dtype) if jnp.size(x) == 0 and jnp.shape(x) != s.shape else x
-                for x, s in zip(initial, specs)
-            ]
-            final, _ = split(run(cond, body, constants, initial, self.where))
-            return tuple(merge(constants, final))
-
-    return While
+        constants = [all_args[i] for i in fixed]
+        initial = [all_args[i] for i in looped] + ([rng] if keyed else [])
+        # A TensorList reserved without an element shape starts empty: give it the body's shape.
+        specs = jax.eval_shape(functools.partial(body, constants), tuple(initial))
+        initial = [
+            jnp.zeros(s.shape, s.dtype) if jnp.size(x) == 0 and jnp.shape(x) != s.shape else x
+            for x, s in zip(initial, specs)
+        ]
+        final, _ = split(run(cond, body, constants, initial, self.where))
+        return tuple(merge(constants, final))
 
 
 def parse(proto: Any, original: Callable[[Any], Any]) -> Any:
     """tf2jax's parser for `While` / `StatelessWhile`, with the loop run by `run`."""
     parsed = original(proto)  # tf2jax's checks of the node's attributes
-    op = _loop_op(parsed.__class__)(parsed.inner_fn_names)
+    op = _While(parsed.inner_fn_names)
     op.where = f"{proto.name!r} (body {proto.attr['body'].func.name})"
     return op
