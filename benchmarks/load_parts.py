@@ -9,6 +9,7 @@ prints each one's median over REPEATS (default 6) in ms.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from benchmarks import models
 def _median_ms(call: Callable[[], Any], repeats: int) -> float:
     seconds = []
     for _ in range(repeats):
+        gc.collect()  # as the load benchmark does: no earlier load's garbage in this one's time
         start = time.perf_counter()
         call()
         seconds.append(time.perf_counter() - start)

@@ -112,7 +112,9 @@ def _cpu(args: argparse.Namespace, settings: timing.Settings) -> dict[str, Any]:
         on_jax = all(map(importlib.util.find_spec, ("keras", "jax")))
         if on_jax and not args.no_keras_jax and keras_jax.MODEL in args.models:
             results["keras_jax"] = keras_jax.rows(models.export(keras_jax.MODEL, workdir), args.batches, settings)
-        load_settings = timing.Settings(repeats=args.repeats, min_repeats=3, max_number=1, budget_s=args.load_budget, warmup=0)
+        load_settings = timing.Settings(
+            repeats=args.repeats, min_repeats=3, max_number=1, budget_s=args.load_budget, warmup=0, collect_garbage=True
+        )
         results["load"] = suite.load_times(
             args.load_models, lambda m: models.export(m, workdir), loading.LOADERS, loading.BASELINE, load_settings
         )

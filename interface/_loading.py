@@ -69,6 +69,9 @@ def load(
     if tf1_hub_module and tags is None and _has_untagged_graph(proto):
         tags = []  # TF Hub's TF1 modules keep their inference graph under no tags
     require_ops(proto, text)
+    # The parse is as large as the graphs (several times the weights of a small convnet):
+    # let it go before TensorFlow parses the file again, so the two never add up at the peak.
+    del proto
     obj = tf.saved_model.load(str(path), tags=tags, options=options)
     return Piece(obj, handle=text, tf1_hub_module=tf1_hub_module)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import os
+import platform
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,7 +125,8 @@ def to_jax(
       output_key: With `signature`, return only this output.
       keep_tf: False converts every trace (and regularization loss) now and lets go of
         the TensorFlow object (`JaxPiece.detach`), so that only the JAX weights stay in
-        memory once the caller drops its own references to it.
+        memory once the caller drops its own references to it (on glibc, the freed heap
+        is handed back to the OS: `malloc_trim`).
 
     Returns:
       A `JaxPiece` whose `params` are the piece's `trainable_variables` and `state` its
@@ -150,7 +154,29 @@ def to_jax(
     # reused; left to a later collection, more stays resident (measured on the benchmark's
     # wide_mlp: 1.11x the weights' bytes held after, against 1.02x).
     gc.collect()
+    _return_freed_heap()
     return converted
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's `malloc_trim`, or None where the C library is not glibc (macOS, musl)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    return ctypes.CDLL("libc.so.6").malloc_trim
+
+
+def _return_freed_heap() -> None:
+    """Hands the heap pages freed with the TensorFlow object back to the OS.
+
+    glibc keeps freed small blocks (graph protos, function definitions: most of a
+    convnet's TensorFlow memory) in its arenas for reuse, so without this the process
+    stays as large as if the object were alive (measured on MobileNetV2 0.35: 132 MiB
+    resident after, against 50 MiB trimmed; BERT-small 152 against 121).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _convert(

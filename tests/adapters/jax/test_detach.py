@@ -5,6 +5,7 @@ import weakref
 
 import jax
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from fixtures import models
@@ -68,4 +69,21 @@ def test_detaching_leaves_no_conversion_graph_behind(zoo_path):
         assert _graphs_alive() == before
     finally:
         gc.enable()
+    assert_close(np.asarray(piece(X)), tf.saved_model.load(path)(X))
+
+
+def test_detaching_hands_the_freed_heap_back_on_glibc(zoo_path, monkeypatch):
+    """The memory the TensorFlow object held is returned to the OS (`malloc_trim`) when
+    `keep_tf=False` lets it go, and only then: a kept object's memory is still in use."""
+    from reusable_savedmodel.adapters.jax import _consume
+
+    if _consume._malloc_trim() is None:
+        pytest.skip("not glibc: there is no malloc_trim to call")
+    trims = []
+    monkeypatch.setattr(_consume, "_malloc_trim", lambda: trims.append)
+    path = zoo_path("mlp")
+    to_jax(path)
+    assert trims == []
+    piece = to_jax(path, keep_tf=False)
+    assert trims == [0]
     assert_close(np.asarray(piece(X)), tf.saved_model.load(path)(X))
